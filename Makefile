@@ -1,0 +1,68 @@
+# RoadCall DR automation. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell ls -d $$(pyenv root 2>/dev/null || echo /root/.pyenv)/versions/3.13*/bin/python3 2>/dev/null | head -1 || true)
+ifeq ($(strip $(PYTHON)),)
+PYTHON := python3
+endif
+VENV := .venv
+BIN := $(VENV)/bin
+SAM_VENV := .tools/sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_VERSION := 1.170.0
+STAGE ?= dev
+ASL_VALIDATOR := node_modules/.bin/asl-validator
+
+.PHONY: help install drill test lint build deploy bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(BIN)/drctl: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==25.3
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+$(SAM): Makefile
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION)
+	@touch $@
+
+$(ASL_VALIDATOR): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
+install: $(BIN)/drctl $(SAM) $(ASL_VALIDATOR) ## build the project venv, the sam-cli tool venv and the ASL validator
+	@echo "installed: $(BIN)/drctl, $(SAM), $(ASL_VALIDATOR)"
+
+drill: $(BIN)/drctl ## run a failover drill end to end on the embedded AWS (no account needed)
+	$(BIN)/drctl drill failover
+
+test: $(BIN)/drctl ## run the whole test suite offline
+	$(BIN)/pytest -n 2
+
+lint: $(BIN)/drctl $(SAM) $(ASL_VALIDATOR) ## ruff, mypy, cfn-lint, sam validate --lint, asl-validator, ASL conventions
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/cfn-lint template.yaml
+	$(SAM) validate --lint --region us-west-2
+	$(ASL_VALIDATOR) --silent $(addprefix --json-path ,$(wildcard statemachines/*.asl.json))
+	$(BIN)/python ../shared/tools/asl_conventions.py .
+
+functions/requirements.txt: pyproject.toml
+	$(BIN)/python -c "import tomllib;print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" > $@
+
+build: $(SAM) functions/requirements.txt ## sam build (no container)
+	$(SAM) build
+
+deploy: build ## sam deploy to STAGE (dev|prod), e.g. make deploy STAGE=prod
+	$(SAM) deploy --config-env $(if $(filter prod,$(STAGE)),prod,default)
+
+bench: $(BIN)/drctl ## print the drill's wall time, transitions, cold imports and modeled RTO
+	$(BIN)/python bench/run.py
+
+clean: ## remove the venvs, node_modules and build output
+	rm -rf $(VENV) .tools node_modules .aws-sam

@@ -1,0 +1,223 @@
+"""LocalCloud: the embedded AWS. moto + the adapters + simulated services + event routing + faults.
+
+    with LocalCloud() as cloud:
+        stack = cloud.deploy("template.yaml", region="us-west-2", stack_name="dr")
+        arn = cloud.start_execution(stack.arn("FailoverStateMachine"), {"mode": "dry-run"})
+        result = cloud.wait(arn)
+
+Everything runs in-process; ``localcloud.server`` puts the same thing behind a loopback HTTP port.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from localcloud.adapters.jsonata_eval import JsonataAdapter
+from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
+from localcloud.adapters.sdk_casing import SdkCasingAdapter
+from localcloud.adapters.virtual_time import VirtualTimeAdapter
+from localcloud.clock import VirtualClock
+from localcloud.deployer import Deployer, Stack
+from localcloud.errors import ExecutionTimeout
+from localcloud.events import EventRouter
+from localcloud.faults import Faults
+from localcloud.interceptor import Call, Interceptor
+from localcloud.template import ACCOUNT_ID
+
+TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+class LocalCloud:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.clock = VirtualClock(start)
+        self.runtime = InProcessLambdaRuntime(on_output=self._lambda_output)
+        self.runtime.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon offline
+        self.interceptor = Interceptor()
+        self.faults = Faults()
+        self.router = EventRouter()
+        self.deployer = Deployer(self.runtime, self.router)
+        self.adapters: list[Any] = [
+            JsonataAdapter(),
+            SdkCasingAdapter(),
+            VirtualTimeAdapter(self.clock),
+            self.runtime,
+            self.interceptor,
+        ]
+        self.stacks: dict[tuple[str, str], Stack] = {}
+        self._mock: Any = None
+        self._router_lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    def start(self) -> LocalCloud:
+        self.clock.install()
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        for adapter in self.adapters:
+            adapter.install()
+        self.interceptor.set_fault_source(self.faults.answer)
+        self.interceptor.hook(self._route_events)
+        self.router.tick(self.clock.now())
+        return self
+
+    def stop(self) -> None:
+        for adapter in reversed(self.adapters):
+            adapter.uninstall()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        self.clock.uninstall()
+
+    def __enter__(self) -> LocalCloud:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # -- deploying -----------------------------------------------------------------------------------
+    def deploy(
+        self, template: str | Path, region: str, stack_name: str, parameters: dict[str, str] | None = None
+    ) -> Stack:
+        stack = self.deployer.deploy(Path(template), region, stack_name, parameters)
+        self.stacks[(stack_name, region)] = stack
+        return stack
+
+    def client(self, service: str, region: str) -> Any:
+        return boto3.client(service, region_name=region)
+
+    # -- time ----------------------------------------------------------------------------------------
+    def advance(self, seconds: float) -> datetime:
+        """Move the clock forward and fire the schedules that came due."""
+        now = self.clock.advance(seconds)
+        self.router.tick(now)
+        return now
+
+    # -- executions ----------------------------------------------------------------------------------
+    def start_execution(self, state_machine_arn: str, payload: Any, name: str | None = None) -> str:
+        region = state_machine_arn.split(":")[3]
+        body = payload if isinstance(payload, str) else json.dumps(payload)
+        out = self.client("stepfunctions", region).start_execution(
+            stateMachineArn=state_machine_arn, name=name or f"local-{uuid.uuid4().hex[:12]}", input=body
+        )
+        return str(out["executionArn"])
+
+    def describe(self, execution_arn: str) -> dict[str, Any]:
+        region = execution_arn.split(":")[3]
+        out: dict[str, Any] = self.client("stepfunctions", region).describe_execution(executionArn=execution_arn)
+        return out
+
+    def wait(self, execution_arn: str, timeout: float = 120.0, poll: float = 0.02) -> dict[str, Any]:
+        """Wait (in real time, bounded) until the execution ends; returns DescribeExecution."""
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self.describe(execution_arn)
+            if out["status"] in TERMINAL:
+                return out
+            if time.monotonic() > deadline:
+                raise ExecutionTimeout(f"{execution_arn} still {out['status']} after {timeout} s of real time")
+            time.sleep(poll)
+
+    def wait_for_state(self, execution_arn: str, state_name: str, timeout: float = 60.0) -> dict[str, Any]:
+        """Wait until the execution has entered ``state_name``; returns that history event."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self.history(execution_arn):
+                details = event.get("stateEnteredEventDetails") or {}
+                if details.get("name") == state_name:
+                    return event
+            if self.describe(execution_arn)["status"] in TERMINAL or time.monotonic() > deadline:
+                raise ExecutionTimeout(f"{execution_arn} never entered {state_name}")
+            time.sleep(0.02)
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        region = execution_arn.split(":")[3]
+        sfn = self.client("stepfunctions", region)
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+        while True:
+            page = sfn.get_execution_history(**kwargs)
+            events.extend(page["events"])
+            if not page.get("nextToken"):
+                return events
+            kwargs["nextToken"] = page["nextToken"]
+
+    def executions(self, state_machine_arn: str) -> list[dict[str, Any]]:
+        region = state_machine_arn.split(":")[3]
+        out: list[dict[str, Any]] = self.client("stepfunctions", region).list_executions(
+            stateMachineArn=state_machine_arn
+        )["executions"]
+        return out
+
+    # -- events and Lambda output --------------------------------------------------------------------
+    def put_event(self, region: str, source: str, detail_type: str, detail: dict[str, Any],
+                  resources: list[str] | None = None, time_: datetime | None = None) -> None:
+        entry: dict[str, Any] = {"Source": source, "DetailType": detail_type, "Detail": json.dumps(detail),
+                                 "Resources": resources or [], "EventBusName": "default"}
+        if time_ is not None:
+            entry["Time"] = time_
+        self.client("events", region).put_events(Entries=[entry])
+
+    def _route_events(self, call: Call) -> None:
+        if (call.service, call.operation) == ("events", "PutEvents"):
+            entries = call.params.get("Entries") or []
+            threading.Thread(
+                target=self.router.on_put_events, args=(call.region, entries, self.clock.now()), daemon=True
+            ).start()
+
+    def _lambda_output(self, function_name: str, region: str, output: str) -> None:
+        """What a function printed goes to its log group; EMF lines become metric data, as in Lambda."""
+        lines = [line for line in output.splitlines() if line.strip()]
+        if not lines:
+            return
+        logs = self.client("logs", region)
+        group = f"/aws/lambda/{function_name}"
+        stream = f"{self.clock.now():%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+        try:
+            logs.create_log_group(logGroupName=group)
+        except logs.exceptions.ResourceAlreadyExistsException:
+            pass
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        stamp = int(self.clock.now().timestamp() * 1000)
+        logs.put_log_events(
+            logGroupName=group, logStreamName=stream,
+            logEvents=[{"timestamp": stamp, "message": line} for line in lines],
+        )
+        for line in lines:
+            self._emf(region, line)
+
+    def _emf(self, region: str, line: str) -> None:
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            return
+        if not isinstance(doc, dict) or "_aws" not in doc:
+            return
+        cloudwatch = self.client("cloudwatch", region)
+        for directive in doc["_aws"].get("CloudWatchMetrics", []):
+            dims_sets = directive.get("Dimensions") or [[]]
+            for metric in directive.get("Metrics", []):
+                values = doc.get(metric["Name"])
+                for value in values if isinstance(values, list) else [values]:
+                    if value is None:
+                        continue
+                    for dims in dims_sets:
+                        cloudwatch.put_metric_data(
+                            Namespace=directive["Namespace"],
+                            MetricData=[{
+                                "MetricName": metric["Name"], "Value": float(value),
+                                "Unit": metric.get("Unit", "None"),
+                                "Dimensions": [{"Name": d, "Value": str(doc[d])} for d in dims if d in doc],
+                            }],
+                        )
+
+    @property
+    def account_id(self) -> str:
+        return ACCOUNT_ID

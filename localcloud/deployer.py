@@ -1,0 +1,414 @@
+"""Deploy template.yaml into moto, as ``sam deploy`` would into an account.
+
+Honours what this app's template uses: Parameters, Conditions, Globals, !Ref/!GetAtt/!Sub and friends,
+DefinitionUri + DefinitionSubstitutions, Events on functions and state machines, and a resource's
+Condition. Creates the functions (registering their real handlers with the in-process runtime), state
+machines, tables, topics, queues, buckets, log groups, KMS keys, alarms, rules, schedules and backup
+vaults/plans. Resource types it has no use for offline (dashboards, IAM policies, permissions) are listed
+in ``Stack.skipped`` so nothing is silently pretended.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
+from localcloud.errors import TemplateError
+from localcloud.events import EventRouter
+from localcloud.template import (
+    ACCOUNT_ID,
+    Context,
+    dependencies,
+    evaluate,
+    load_template,
+    resolve_conditions,
+    resolve_parameters,
+)
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+_SKIPPED_TYPES = {
+    "AWS::CloudWatch::Dashboard",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::Lambda::Permission",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::S3::BucketPolicy",
+    "AWS::Events::EventBusPolicy",
+}
+
+
+@dataclass
+class Resource:
+    logical_id: str
+    type: str
+    ref: Any
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Stack:
+    name: str
+    region: str
+    template_path: Path
+    parameters: dict[str, Any]
+    resources: dict[str, Resource] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def physical(self, logical_id: str) -> Any:
+        if logical_id not in self.resources:
+            raise KeyError(f"stack {self.name} in {self.region} has no resource {logical_id}")
+        return self.resources[logical_id].ref
+
+    def arn(self, logical_id: str) -> str:
+        res = self.resources[logical_id]
+        return str(res.attributes.get("Arn", res.ref))
+
+
+def _zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("README.txt", "localcloud runs the handler in-process from CodeUri")
+    return buf.getvalue()
+
+
+class Deployer:
+    def __init__(self, runtime: InProcessLambdaRuntime, router: EventRouter) -> None:
+        self.runtime = runtime
+        self.router = router
+
+    def deploy(
+        self,
+        template_path: Path,
+        region: str,
+        stack_name: str,
+        parameters: dict[str, str] | None = None,
+    ) -> Stack:
+        template_path = template_path.resolve()
+        source = str(template_path)
+        template = load_template(template_path)
+        params = resolve_parameters(template, parameters or {}, source)
+        ctx = Context(source=source, region=region, stack_name=stack_name, parameters=params)
+        ctx.conditions = resolve_conditions(template, ctx)
+        stack = Stack(stack_name, region, template_path, params)
+        ctx.attributes = lambda lid, att: self._attribute(stack, source, lid, att)
+        resources: dict[str, Any] = template["Resources"]
+        globals_ = template.get("Globals") or {}
+
+        wanted = {
+            lid: spec
+            for lid, spec in resources.items()
+            if "Condition" not in spec or ctx.conditions.get(spec["Condition"], False)
+        }
+        for lid, spec in resources.items():
+            if "Condition" in spec and spec["Condition"] not in ctx.conditions:
+                raise TemplateError(source, f"resource {lid}: condition {spec['Condition']} is not declared")
+        for lid in self._order(wanted, source):
+            spec = wanted[lid]
+            kind = spec.get("Type", "")
+            creator = self._creators().get(kind)
+            if creator is None:
+                stack.skipped[lid] = kind
+                stack.resources[lid] = Resource(lid, kind, f"{stack_name}-{lid}")
+                continue
+            props = evaluate(spec.get("Properties") or {}, ctx)
+            stack.resources[lid] = creator(stack, lid, props, spec, globals_, ctx)
+            ctx.refs[lid] = stack.resources[lid].ref
+        for name, out in (template.get("Outputs") or {}).items():
+            if "Condition" in out and not ctx.conditions.get(out["Condition"], False):
+                continue
+            stack.outputs[name] = evaluate(out["Value"], ctx)
+        return stack
+
+    # -- ordering ------------------------------------------------------------------------------------
+    @staticmethod
+    def _order(resources: dict[str, Any], source: str) -> list[str]:
+        deps: dict[str, set[str]] = {}
+        for lid, spec in resources.items():
+            d = dependencies(spec.get("Properties") or {}) | dependencies(spec.get("Events") or {})
+            depends_on = spec.get("DependsOn") or []
+            d |= {depends_on} if isinstance(depends_on, str) else set(depends_on)
+            deps[lid] = {x for x in d if x in resources}
+        order: list[str] = []
+        done: set[str] = set()
+        while len(order) < len(resources):
+            ready = [lid for lid in resources if lid not in done and deps[lid] <= done]
+            if not ready:
+                stuck = sorted(set(resources) - done)
+                raise TemplateError(source, f"circular references between resources {stuck}")
+            for lid in ready:
+                order.append(lid)
+                done.add(lid)
+        return order
+
+    def _attribute(self, stack: Stack, source: str, logical_id: str, attribute: str) -> Any:
+        res = stack.resources.get(logical_id)
+        if res is None:
+            raise TemplateError(source, f"!GetAtt {logical_id}.{attribute}: no such resource (or its Condition is false)")
+        if attribute not in res.attributes:
+            raise TemplateError(
+                source, f"!GetAtt {logical_id}.{attribute}: {res.type} has no attribute {attribute} in localcloud"
+            )
+        return res.attributes[attribute]
+
+    # -- creators ------------------------------------------------------------------------------------
+    def _creators(self) -> dict[str, Callable[..., Resource]]:
+        return {
+            "AWS::Serverless::Function": self._function,
+            "AWS::Serverless::StateMachine": self._state_machine,
+            "AWS::DynamoDB::Table": self._table,
+            "AWS::SNS::Topic": self._topic,
+            "AWS::SQS::Queue": self._queue,
+            "AWS::S3::Bucket": self._bucket,
+            "AWS::Logs::LogGroup": self._log_group,
+            "AWS::KMS::Key": self._kms_key,
+            "AWS::CloudWatch::Alarm": self._alarm,
+            "AWS::Events::Rule": self._rule,
+            "AWS::Scheduler::Schedule": self._schedule,
+            "AWS::Backup::BackupVault": self._backup_vault,
+            "AWS::Backup::BackupPlan": self._backup_plan,
+            "AWS::Backup::BackupSelection": self._backup_selection,
+            "AWS::IAM::Role": self._role,
+        }
+
+    def _client(self, service: str, region: str) -> Any:
+        return boto3.client(service, region_name=region)
+
+    def _role_arn(self, region: str, name: str) -> str:
+        iam = self._client("iam", region)
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "*"}, "Action": "sts:AssumeRole"}]}
+        try:
+            return str(iam.create_role(RoleName=name[:64], AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+        except iam.exceptions.EntityAlreadyExistsException:
+            return str(iam.get_role(RoleName=name[:64])["Role"]["Arn"])
+
+    def _role(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        name = props.get("RoleName") or f"{stack.name}-{lid}"
+        arn = self._role_arn(stack.region, name)
+        return Resource(lid, "AWS::IAM::Role", name, {"Arn": arn, "RoleId": name})
+
+    def _function(
+        self, stack: Stack, lid: str, props: dict[str, Any], spec: dict[str, Any], globals_: dict[str, Any], ctx: Context
+    ) -> Resource:
+        merged = evaluate(globals_.get("Function") or {}, ctx)
+        env_vars = dict((merged.get("Environment") or {}).get("Variables") or {})
+        env_vars.update((props.get("Environment") or {}).get("Variables") or {})
+        merged.update(props)
+        code_uri = merged.get("CodeUri")
+        handler = merged.get("Handler")
+        where = f"{stack.template_path}: function {lid}"
+        if not code_uri or not handler:
+            raise TemplateError(where, "needs CodeUri and Handler (in the function or in Globals)")
+        code_dir = (stack.template_path.parent / str(code_uri)).resolve()
+        if not code_dir.is_dir():
+            raise TemplateError(where, f"CodeUri {code_uri} is not a directory ({code_dir})")
+        name = merged.get("FunctionName") or f"{stack.name}-{lid}"
+        self.runtime.register(name, str(code_dir), str(handler), source=where)
+        role = self._role_arn(stack.region, f"{stack.name}-{lid}Role")
+        client = self._client("lambda", stack.region)
+        cfg = client.create_function(
+            FunctionName=name,
+            Runtime=str(merged.get("Runtime", "python3.13")),
+            Role=role,
+            Handler=str(handler),
+            Code={"ZipFile": _zip()},
+            Timeout=int(merged.get("Timeout", 3)),
+            MemorySize=int(merged.get("MemorySize", 128)),
+            Environment={"Variables": {k: str(v) for k, v in env_vars.items()}},
+            Architectures=list(merged.get("Architectures") or ["x86_64"]),
+        )
+        arn = cfg["FunctionArn"]
+        self._events(stack, lid, spec.get("Events") or {}, arn, ctx)
+        return Resource(lid, "AWS::Serverless::Function", name, {"Arn": arn})
+
+    def _state_machine(self, stack: Stack, lid: str, props: dict[str, Any], spec: dict[str, Any], _g: Any, ctx: Context) -> Resource:
+        where = f"{stack.template_path}: state machine {lid}"
+        if "DefinitionUri" in props:
+            path = (stack.template_path.parent / str(props["DefinitionUri"])).resolve()
+            try:
+                text = path.read_text()
+            except OSError as err:
+                raise TemplateError(where, f"DefinitionUri {props['DefinitionUri']} cannot be read: {err.strerror}") from err
+            source = str(path)
+        elif "Definition" in props:
+            text, source = json.dumps(props["Definition"]), where
+        else:
+            raise TemplateError(where, "needs DefinitionUri or Definition")
+        substitutions = {k: str(v) for k, v in (props.get("DefinitionSubstitutions") or {}).items()}
+        missing = sorted({m for m in _PLACEHOLDER.findall(text) if m not in substitutions})
+        if missing:
+            raise TemplateError(source, f"placeholders {missing} have no DefinitionSubstitutions entry in {lid}")
+        definition = _PLACEHOLDER.sub(lambda m: substitutions[m.group(1)], text)
+        try:
+            json.loads(definition)
+        except json.JSONDecodeError as err:
+            raise TemplateError(source, f"is not valid JSON after substitution: {err}") from err
+        name = props.get("Name") or f"{stack.name}-{lid}"
+        role = props.get("Role") or self._role_arn(stack.region, f"{stack.name}-{lid}Role")
+        client = self._client("stepfunctions", stack.region)
+        arn = client.create_state_machine(
+            name=name, definition=definition, roleArn=role, type=str(props.get("Type", "STANDARD"))
+        )["stateMachineArn"]
+        self._events(stack, lid, spec.get("Events") or {}, arn, ctx)
+        return Resource(lid, "AWS::Serverless::StateMachine", arn, {"Arn": arn, "Name": name})
+
+    def _events(self, stack: Stack, lid: str, events: dict[str, Any], target: str, ctx: Context) -> None:
+        for event_id, event in events.items():
+            kind = event.get("Type")
+            props = evaluate(event.get("Properties") or {}, ctx)
+            if kind in ("EventBridgeRule", "CloudWatchEvent"):
+                self.router.add_rule(
+                    region=stack.region,
+                    name=f"{lid}{event_id}",
+                    pattern=props["Pattern"],
+                    target_arn=target,
+                    bus=str(props.get("EventBusName", "default")),
+                    input_json=props.get("Input"),
+                )
+            elif kind in ("Schedule", "ScheduleV2"):
+                expression = props.get("Schedule") or props.get("ScheduleExpression")
+                enabled = props.get("Enabled", True) and props.get("State", "ENABLED") == "ENABLED"
+                self.router.add_schedule(
+                    region=stack.region, name=f"{lid}{event_id}", expression=str(expression),
+                    target_arn=target, input_json=props.get("Input"), enabled=bool(enabled),
+                )
+            else:
+                raise TemplateError(f"{stack.template_path}: {lid}", f"event {event_id}: type {kind} is not supported")
+
+    def _table(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        name = props.get("TableName") or f"{stack.name}-{lid}"
+        kwargs: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("StreamSpecification"):
+            kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        client = self._client("dynamodb", stack.region)
+        desc = client.create_table(**kwargs)["TableDescription"]
+        if (props.get("TimeToLiveSpecification") or {}).get("Enabled"):
+            client.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
+        pitr = (props.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled")
+        if pitr:
+            client.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+            )
+        attrs = {"Arn": desc["TableArn"], "StreamArn": desc.get("LatestStreamArn", "")}
+        return Resource(lid, "AWS::DynamoDB::Table", name, attrs)
+
+    def _topic(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        name = props.get("TopicName") or f"{stack.name}-{lid}"
+        client = self._client("sns", stack.region)
+        arn = client.create_topic(Name=name)["TopicArn"]
+        for sub in props.get("Subscription") or []:
+            client.subscribe(TopicArn=arn, Protocol=sub["Protocol"], Endpoint=sub["Endpoint"])
+        return Resource(lid, "AWS::SNS::Topic", arn, {"TopicArn": arn, "TopicName": name})
+
+    def _queue(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        name = props.get("QueueName") or f"{stack.name}-{lid}"
+        client = self._client("sqs", stack.region)
+        url = client.create_queue(QueueName=name)["QueueUrl"]
+        arn = f"arn:aws:sqs:{stack.region}:{ACCOUNT_ID}:{name}"
+        return Resource(lid, "AWS::SQS::Queue", url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
+
+    def _bucket(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        name = props.get("BucketName") or f"{stack.name}-{lid}".lower()[:63]
+        client = self._client("s3", stack.region)
+        kwargs: dict[str, Any] = {"Bucket": name}
+        if stack.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": stack.region}
+        client.create_bucket(**kwargs)
+        if props.get("VersioningConfiguration"):
+            client.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
+        if props.get("BucketEncryption"):
+            rules = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            client.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+        if props.get("PublicAccessBlockConfiguration"):
+            client.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+            )
+        return Resource(lid, "AWS::S3::Bucket", name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"})
+
+    def _log_group(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        name = props.get("LogGroupName") or f"/{stack.name}/{lid}"
+        client = self._client("logs", stack.region)
+        client.create_log_group(logGroupName=name)
+        if props.get("RetentionInDays"):
+            client.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
+        arn = f"arn:aws:logs:{stack.region}:{ACCOUNT_ID}:log-group:{name}:*"
+        return Resource(lid, "AWS::Logs::LogGroup", name, {"Arn": arn})
+
+    def _kms_key(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        meta = self._client("kms", stack.region).create_key(Description=str(props.get("Description", lid)))["KeyMetadata"]
+        return Resource(lid, "AWS::KMS::Key", meta["KeyId"], {"Arn": meta["Arn"], "KeyId": meta["KeyId"]})
+
+    def _alarm(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        name = props.get("AlarmName") or f"{stack.name}-{lid}"
+        kwargs = {k: v for k, v in props.items() if k != "AlarmName"}
+        kwargs["AlarmName"] = name
+        self._client("cloudwatch", stack.region).put_metric_alarm(**kwargs)
+        arn = f"arn:aws:cloudwatch:{stack.region}:{ACCOUNT_ID}:alarm:{name}"
+        return Resource(lid, "AWS::CloudWatch::Alarm", name, {"Arn": arn})
+
+    def _rule(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        name = props.get("Name") or f"{stack.name}-{lid}"
+        bus = str(props.get("EventBusName", "default"))
+        client = self._client("events", stack.region)
+        kwargs: dict[str, Any] = {"Name": name, "EventBusName": bus, "State": props.get("State", "ENABLED")}
+        if "EventPattern" in props:
+            kwargs["EventPattern"] = json.dumps(props["EventPattern"])
+        if "ScheduleExpression" in props:
+            kwargs["ScheduleExpression"] = props["ScheduleExpression"]
+        arn = client.put_rule(**kwargs)["RuleArn"]
+        if props.get("State", "ENABLED") == "ENABLED":
+            for target in props.get("Targets") or []:
+                if "EventPattern" in props:
+                    self.router.add_rule(stack.region, name, props["EventPattern"], str(target["Arn"]), bus, target.get("Input"))
+                else:
+                    self.router.add_schedule(
+                        stack.region, name, str(props["ScheduleExpression"]), str(target["Arn"]), target.get("Input")
+                    )
+        return Resource(lid, "AWS::Events::Rule", name, {"Arn": arn})
+
+    def _schedule(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        name = props.get("Name") or f"{stack.name}-{lid}"
+        target = props["Target"]
+        self.router.add_schedule(
+            stack.region, name, str(props["ScheduleExpression"]), str(target["Arn"]), target.get("Input"),
+            enabled=props.get("State", "ENABLED") == "ENABLED",
+        )
+        arn = f"arn:aws:scheduler:{stack.region}:{ACCOUNT_ID}:schedule/default/{name}"
+        return Resource(lid, "AWS::Scheduler::Schedule", name, {"Arn": arn})
+
+    def _backup_vault(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        name = props["BackupVaultName"]
+        kwargs: dict[str, Any] = {"BackupVaultName": name}
+        if props.get("EncryptionKeyArn"):
+            kwargs["EncryptionKeyArn"] = props["EncryptionKeyArn"]
+        out = self._client("backup", stack.region).create_backup_vault(**kwargs)
+        return Resource(lid, "AWS::Backup::BackupVault", name, {"BackupVaultName": name, "BackupVaultArn": out["BackupVaultArn"]})
+
+    def _backup_plan(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        plan = props["BackupPlan"]
+        out = self._client("backup", stack.region).create_backup_plan(BackupPlan=plan)
+        attrs = {"BackupPlanId": out["BackupPlanId"], "BackupPlanArn": out["BackupPlanArn"], "VersionId": out["VersionId"]}
+        return Resource(lid, "AWS::Backup::BackupPlan", out["BackupPlanId"], attrs)
+
+    def _backup_selection(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        out = self._client("backup", stack.region).create_backup_selection(
+            BackupPlanId=props["BackupPlanId"], BackupSelection=props["BackupSelection"]
+        )
+        return Resource(lid, "AWS::Backup::BackupSelection", out["SelectionId"], {"SelectionId": out["SelectionId"]})

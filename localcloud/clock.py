@@ -8,6 +8,7 @@ services) reads the same clock, because it is installed with time-machine, which
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ class VirtualClock:
         self._traveller: Any = None
         self._coordinates: Any = None
         self._lock = threading.RLock()
+        self.listeners: list[Callable[[datetime], None]] = []  # told after every advance (schedules)
 
     def install(self) -> None:
         if self._traveller is not None:
@@ -51,7 +53,10 @@ class VirtualClock:
         with self._lock:
             if seconds and self._coordinates is not None:
                 self._coordinates.shift(timedelta(seconds=seconds))
-            return self.now()
+            now = self.now()
+        for listener in list(self.listeners):
+            listener(now)
+        return now
 
     def advance_to(self, moment: datetime) -> datetime:
         """Move the clock to ``moment`` unless it is already past it (two branches waiting together)."""

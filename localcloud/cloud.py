@@ -21,6 +21,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from localcloud.adapters.callback_cause import CallbackCauseAdapter
 from localcloud.adapters.jsonata_eval import JsonataAdapter
 from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
 from localcloud.adapters.sdk_casing import SdkCasingAdapter
@@ -51,6 +52,7 @@ class LocalCloud:
             VirtualTimeAdapter(self.clock),
             self.runtime,
             self.interceptor,
+            CallbackCauseAdapter(self.interceptor),
         ]
         self.stacks: dict[tuple[str, str], Stack] = {}
         self._mock: Any = None
@@ -66,9 +68,11 @@ class LocalCloud:
         self.interceptor.set_fault_source(self.faults.answer)
         self.interceptor.hook(self._route_events)
         self.router.tick(self.clock.now())
+        self.clock.listeners.append(self.router.tick)
         return self
 
     def stop(self) -> None:
+        self.clock.listeners.clear()
         for adapter in reversed(self.adapters):
             adapter.uninstall()
         if self._mock is not None:
@@ -96,9 +100,7 @@ class LocalCloud:
     # -- time ----------------------------------------------------------------------------------------
     def advance(self, seconds: float) -> datetime:
         """Move the clock forward and fire the schedules that came due."""
-        now = self.clock.advance(seconds)
-        self.router.tick(now)
-        return now
+        return self.clock.advance(seconds)
 
     # -- executions ----------------------------------------------------------------------------------
     def start_execution(self, state_machine_arn: str, payload: Any, name: str | None = None) -> str:

@@ -228,7 +228,7 @@ class Deployer:
             Architectures=list(merged.get("Architectures") or ["x86_64"]),
         )
         arn = cfg["FunctionArn"]
-        self._events(stack, lid, spec.get("Events") or {}, arn, ctx)
+        self._events(stack, lid, props.get("Events") or {}, arn, ctx)
         return Resource(lid, "AWS::Serverless::Function", name, {"Arn": arn})
 
     def _state_machine(self, stack: Stack, lid: str, props: dict[str, Any], spec: dict[str, Any], _g: Any, ctx: Context) -> Resource:
@@ -259,7 +259,7 @@ class Deployer:
         arn = client.create_state_machine(
             name=name, definition=definition, roleArn=role, type=str(props.get("Type", "STANDARD"))
         )["stateMachineArn"]
-        self._events(stack, lid, spec.get("Events") or {}, arn, ctx)
+        self._events(stack, lid, props.get("Events") or {}, arn, ctx)
         return Resource(lid, "AWS::Serverless::StateMachine", arn, {"Arn": arn, "Name": name})
 
     def _events(self, stack: Stack, lid: str, events: dict[str, Any], target: str, ctx: Context) -> None:

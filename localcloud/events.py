@@ -28,6 +28,7 @@ from localcloud.template import ACCOUNT_ID
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((.+)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+MAX_FIRINGS_PER_TICK = 10  # a jump of days fires a frequent schedule only for its most recent slots
 
 
 @dataclass
@@ -130,7 +131,7 @@ class EventRouter:
                 target_region = rule.target_arn.split(":")[3]
                 target_bus = rule.target_arn.rsplit("/", 1)[-1]
                 self.dispatch(dict(event), target_region, target_bus, hops + 1)
-            elif ":states:" in rule.target_arn:
+            elif ":states:" in rule.target_arn or ":lambda:" in rule.target_arn:
                 self._start(rule.target_arn, rule.input_json or json.dumps(event), f"rule {rule.name}")
 
     # -- schedules -----------------------------------------------------------------------------------
@@ -142,7 +143,7 @@ class EventRouter:
         for schedule in self.schedules:
             if not schedule.enabled:
                 continue
-            for moment in schedule.due(since, now):
+            for moment in schedule.due(since, now)[-MAX_FIRINGS_PER_TICK:]:
                 event = {
                     "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
                     "source": "aws.events", "account": ACCOUNT_ID,
@@ -151,14 +152,19 @@ class EventRouter:
                     "detail": {},
                 }
                 schedule.fired.append(moment)
-                if ":states:" in schedule.target_arn:
-                    self._start(schedule.target_arn, schedule.input_json or json.dumps(event), f"schedule {schedule.name}")
-                    started += 1
+                self._start(schedule.target_arn, schedule.input_json or json.dumps(event), f"schedule {schedule.name}")
+                started += 1
         return started
 
-    def _start(self, state_machine_arn: str, input_json: str, why: str) -> None:
-        region = state_machine_arn.split(":")[3]
+    def _start(self, target_arn: str, input_json: str, why: str) -> None:
+        """Start a state machine, or invoke a function asynchronously, as the rule's target."""
+        region = target_arn.split(":")[3]
+        if ":lambda:" in target_arn:
+            boto3.client("lambda", region_name=region).invoke(
+                FunctionName=target_arn, InvocationType="Event", Payload=input_json.encode()
+            )
+            return
         sfn = boto3.client("stepfunctions", region_name=region)
-        out = sfn.start_execution(stateMachineArn=state_machine_arn, input=input_json)
+        out = sfn.start_execution(stateMachineArn=target_arn, input=input_json)
         with self._lock:
-            self.started.append({"executionArn": out["executionArn"], "stateMachineArn": state_machine_arn, "why": why})
+            self.started.append({"executionArn": out["executionArn"], "stateMachineArn": target_arn, "why": why})

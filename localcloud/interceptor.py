@@ -116,6 +116,9 @@ class Interceptor:
     def route(self, service: str, operation: str, handler: SimulatedHandler) -> None:
         self._routes[(service, operation)] = handler
 
+    def unroute(self, service: str, operation: str) -> None:
+        self._routes.pop((service, operation), None)
+
     def hook(self, hook: Hook) -> None:
         self._hooks.append(hook)
 
@@ -136,6 +139,9 @@ class Interceptor:
 
     def handle(self, original: Callable[[Any], Response | None], request: Any) -> Response | None:
         normalized = normalize_request(request)
+        body = getattr(request, "body", None)
+        if hasattr(body, "seek"):
+            body.seek(0)  # naming the call read a streamed body (S3 PutObject); moto must read it again
         call = self.identify(normalized)
         if call is None:
             return original(request)

@@ -96,7 +96,10 @@ class ThreadLocalStdout(io.TextIOBase):
 
     def flush(self) -> None:
         if getattr(self._local, "buffer", None) is None:
-            self._real.flush()
+            try:
+                self._real.flush()
+            except ValueError:  # the real stream was closed (a test runner's capture ended)
+                pass
 
 
 @dataclass

@@ -1,0 +1,198 @@
+"""drctl: the operator CLI of the DR automation.
+
+Drills run on the embedded AWS (localcloud) unless a target is given: ``--stack NAME --region R`` for a
+deployed stack in a real account, or ``--endpoint-url URL`` for a localcloud server (``drctl serve``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import signal
+import sys
+from typing import Any
+
+from drctl import operations
+from drctl.render import render
+from drctl.target import Target, TargetError
+
+from dr import lease as lease_ops
+
+OK_STATUSES = {"SUCCEEDED", "DRY_RUN", "SKIPPED"}
+DEFAULT_STACK = "roadcall-dr"
+DEFAULT_REGION = "us-west-2"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="drctl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--stack", help="deployed stack name (default: the embedded AWS for drills)")
+    p.add_argument("--region", default=os.environ.get("AWS_REGION", DEFAULT_REGION),
+                   help="region of the orchestration stack (the recovery region; default %(default)s)")
+    p.add_argument("--endpoint-url", help="a localcloud server started with `drctl serve`")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    drill = sub.add_parser("drill", help="run a workflow end to end and report what it achieved")
+    drill.add_argument("workflow", choices=["failover"])
+    drill.add_argument("--mode", choices=["planned", "unplanned", "dry-run"], default="planned")
+    drill.add_argument("--approve", choices=["auto", "ask"], default="auto",
+                       help="answer the approval gate automatically, or ask at this terminal")
+    drill.add_argument("--output", choices=["text", "json"], default="text")
+    drill.add_argument("--reason", default="DR drill started with drctl")
+    drill.add_argument("--timeout", type=float, default=900.0, help="real seconds to follow the execution")
+
+    for name, help_text in (("approve", "approve a workflow waiting at its approval gate"),
+                            ("reject", "reject a workflow waiting at its approval gate")):
+        cmd = sub.add_parser(name, help=help_text)
+        cmd.add_argument("execution", help="the execution ARN")
+        cmd.add_argument("--by", default=getpass.getuser())
+        if name == "approve":
+            cmd.add_argument("--comment", default="")
+        else:
+            cmd.add_argument("--reason", required=True)
+
+    report = sub.add_parser("report", help="the report of one execution (RTO, RPO, timeline)")
+    report.add_argument("execution")
+    report.add_argument("--output", choices=["text", "json", "markdown"], default="text")
+
+    status = sub.add_parser("status", help="readiness of the recovery region (read-only)")
+    status.add_argument("--output", choices=["text", "json"], default="text")
+
+    lease = sub.add_parser("lease", help="show or clear the DR lease")
+    lease.add_argument("action", choices=["show", "clear"])
+    lease.add_argument("--reason", default="", help="why it is safe to clear (required for clear)")
+
+    serve = sub.add_parser("serve", help="run the embedded AWS with the platform and the app on a loopback port")
+    serve.add_argument("--port", type=int, default=0)
+    return p
+
+
+def _remote(args: argparse.Namespace) -> Target | None:
+    if args.endpoint_url:
+        return Target(region=args.region, stack_name=args.stack or DEFAULT_STACK, endpoint_url=args.endpoint_url,
+                      label=f"localcloud at {args.endpoint_url}").load()
+    if args.stack:
+        return Target(region=args.region, stack_name=args.stack).load()
+    return None
+
+
+def _need_remote(args: argparse.Namespace) -> Target:
+    target = _remote(args)
+    if target is None:
+        raise TargetError(f"`drctl {args.command}` needs a target: --stack NAME --region R (a deployed stack) "
+                          "or --endpoint-url URL (a localcloud server from `drctl serve`)")
+    return target
+
+
+def _ask(execution: str) -> bool | None:
+    if not sys.stdin.isatty():
+        raise TargetError("--approve ask needs a terminal; use --approve auto, or `drctl approve` from another terminal")
+    answer = input(f"\nApprove {execution.rsplit(':', 1)[-1]}? Type 'approve' or 'reject': ").strip().lower()
+    return True if answer == "approve" else False if answer == "reject" else None
+
+
+def _drill(args: argparse.Namespace) -> int:
+    from drctl.drill import local_platform, run
+
+    show = (lambda line: print(line, file=sys.stderr)) if args.output == "json" else print
+    approver = (lambda _execution: True) if args.approve == "auto" else _ask
+    payload = {"mode": args.mode, "reason": args.reason, "requested_by": f"drctl:{getpass.getuser()}"}
+    target = _remote(args)
+    if target is not None:
+        show(f"{args.workflow} drill ({args.mode}) on {target.label}: stack {target.stack_name} in {target.region}")
+        out = run(target, args.workflow, payload, show, approver, args.timeout)
+    else:
+        with local_platform() as (_cloud, platform, local):
+            show(f"{args.workflow} drill ({args.mode}) on localcloud (embedded AWS, no account): "
+                 f"{platform.design.primary_region} -> {platform.design.recovery_region}")
+            if args.mode == "unplanned":
+                show("scenario: the primary's API stops answering; Route 53 and the probe see it")
+                platform.primary_outage()
+            out = run(local, args.workflow, payload, show, approver, args.timeout)
+    print(render(out, args.output))
+    return 0 if out.get("status") in OK_STATUSES else 1
+
+
+def _status(args: argparse.Namespace) -> int:
+    target = _remote(args)
+    if target is not None:
+        out = operations.status(target)
+    else:
+        from drctl.drill import local_platform
+
+        with local_platform() as (_cloud, _platform, local):
+            out = operations.status(local)
+    if args.output == "json":
+        print(json.dumps(out, indent=2, default=str))
+    else:
+        print(f"recovery region {out['target_region']} ready: {out['ready']}")
+        for store in ("aurora", "dynamodb", "s3", "endpoints", "backups"):
+            problems = out[store].get("problems") or []
+            print(f"  {store:<10} {'ok' if not problems else '; '.join(problems)}")
+    return 0 if out["ready"] else 1
+
+
+def _lease(args: argparse.Namespace) -> int:
+    target = _need_remote(args)
+    table = target.state_table
+    if args.action == "clear":
+        if not args.reason:
+            raise TargetError("lease clear needs --reason: say why the platform is safe for the next DR operation")
+        os.environ.setdefault("AWS_REGION", target.region)
+        current = lease_ops.describe_with(target.client("dynamodb"), table)
+        lease_ops.clear_with(target.client("dynamodb"), table, getpass.getuser(), args.reason)
+        print(f"lease was {current.get('state') if current else 'absent'}; now RELEASED")
+        return 0
+    print(json.dumps(lease_ops.describe_with(target.client("dynamodb"), table), indent=2, default=str))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from drctl.drill import local_platform
+
+    from localcloud.server import LocalCloudServer
+
+    with local_platform() as (cloud, platform, _local):
+        server = LocalCloudServer(cloud, args.port).start()
+        print(f"localcloud: {server.endpoint_url}  (stack {platform.design.stack_name} in {platform.design.recovery_region})")
+        print(f"  drctl --endpoint-url {server.endpoint_url} drill failover --approve ask")
+        print(f"  drctl --endpoint-url {server.endpoint_url} approve EXECUTION_ARN")
+        print("Ctrl-C to stop.", flush=True)
+        try:
+            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        finally:
+            server.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "drill":
+            return _drill(args)
+        if args.command == "status":
+            return _status(args)
+        if args.command == "lease":
+            return _lease(args)
+        if args.command == "serve":
+            return _serve(args)
+        target = _need_remote(args)
+        if args.command == "approve":
+            operations.approve(target, args.execution, args.by, args.comment)
+            print(f"approved {args.execution}")
+        elif args.command == "reject":
+            operations.reject(target, args.execution, args.by, args.reason)
+            print(f"rejected {args.execution}")
+        elif args.command == "report":
+            out: dict[str, Any] = operations.report(target, args.execution)
+            print(render(out, args.output))
+            return 0 if out.get("status") in OK_STATUSES else 1
+        return 0
+    except TargetError as err:
+        print(f"drctl: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

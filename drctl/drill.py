@@ -1,0 +1,41 @@
+"""Drills on the embedded AWS: build the platform, deploy the app in both regions, run the workflow with
+the real handlers and the real ASL, and report what it achieved."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from drctl import operations
+from drctl.target import Target, local_target
+
+from localcloud.cloud import LocalCloud
+from localcloud.scenario import Platform, PlatformDesign
+
+
+@contextmanager
+def local_platform(design: PlatformDesign | None = None) -> Iterator[tuple[LocalCloud, Platform, Target]]:
+    """A seeded platform with the app deployed, in this process; torn down on exit."""
+    with LocalCloud() as cloud:
+        platform = Platform(cloud, design or PlatformDesign()).seed()
+        try:
+            platform.deploy()
+            target = local_target(cloud, platform.design.stack_name, platform.design.recovery_region)
+            yield cloud, platform, target
+        finally:
+            platform.close()
+
+
+def run(target: Target, workflow: str, payload: dict[str, Any], show: Callable[[str], None] | None,
+        approver: Callable[[str], bool | None] | None, timeout: float = 600.0) -> dict[str, Any]:
+    """Start ``workflow`` with ``payload``, follow it to the end, and return its report (+ wall time)."""
+    started = time.perf_counter()
+    execution = operations.start(target, workflow, payload)
+    if show:
+        show(f"execution {execution}")
+    operations.follow(target, execution, show, approver, timeout=timeout)
+    out = operations.report(target, execution)
+    out["wall_seconds"] = round(time.perf_counter() - started, 3)
+    return out

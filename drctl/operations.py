@@ -1,0 +1,172 @@
+"""What drctl does to a target: start and follow a workflow, answer the approval gate, read reports."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from drctl.target import Target, TargetError
+
+from dr.report import timeline
+
+TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+Printer = Callable[[str], None]
+
+
+def start(target: Target, workflow: str, payload: dict[str, Any], name: str | None = None) -> str:
+    sfn = target.client("stepfunctions")
+    out = sfn.start_execution(
+        stateMachineArn=target.state_machine_arn(workflow),
+        name=name or f"drctl-{workflow}-{uuid.uuid4().hex[:10]}",
+        input=json.dumps(payload),
+    )
+    return str(out["executionArn"])
+
+
+def approval_token(target: Target, execution: str) -> str | None:
+    item = target.client("dynamodb").get_item(
+        TableName=target.state_table, Key={"pk": {"S": f"approval#{execution}"}}, ConsistentRead=True
+    ).get("Item")
+    return item["token"]["S"] if item else None
+
+
+def approve(target: Target, execution: str, by: str, comment: str = "") -> None:
+    token = approval_token(target, execution)
+    if token is None:
+        raise TargetError(f"{execution} has not asked for approval (no approval record); is it at RequestApproval?")
+    target.client("stepfunctions").send_task_success(
+        taskToken=token, output=json.dumps({"approved_by": by, "comment": comment, "at": datetime.now().astimezone().isoformat()})
+    )
+
+
+def reject(target: Target, execution: str, by: str, reason: str) -> None:
+    token = approval_token(target, execution)
+    if token is None:
+        raise TargetError(f"{execution} has not asked for approval (no approval record); is it at RequestApproval?")
+    target.client("stepfunctions").send_task_failure(
+        taskToken=token, error="ApprovalRejected", cause=f"rejected by {by}: {reason}"[:32768]
+    )
+
+
+def history(target: Target, execution: str) -> list[dict[str, Any]]:
+    sfn = target.client("stepfunctions")
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": execution, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        events.extend(page["events"])
+        if not page.get("nextToken"):
+            return events
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def follow(target: Target, execution: str, show: Printer | None, approver: Callable[[str], bool | None] | None,
+           timeout: float = 600.0) -> dict[str, Any]:
+    """Print each state as it runs; when the workflow waits for approval, ask ``approver`` (True approve,
+    False reject, None leave it to someone else). Returns DescribeExecution at the end."""
+    sfn = target.client("stepfunctions")
+    seen = 0
+    asked = False
+    deadline = time.monotonic() + timeout
+    while True:
+        events = history(target, execution)
+        for event in events[seen:]:
+            line = describe_event(event)
+            if line and show:
+                show(line)
+        seen = len(events)
+        waiting = any((e.get("stateEnteredEventDetails") or {}).get("name") == "RequestApproval" for e in events) and not asked
+        if waiting and approver is not None and approval_token(target, execution):
+            asked = True
+            verdict = approver(execution)
+            if verdict is True:
+                approve(target, execution, by="drctl", comment="approved at the drill's prompt")
+            elif verdict is False:
+                reject(target, execution, by="drctl", reason="rejected at the drill's prompt")
+        out = sfn.describe_execution(executionArn=execution)
+        if out["status"] in TERMINAL:
+            for event in history(target, execution)[seen:]:
+                line = describe_event(event)
+                if line and show:
+                    show(line)
+            return dict(out)
+        if time.monotonic() > deadline:
+            raise TargetError(f"{execution} still {out['status']} after {timeout:.0f} s; follow it with drctl report")
+        time.sleep(0.05)
+
+
+def describe_event(event: dict[str, Any]) -> str | None:
+    kind = str(event["type"])
+    stamp = event["timestamp"].strftime("%H:%M:%S") if isinstance(event["timestamp"], datetime) else str(event["timestamp"])
+    if kind.endswith("StateEntered"):
+        return f"  {stamp}  -> {event['stateEnteredEventDetails']['name']}"
+    if kind.endswith("StateExited"):
+        return f"  {stamp}  ok {event['stateExitedEventDetails']['name']}"
+    if kind in ("TaskFailed", "LambdaFunctionFailed", "ExecutionFailed", "TaskTimedOut"):
+        details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        return f"  {stamp}  !! {kind}: {details.get('error', '')} {str(details.get('cause', ''))[:200]}"
+    if kind == "TaskSubmitted" and "waitForTaskToken" in str(event.get("taskSubmittedEventDetails", {}).get("resourceType", "")):
+        return f"  {stamp}  .. waiting for approval"
+    return None
+
+
+def report(target: Target, execution: str) -> dict[str, Any]:
+    """The audit record of the execution, completed with what only the finished execution knows."""
+    sfn = target.client("stepfunctions")
+    described = sfn.describe_execution(executionArn=execution)
+    item = target.client("dynamodb").get_item(
+        TableName=target.state_table, Key={"pk": {"S": f"audit#{execution}"}}, ConsistentRead=True
+    ).get("Item")
+    out: dict[str, Any] = json.loads(item["report"]["S"]) if item else {"execution": execution, "status": described["status"]}
+    events = history(target, execution)
+    steps, transitions = timeline(events)
+    status = described["status"]
+    if out.get("status") in ("DRY_RUN", "SKIPPED") and status == "SUCCEEDED":
+        status = out["status"]
+    elif status == "SUCCEEDED" and described.get("output"):
+        final = json.loads(described["output"])
+        status = final.get("status", status) if isinstance(final, dict) and final.get("status") == "SKIPPED" else status
+    out.update({
+        "status": status,
+        "execution": execution,
+        "started_at": described["startDate"].isoformat(),
+        "finished_at": described["stopDate"].isoformat() if described.get("stopDate") else None,
+        "steps": steps,
+        "state_transitions": transitions,
+    })
+    if described.get("error"):
+        out.setdefault("error", described["error"])
+    return out
+
+
+def status(target: Target) -> dict[str, Any]:
+    """Readiness of the recovery region, read-only: invokes the workflow's own Check* functions."""
+    lam = target.client("lambda")
+    request = {
+        "workflow": "failover", "mode": "dry-run", "trigger": "console", "detected_at": datetime.now().astimezone().isoformat(),
+        "source_region": "", "target_region": "", "reason": "drctl status", "requested_by": "drctl",
+        "execution": f"arn:aws:states:{target.region}:000000000000:execution:drctl-status:{uuid.uuid4().hex}",
+        "approval_timeout_seconds": 60,
+    }
+    env = lam.get_function_configuration(FunctionName=target.physical("CheckAuroraFunction"))["Environment"]["Variables"]
+    request["source_region"], request["target_region"] = env["PRIMARY_REGION"], env["RECOVERY_REGION"]
+    out: dict[str, Any] = {"source_region": request["source_region"], "target_region": request["target_region"]}
+    for store, logical in (("aurora", "CheckAuroraFunction"), ("dynamodb", "CheckDynamoDBFunction"), ("s3", "CheckS3Function"),
+                           ("endpoints", "CheckEndpointsFunction"), ("backups", "CheckBackupsFunction")):
+        response = lam.invoke(FunctionName=target.physical(logical), Payload=json.dumps({"request": request}).encode())
+        payload = json.loads(response["Payload"].read())
+        if response.get("FunctionError"):
+            out[store] = {"ready": False, "problems": [f"{payload.get('errorType')}: {payload.get('errorMessage')}"]}
+        else:
+            out[store] = payload
+    out["ready"] = all(out[s].get("ready", out[s].get("fresh", False)) for s in ("aurora", "dynamodb", "endpoints"))
+    return out
+
+
+def eprint(text: str) -> None:
+    print(text, file=sys.stderr)

@@ -1,0 +1,134 @@
+"""What the platform is made of, by name, from the stack's parameters (never from code).
+
+template.yaml passes the inventory to every function as environment variables; this module turns them
+into one typed object, validated once per invocation with a clear error when something is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dr.errors import InvalidInput
+from dr.settings import Settings
+
+
+def _split(name: str) -> list[str]:
+    return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+
+
+class AuroraInventory(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    global_cluster_id: str
+    primary_cluster_id: str
+    secondary_cluster_id: str
+
+
+class BucketPair(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    source: str
+    replica: str
+
+
+class RoutingInventory(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    primary_health_check_id: str = ""
+    recovery_health_check_id: str = ""
+    primary_endpoint_url: str
+    recovery_endpoint_url: str
+    arc_cluster_endpoints: dict[str, str] = Field(default_factory=dict)  # region -> endpoint URL
+    primary_routing_control_arn: str = ""
+    recovery_routing_control_arn: str = ""
+
+    @property
+    def uses_arc(self) -> bool:
+        return bool(self.arc_cluster_endpoints and self.primary_routing_control_arn and self.recovery_routing_control_arn)
+
+    @model_validator(mode="after")
+    def _has_a_traffic_mechanism(self) -> RoutingInventory:
+        if not self.uses_arc and not self.primary_health_check_id:
+            raise ValueError(
+                "no traffic mechanism: set ARC_CLUSTER_ENDPOINTS with both routing control ARNs, "
+                "or PRIMARY_HEALTH_CHECK_ID for health-check based failover records"
+            )
+        return self
+
+
+class Inventory(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    primary_region: str
+    recovery_region: str
+    tables: list[str]
+    aurora: AuroraInventory
+    buckets: list[BucketPair]
+    routing: RoutingInventory
+    backup_vault: str = ""
+    recovery_backup_vault: str = ""
+
+    def other_region(self, region: str) -> str:
+        return self.recovery_region if region == self.primary_region else self.primary_region
+
+    def aurora_cluster_in(self, region: str) -> str:
+        if region == self.primary_region:
+            return self.aurora.primary_cluster_id
+        if region == self.recovery_region:
+            return self.aurora.secondary_cluster_id
+        raise InvalidInput(f"region {region!r} is neither the primary {self.primary_region} nor the recovery {self.recovery_region}")
+
+    def endpoint_url(self, region: str) -> str:
+        return self.routing.primary_endpoint_url if region == self.primary_region else self.routing.recovery_endpoint_url
+
+    def health_check_id(self, region: str) -> str:
+        return self.routing.primary_health_check_id if region == self.primary_region else self.routing.recovery_health_check_id
+
+    def routing_control_arn(self, region: str) -> str:
+        return self.routing.primary_routing_control_arn if region == self.primary_region else self.routing.recovery_routing_control_arn
+
+    def bucket_in(self, pair: BucketPair, region: str) -> str:
+        return pair.source if region == self.primary_region else pair.replica
+
+    @cached_property
+    def table_names(self) -> tuple[str, ...]:
+        return tuple(self.tables)
+
+
+def load_inventory(settings: Settings) -> Inventory:
+    sources, replicas = _split("PROTECTED_BUCKETS"), _split("REPLICA_BUCKETS")
+    if len(sources) != len(replicas):
+        raise InvalidInput(
+            f"PROTECTED_BUCKETS has {len(sources)} buckets but REPLICA_BUCKETS has {len(replicas)}; "
+            "expected one replica per protected bucket, in the same order"
+        )
+    endpoints = {}
+    for item in _split("ARC_CLUSTER_ENDPOINTS"):
+        region, sep, url = item.partition("=")
+        if not sep:
+            raise InvalidInput(f"ARC_CLUSTER_ENDPOINTS item {item!r}: expected REGION=URL")
+        endpoints[region.strip()] = url.strip()
+    try:
+        return Inventory(
+            primary_region=settings.primary_region,
+            recovery_region=settings.recovery_region,
+            tables=_split("PROTECTED_TABLES"),
+            aurora=AuroraInventory(
+                global_cluster_id=os.environ.get("AURORA_GLOBAL_CLUSTER_ID", ""),
+                primary_cluster_id=os.environ.get("AURORA_PRIMARY_CLUSTER_ID", ""),
+                secondary_cluster_id=os.environ.get("AURORA_SECONDARY_CLUSTER_ID", ""),
+            ),
+            buckets=[BucketPair(source=s, replica=r) for s, r in zip(sources, replicas, strict=True)],
+            routing=RoutingInventory(
+                primary_health_check_id=os.environ.get("PRIMARY_HEALTH_CHECK_ID", ""),
+                recovery_health_check_id=os.environ.get("RECOVERY_HEALTH_CHECK_ID", ""),
+                primary_endpoint_url=os.environ.get("PRIMARY_ENDPOINT_URL", ""),
+                recovery_endpoint_url=os.environ.get("RECOVERY_ENDPOINT_URL", ""),
+                arc_cluster_endpoints=endpoints,
+                primary_routing_control_arn=os.environ.get("PRIMARY_ROUTING_CONTROL_ARN", ""),
+                recovery_routing_control_arn=os.environ.get("RECOVERY_ROUTING_CONTROL_ARN", ""),
+            ),
+            backup_vault=os.environ.get("BACKUP_VAULT_NAME", ""),
+            recovery_backup_vault=os.environ.get("RECOVERY_BACKUP_VAULT_NAME", ""),
+        )
+    except ValidationError as err:
+        raise InvalidInput(f"the platform inventory in the function's environment is incomplete: {err}") from err

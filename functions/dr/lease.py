@@ -1,0 +1,118 @@
+"""One DR operation at a time: a lease item in the state table with a fencing counter.
+
+States: HELD (an operation runs), RELEASED (free), BLOCKED (an operation failed after changing the
+platform: a person must look before anything else runs; ``drctl lease clear`` frees it). A HELD lease
+past its expiry can be taken over (its holder died); every acquisition increments ``fence``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from dr.aws import aws_errors, client, error_code
+from dr.errors import LeaseHeld, TransientAwsError
+from dr.models import Lease
+
+LEASE_KEY = {"pk": {"S": "lease"}}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def acquire(table: str, region: str, holder: str, operation: str, mode: str, seconds: int) -> Lease:
+    now = datetime.now(UTC)
+    ddb = client("dynamodb", region)
+    try:
+        with aws_errors("dynamodb:UpdateItem (acquire lease)", TransientAwsError):
+            out = ddb.update_item(
+                TableName=table,
+                Key=LEASE_KEY,
+                UpdateExpression=(
+                    "SET holder = :h, #op = :op, #mode = :mode, #state = :held, acquired_at = :now, "
+                    "expires_at = :exp, note = :note ADD fence :one"
+                ),
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR #state = :released OR holder = :h "
+                    "OR (#state = :held AND expires_at < :now)"
+                ),
+                ExpressionAttributeNames={"#op": "operation", "#mode": "mode", "#state": "state"},
+                ExpressionAttributeValues={
+                    ":h": {"S": holder}, ":op": {"S": operation}, ":mode": {"S": mode},
+                    ":held": {"S": "HELD"}, ":released": {"S": "RELEASED"},
+                    ":now": {"S": _iso(now)}, ":exp": {"S": _iso(now + timedelta(seconds=seconds))},
+                    ":note": {"S": f"{operation} ({mode}) running"}, ":one": {"N": "1"},
+                },
+                ReturnValues="ALL_NEW",
+            )
+    except ClientError as err:
+        if error_code(err) != "ConditionalCheckFailedException":
+            raise
+        current = describe(table, region) or {}
+        raise LeaseHeld(
+            f"another DR operation holds the lease: {current.get('operation', '?')} by {current.get('holder', '?')}, "
+            f"state {current.get('state', '?')} since {current.get('acquired_at', '?')}: {current.get('note', '')}. "
+            "Expected the lease to be free (RELEASED) before starting."
+        ) from err
+    item = out["Attributes"]
+    return Lease(
+        holder=item["holder"]["S"], operation=item["operation"]["S"], fence=int(item["fence"]["N"]),
+        acquired_at=datetime.fromisoformat(item["acquired_at"]["S"]),
+        expires_at=datetime.fromisoformat(item["expires_at"]["S"]),
+    )
+
+
+def settle(table: str, region: str, holder: str, state: str, note: str, changed: list[str]) -> bool:
+    """Leave the lease RELEASED or BLOCKED with a note, if this holder still has it. Returns whether it did."""
+    ddb = client("dynamodb", region)
+    try:
+        ddb.update_item(
+            TableName=table,
+            Key=LEASE_KEY,
+            UpdateExpression="SET #state = :state, note = :note, changed = :changed, settled_at = :now",
+            ConditionExpression="holder = :h",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":state": {"S": state}, ":note": {"S": note}, ":h": {"S": holder},
+                ":changed": {"L": [{"S": c} for c in changed]}, ":now": {"S": _iso(datetime.now(UTC))},
+            },
+        )
+    except ClientError as err:
+        if error_code(err) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def describe(table: str, region: str) -> dict[str, Any] | None:
+    return describe_with(client("dynamodb", region), table)
+
+
+def describe_with(ddb: Any, table: str) -> dict[str, Any] | None:
+    """The lease item as plain values, read with the given DynamoDB client (drctl passes its own)."""
+    item = ddb.get_item(TableName=table, Key=LEASE_KEY, ConsistentRead=True).get("Item")
+    if not item:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in item.items():
+        (kind, raw), = value.items()
+        out[key] = [v["S"] for v in raw] if kind == "L" else (int(raw) if kind == "N" else raw)
+    return out
+
+
+def clear_with(ddb: Any, table: str, who: str, reason: str) -> dict[str, Any] | None:
+    """An operator frees a BLOCKED (or stuck) lease after looking at the platform."""
+    ddb.update_item(
+        TableName=table,
+        Key=LEASE_KEY,
+        UpdateExpression="SET #state = :released, note = :note, settled_at = :now",
+        ExpressionAttributeNames={"#state": "state"},
+        ExpressionAttributeValues={
+            ":released": {"S": "RELEASED"}, ":note": {"S": f"cleared by {who}: {reason}"},
+            ":now": {"S": _iso(datetime.now(UTC))},
+        },
+    )
+    return describe_with(ddb, table)

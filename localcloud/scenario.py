@@ -1,0 +1,313 @@
+"""The protected platform, seeded in both regions from its DR design, with knobs a test can turn.
+
+us-east-1 (primary) and us-west-2 (recovery), by default:
+- five DynamoDB global tables with a replica in the recovery region, streams and PITR on, items in them;
+- an Aurora global database: the primary cluster (a writer and two readers) and a secondary cluster;
+- three S3 buckets, versioned, replicated with Replication Time Control to versioned replicas, with objects;
+- the API's health endpoints (real HTTP servers on loopback) and a Route 53 health check for each;
+- optionally ARC routing controls for both cells (``use_arc=True``);
+- the AWS Backup vaults (primary and recovery copies) with daily recovery points of every resource;
+- healthy replication everywhere, its lag visible as the CloudWatch metrics AWS publishes.
+
+Knobs: ``primary_outage()``, ``recovery_endpoint_unhealthy()``, ``set_replication_lag(seconds)``,
+``stale_backups(hours)``; views: ``writer_region()``, ``traffic_region()``, ``snapshot()``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from localcloud.cloud import LocalCloud
+from localcloud.deployer import Stack
+from localcloud.endpoints import HealthEndpoint
+from localcloud.services.arc import RoutingControlSimulator
+from localcloud.services.aurora import AuroraGlobalSimulator
+from localcloud.services.backup import BackupSimulator
+from localcloud.services.global_tables import GlobalTablesSimulator
+from localcloud.services.metrics import MetricsSimulator
+from localcloud.services.route53_health import Route53HealthSimulator
+from localcloud.services.s3_replication import S3ReplicationSimulator
+from localcloud.template import ACCOUNT_ID
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+
+@dataclass(frozen=True)
+class PlatformDesign:
+    """Names and shape of the platform, as its DR design gives them."""
+
+    stack_name: str = "roadcall-dr"
+    primary_region: str = "us-east-1"
+    recovery_region: str = "us-west-2"
+    tables: tuple[str, ...] = (
+        "roadcall-users-prod", "roadcall-incidents-prod", "roadcall-vendors-prod",
+        "roadcall-tracking-sessions-prod", "roadcall-call-records-prod",
+    )
+    global_cluster_id: str = "roadcall-aurora-global"
+    primary_cluster_id: str = "roadcall-aurora-prod"
+    secondary_cluster_id: str = "roadcall-aurora-prod-dr"
+    buckets: tuple[str, ...] = ("roadcall-call-recordings-prod", "roadcall-kb-documents-prod", "roadcall-incident-media-prod")
+    replica_suffix: str = "-dr"
+    replication_rule_id: str = "dr-replication"
+    backup_vault: str = "roadcall-backup-vault"
+    recovery_backup_vault: str = "roadcall-backup-vault-dr"
+    items_per_table: int = 20
+    objects_per_bucket: int = 10
+    use_arc: bool = False
+
+    @property
+    def replicas(self) -> tuple[str, ...]:
+        return tuple(b + self.replica_suffix for b in self.buckets)
+
+
+@dataclass
+class Platform:
+    cloud: LocalCloud
+    design: PlatformDesign = field(default_factory=PlatformDesign)
+
+    def __post_init__(self) -> None:
+        clock, interceptor = self.cloud.clock, self.cloud.interceptor
+        self.metrics = MetricsSimulator(clock)
+        self.aurora = AuroraGlobalSimulator(clock, self.metrics)
+        self.health = Route53HealthSimulator(clock, self.metrics, model_failure_threshold=False)
+        self.arc = RoutingControlSimulator(clock)
+        self.tables = GlobalTablesSimulator(clock, self.metrics)
+        self.s3 = S3ReplicationSimulator(clock, self.metrics)
+        self.backup = BackupSimulator(clock)
+        for simulator in (self.metrics, self.aurora, self.health, self.arc, self.tables, self.s3, self.backup):
+            simulator.register(interceptor)
+        self.primary_endpoint = HealthEndpoint("primary")
+        self.recovery_endpoint = HealthEndpoint("recovery")
+        self.health_checks: dict[str, str] = {}
+        self.routing_controls: dict[str, str] = {}
+        self.arc_endpoints: dict[str, str] = {}
+        self.stacks: dict[str, Stack] = {}
+
+    # -- building ------------------------------------------------------------------------------------
+    def seed(self) -> Platform:
+        d = self.design
+        self._tables()
+        self.aurora.create_global_topology(
+            d.global_cluster_id, (d.primary_region, d.primary_cluster_id), (d.recovery_region, d.secondary_cluster_id)
+        )
+        self._buckets()
+        self._routing()
+        self._backups()
+        return self
+
+    def _tables(self) -> None:
+        d = self.design
+        ddb = self.cloud.client("dynamodb", d.primary_region)
+        for name in d.tables:
+            ddb.create_table(
+                TableName=name, BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            )
+            ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+            for n in range(d.items_per_table):
+                ddb.put_item(TableName=name, Item={"pk": {"S": f"{name}#{n:04d}"}, "sk": {"S": "v1"}, "n": {"N": str(n)}})
+            self.tables.make_global(name, d.primary_region, [d.recovery_region])
+        self.tables.pump()
+
+    def _buckets(self) -> None:
+        d = self.design
+        east, west = self.cloud.client("s3", d.primary_region), self.cloud.client("s3", d.recovery_region)
+        iam = self.cloud.client("iam", d.primary_region)
+        role = iam.create_role(
+            RoleName="roadcall-s3-replication",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+        )["Role"]["Arn"]
+        for source, replica in zip(d.buckets, d.replicas, strict=True):
+            east.create_bucket(Bucket=source)
+            west.create_bucket(Bucket=replica, CreateBucketConfiguration={"LocationConstraint": d.recovery_region})
+            for client, bucket in ((east, source), (west, replica)):
+                client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+            east.put_bucket_replication(Bucket=source, ReplicationConfiguration=replication_rule(role, replica, d.replication_rule_id))
+            for n in range(d.objects_per_bucket):
+                east.put_object(Bucket=source, Key=f"seed/{n:04d}.bin", Body=f"{source} object {n}".encode())
+        self.s3.sync_now()
+
+    def _routing(self) -> None:
+        d = self.design
+        route53 = self.cloud.client("route53", "us-east-1")
+        for role, endpoint in (("primary", self.primary_endpoint), ("recovery", self.recovery_endpoint)):
+            check = route53.create_health_check(
+                CallerReference=f"roadcall-{role}",
+                HealthCheckConfig={"Type": "HTTP", "IPAddress": "127.0.0.1", "Port": int(endpoint.url.split(":")[2].split("/")[0]),
+                                   "ResourcePath": "/health", "RequestInterval": 10, "FailureThreshold": 3},
+            )["HealthCheck"]
+            self.health_checks[role] = check["Id"]
+            self.health.set_endpoint_health(check["Id"], True, immediate=True)
+        if d.use_arc:
+            panel = f"arn:aws:route53-recovery-control::{ACCOUNT_ID}:controlpanel/roadcall"
+            for role in ("primary", "recovery"):
+                arn = f"{panel}/routingcontrol/roadcall-{role}"
+                self.arc.add_control(arn, f"roadcall-{role}", panel, state="On" if role == "primary" else "Off")
+                self.routing_controls[role] = arn
+            self.arc.add_assertion_rule("at-least-one-cell-on", list(self.routing_controls.values()), min_on=1)
+            self.arc_endpoints = {
+                region: f"https://roadcall-{region}.route53-recovery-cluster.{region}.amazonaws.com/v1"
+                for region in (d.recovery_region, d.primary_region)
+            }
+
+    def _backups(self) -> None:
+        d = self.design
+        backup_east = self.cloud.client("backup", d.primary_region)
+        backup_west = self.cloud.client("backup", d.recovery_region)
+        backup_east.create_backup_vault(BackupVaultName=d.backup_vault)
+        backup_west.create_backup_vault(BackupVaultName=d.recovery_backup_vault)
+        now = self.cloud.clock.now()
+        for arn, kind in self.resource_arns():
+            for days in range(3):
+                self.backup.seed_recovery_point(
+                    d.backup_vault, d.primary_region, arn, kind, created_at=now - timedelta(hours=4 + 24 * days),
+                )
+
+    def resource_arns(self) -> list[tuple[str, str]]:
+        d = self.design
+        tables = [(f"arn:aws:dynamodb:{d.primary_region}:{ACCOUNT_ID}:table/{t}", "DynamoDB") for t in d.tables]
+        aurora = [(f"arn:aws:rds:{d.primary_region}:{ACCOUNT_ID}:cluster:{d.primary_cluster_id}", "Aurora")]
+        buckets = [(f"arn:aws:s3:::{b}", "S3") for b in d.buckets]
+        return tables + aurora + buckets
+
+    # -- deploying the app ---------------------------------------------------------------------------
+    def parameters(self, stage: str = "dev") -> dict[str, str]:
+        d = self.design
+        params = {
+            "Stage": stage,
+            "PrimaryRegion": d.primary_region,
+            "RecoveryRegion": d.recovery_region,
+            "ProtectedTables": ",".join(d.tables),
+            "AuroraGlobalClusterId": d.global_cluster_id,
+            "AuroraPrimaryClusterId": d.primary_cluster_id,
+            "AuroraSecondaryClusterId": d.secondary_cluster_id,
+            "ProtectedBuckets": ",".join(d.buckets),
+            "ReplicaBuckets": ",".join(d.replicas),
+            "ReplicationRuleId": d.replication_rule_id,
+            "PrimaryHealthCheckId": self.health_checks.get("primary", ""),
+            "RecoveryHealthCheckId": self.health_checks.get("recovery", ""),
+            "PrimaryEndpointUrl": self.primary_endpoint.url,
+            "RecoveryEndpointUrl": self.recovery_endpoint.url,
+            "BackupVaultName": d.backup_vault,
+            "RecoveryBackupVaultName": d.recovery_backup_vault,
+        }
+        if d.use_arc:
+            params.update({
+                "ArcClusterEndpoints": ",".join(f"{r}={u}" for r, u in self.arc_endpoints.items()),
+                "PrimaryRoutingControlArn": self.routing_controls["primary"],
+                "RecoveryRoutingControlArn": self.routing_controls["recovery"],
+            })
+        return params
+
+    def deploy(self, template: Path = TEMPLATE, stage: str = "dev") -> Stack:
+        """Deploy the app as an operator would: in the recovery region (the orchestrator) and in the
+        primary region (its alarm forwarding). Returns the recovery region's stack."""
+        d = self.design
+        for region in (d.primary_region, d.recovery_region):
+            self.stacks[region] = self.cloud.deploy(template, region, d.stack_name, self.parameters(stage))
+        self.cloud.advance(60)  # the probe's first run: a datapoint for the second opinion
+        return self.stacks[d.recovery_region]
+
+    @property
+    def stack(self) -> Stack:
+        return self.stacks[self.design.recovery_region]
+
+    # -- knobs ---------------------------------------------------------------------------------------
+    def primary_outage(self, replication_stops: bool = True) -> None:
+        """The primary's API stops answering; Route 53 sees it; replication out of it stops."""
+        self.primary_endpoint.healthy = False
+        self.health.set_endpoint_health(self.health_checks["primary"], False, immediate=True)
+        if replication_stops:
+            self.tables.pause_replication(self.design.primary_region)
+            self.s3.pause_replication(self.design.primary_region)
+
+    def primary_recovers(self) -> None:
+        self.primary_endpoint.healthy = True
+        self.health.set_endpoint_health(self.health_checks["primary"], True, immediate=True)
+        self.tables.resume_replication(self.design.primary_region)
+        self.s3.resume_replication(self.design.primary_region)
+
+    def recovery_endpoint_unhealthy(self) -> None:
+        self.recovery_endpoint.healthy = False
+        self.health.set_endpoint_health(self.health_checks["recovery"], False, immediate=True)
+
+    def set_replication_lag(self, seconds: float) -> None:
+        """Every store lags ``seconds`` behind the primary (Aurora, DynamoDB, S3)."""
+        d = self.design
+        self.aurora.set_replication_lag(d.global_cluster_id, seconds)
+        self.tables.set_replication_latency(seconds)
+        self.s3.set_replication_latency(seconds)
+
+    def alarm_event(self, state: str = "ALARM") -> None:
+        """The primary's health alarm changes state in us-east-1, as CloudWatch would emit it."""
+        d = self.design
+        now = self.cloud.clock.now()
+        name = f"{d.stack_name}-primary-health"
+        self.cloud.put_event(
+            d.primary_region, "aws.cloudwatch", "CloudWatch Alarm State Change",
+            {
+                "alarmName": name,
+                "state": {"value": state, "reason": "Threshold Crossed (localcloud scenario)",
+                          "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.000+0000")},
+                "previousState": {"value": "OK" if state == "ALARM" else "ALARM"},
+            },
+            resources=[f"arn:aws:cloudwatch:{d.primary_region}:{ACCOUNT_ID}:alarm:{name}"],
+        )
+
+    # -- views ---------------------------------------------------------------------------------------
+    def writer_region(self) -> str:
+        return self.aurora.writer_region(self.design.global_cluster_id)
+
+    def traffic_region(self) -> str:
+        d = self.design
+        if d.use_arc:
+            if self.arc.state(self.routing_controls["primary"]) == "On":
+                return d.primary_region
+            return d.recovery_region if self.arc.state(self.routing_controls["recovery"]) == "On" else "none"
+        return d.primary_region if self.health.is_healthy(self.health_checks["primary"]) else d.recovery_region
+
+    def snapshot(self) -> dict[str, Any]:
+        """The platform's observable state, for before/after comparisons."""
+        d = self.design
+        route53 = self.cloud.client("route53", "us-east-1")
+        ddb = {r: self.cloud.client("dynamodb", r) for r in (d.primary_region, d.recovery_region)}
+        return {
+            "writer_region": self.writer_region(),
+            "traffic_region": self.traffic_region(),
+            "promotions": len(self.aurora.promotion_events(d.global_cluster_id)),
+            "health_checks": {role: route53.get_health_check(HealthCheckId=hc)["HealthCheck"]["HealthCheckConfig"].get("Inverted", False)
+                              for role, hc in self.health_checks.items()},
+            "routing_controls": {role: self.arc.state(arn) for role, arn in self.routing_controls.items()},
+            "items": {f"{r}:{t}": ddb[r].scan(TableName=t, Select="COUNT")["Count"] for r in ddb for t in d.tables},
+        }
+
+    def close(self) -> None:
+        self.primary_endpoint.stop()
+        self.recovery_endpoint.stop()
+
+
+def replication_rule(role_arn: str, replica: str, rule_id: str) -> dict[str, Any]:
+    """The replication configuration the DR design asks for: everything, RTC 15 min, metrics, deletes."""
+    return {
+        "Role": role_arn,
+        "Rules": [{
+            "ID": rule_id,
+            "Priority": 1,
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "DeleteMarkerReplication": {"Status": "Enabled"},
+            "Destination": {
+                "Bucket": f"arn:aws:s3:::{replica}",
+                "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}},
+                "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 15}},
+            },
+        }],
+    }

@@ -1,0 +1,233 @@
+"""Route 53 health-check status for the health checks created in moto's route53.
+
+moto stores health checks (``CreateHealthCheck``, ``UpdateHealthCheck``) but answers
+``GetHealthCheckStatus`` with one fixed "Success" observation, whatever happens to the endpoint, and
+publishes no ``HealthCheckStatus`` metric. ``Route53HealthSimulator`` replaces that operation and
+publishes the metric, so an outage of the primary endpoint can be staged with one knob:
+``set_endpoint_health(health_check_id, healthy)``.
+
+Modeled:
+- what Route 53's checkers observe of the endpoint (healthy unless a knob says otherwise); a change
+  is reported after ``FailureThreshold`` consecutive checks, i.e. ``FailureThreshold x RequestInterval``
+  seconds of virtual time (90 s with the defaults 3 x 30 s), as Route 53 needs that many consecutive
+  failed (or passed) checks to change the status; ``immediate=True`` skips the delay;
+- the *reported* status honours the health check's configuration, read from moto's backend on every
+  evaluation (so ``update_health_check(Inverted=True)`` takes effect at once): ``Inverted`` flips
+  it, ``Disabled`` makes it healthy whatever the endpoint does, a ``CALCULATED`` check is healthy
+  when at least ``HealthThreshold`` of its children are (then ``Inverted`` applies);
+- ``GetHealthCheckStatus``: one observation per checker Region (the health check's ``Regions`` or
+  Route 53's eight defaults), each ``StatusReport.Status`` starting with ``Success:`` or
+  ``Failure:`` after the reported status, with the text Route 53 uses for the endpoint's result
+  (e.g. ``Success: HTTP Status Code 200, OK``, ``Failure: Connection timed out. ...``) and a
+  ``CheckedTime`` within the last ``RequestInterval`` on the virtual clock; an unknown id is
+  ``NoSuchHealthCheck``; a calculated check is ``InvalidInput`` (as in AWS, its status is only in
+  the console and CloudWatch);
+- CloudWatch ``AWS/Route53`` ``HealthCheckStatus`` (dimension ``HealthCheckId``; 1 healthy, 0
+  unhealthy) in us-east-1 for every health check, through the ``MetricsSimulator`` when given.
+
+Not modeled: checkers disagreeing with each other, latency and SSL-handshake metrics,
+``HealthCheckPercentageHealthy``, ``CLOUDWATCH_METRIC`` and ``RECOVERY_CONTROL`` health checks
+(they follow the endpoint knob like an HTTP check), DNS answers changing with the status.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.route53.models import route53_backends
+
+from localcloud.clock import VirtualClock
+from localcloud.interceptor import (
+    AwsError,
+    Call,
+    Interceptor,
+    Response,
+    serialize_result,
+    serialize_service_error,
+)
+from localcloud.services.metrics import MetricsSimulator
+
+CHECKER_REGIONS = (
+    "us-east-1",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+    "sa-east-1",
+)
+METRIC_REGION = "us-east-1"  # Route 53 publishes health-check metrics only in us-east-1
+HTTP_OK = "HTTP Status Code 200, OK"
+TCP_OK = "TCP connection established"
+TIMED_OUT = (
+    "Connection timed out. The endpoint or the internet connection is down, or requests are being "
+    "blocked by your firewall. See https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/"
+    "dns-failover-router-firewall-rules.html"
+)
+_DEPTH_LIMIT = 8  # calculated health checks nest at most this deep here (AWS forbids cycles)
+
+
+def _checker_ip(region: str, index: int) -> str:
+    """A stable address in Route 53's checker range (15.177.0.0/18) for the checker of ``region``."""
+    block = CHECKER_REGIONS.index(region) if region in CHECKER_REGIONS else len(CHECKER_REGIONS)
+    return f"15.177.{8 * block}.{10 + index}"
+
+
+@dataclass
+class _Endpoint:
+    """What the checkers currently conclude about an endpoint, and a change that is on its way."""
+
+    healthy: bool = True
+    pending: tuple[bool, datetime] | None = None
+
+    def settle(self, now: datetime) -> None:
+        if self.pending is not None and now >= self.pending[1]:
+            self.healthy, self.pending = self.pending[0], None
+
+
+class Route53HealthSimulator:
+    """Endpoint health behind moto's Route 53 health checks, reported the way Route 53 reports it."""
+
+    def __init__(
+        self,
+        clock: VirtualClock,
+        metrics: MetricsSimulator | None = None,
+        model_failure_threshold: bool = True,
+    ) -> None:
+        self.clock = clock
+        self.metrics = metrics
+        self.model_failure_threshold = model_failure_threshold
+        self._endpoints: dict[str, _Endpoint] = {}
+        self._lock = threading.RLock()
+
+    # -- knobs -------------------------------------------------------------------------------------
+    def set_endpoint_health(self, health_check_id: str, healthy: bool, immediate: bool = False) -> None:
+        """The endpoint starts (or stops) answering its checks.
+
+        Route 53 reports the change after ``FailureThreshold x RequestInterval`` seconds, unless
+        ``immediate`` or the simulator was built with ``model_failure_threshold=False``.
+        """
+        check = self._health_check(health_check_id)
+        with self._lock:
+            now = self.clock.now()
+            endpoint = self._endpoints.setdefault(health_check_id, _Endpoint())
+            endpoint.settle(now)
+            if immediate or not self.model_failure_threshold:
+                endpoint.healthy, endpoint.pending = healthy, None
+            elif healthy == endpoint.healthy:
+                endpoint.pending = None
+            elif endpoint.pending is None or endpoint.pending[0] != healthy:
+                delay = int(check.failure_threshold) * int(check.request_interval)
+                endpoint.pending = (healthy, now + timedelta(seconds=delay))
+
+    def endpoint_healthy(self, health_check_id: str) -> bool:
+        """What the checkers conclude about the endpoint itself (before Inverted/Disabled)."""
+        self._health_check(health_check_id)
+        with self._lock:
+            endpoint = self._endpoints.setdefault(health_check_id, _Endpoint())
+            endpoint.settle(self.clock.now())
+            return endpoint.healthy
+
+    def is_healthy(self, health_check_id: str) -> bool:
+        """The health check's status as Route 53 reports it (DNS failover and the metric follow it)."""
+        return self._reported(health_check_id, 0)
+
+    def _reported(self, health_check_id: str, depth: int) -> bool:
+        check = self._health_check(health_check_id)
+        if check.disabled:
+            return True
+        if check.type_ == "CALCULATED":
+            if depth >= _DEPTH_LIMIT:
+                raise ValueError(f"calculated health check {health_check_id} nests too deep (a cycle?)")
+            children = check.children or []
+            healthy_children = sum(1 for child in children if self._reported(child, depth + 1))
+            healthy = healthy_children >= int(check.health_threshold or 0)
+        else:
+            healthy = self.endpoint_healthy(health_check_id)
+        return healthy != bool(check.inverted)
+
+    # -- GetHealthCheckStatus ----------------------------------------------------------------------
+    def observations(self, health_check_id: str) -> list[dict[str, Any]]:
+        check = self._health_check(health_check_id)
+        if check.type_ == "CALCULATED":
+            raise AwsError(
+                "InvalidInput",
+                f"Health check {health_check_id} is a calculated health check: GetHealthCheckStatus "
+                "cannot report its status (use the CloudWatch metric HealthCheckStatus instead).",
+            )
+        reported = self.is_healthy(health_check_id)
+        endpoint = self.endpoint_healthy(health_check_id)
+        text = self._result_text(check.type_, endpoint)
+        if check.disabled:
+            text = "Health check is disabled: Route 53 considers it healthy"
+        elif check.inverted:
+            text += " (the health check is inverted, so this result is reported the other way round)"
+        status = f"{'Success' if reported else 'Failure'}: {text}"
+        regions = list(check.regions or CHECKER_REGIONS)
+        interval = int(check.request_interval)
+        now = self.clock.now().astimezone(UTC).replace(microsecond=0)
+        observations = []
+        for index, region in enumerate(regions):
+            # checkers run independently: each last checked at its own offset within the interval
+            offset = index * interval // len(regions)
+            since_check = (int(now.timestamp()) - offset) % interval
+            observations.append(
+                {
+                    "Region": region,
+                    "IPAddress": _checker_ip(region, index),
+                    "StatusReport": {"Status": status, "CheckedTime": now - timedelta(seconds=since_check)},
+                }
+            )
+        return observations
+
+    @staticmethod
+    def _result_text(check_type: str, endpoint_healthy: bool) -> str:
+        if not endpoint_healthy:
+            return TIMED_OUT
+        return TCP_OK if check_type == "TCP" else HTTP_OK
+
+    def _get_health_check_status(self, call: Call) -> Response:
+        try:
+            observations = self.observations(call.params["HealthCheckId"])
+        except AwsError as error:
+            return serialize_service_error(call, error)
+        return serialize_result(call, {"HealthCheckObservations": observations})
+
+    # -- moto's state ------------------------------------------------------------------------------
+    @staticmethod
+    def _backend() -> Any:
+        return route53_backends[DEFAULT_ACCOUNT_ID]["aws"]
+
+    def _health_check(self, health_check_id: str) -> Any:
+        check = self._backend().health_checks.get(health_check_id)
+        if check is None:
+            raise AwsError("NoSuchHealthCheck", f"A health check with id {health_check_id} does not exist.")
+        return check
+
+    # -- metrics -------------------------------------------------------------------------------------
+    def _define_series(self) -> None:
+        assert self.metrics is not None
+        for health_check_id in list(self._backend().health_checks):
+            self.metrics.define(
+                METRIC_REGION,
+                "AWS/Route53",
+                "HealthCheckStatus",
+                {"HealthCheckId": health_check_id},
+                partial(self._status_value, health_check_id),
+            )
+
+    def _status_value(self, health_check_id: str) -> float | None:
+        if health_check_id not in self._backend().health_checks:
+            return None  # deleted: the metric stops
+        return 1.0 if self.is_healthy(health_check_id) else 0.0
+
+    def register(self, interceptor: Interceptor) -> None:
+        interceptor.route("route53", "GetHealthCheckStatus", self._get_health_check_status)
+        if self.metrics is not None:
+            self.metrics.before_publish(self._define_series)

@@ -1,0 +1,48 @@
+"""Shared fixtures: an embedded AWS per test, and the seeded platform with the app deployed on it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+# Offline and deterministic: no real credentials or regions leak into a test.
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-west-2", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "RoadCallDR",
+})
+os.environ.pop("AWS_PROFILE", None)
+
+from localcloud.cloud import LocalCloud  # noqa: E402
+if TYPE_CHECKING:
+    from localcloud.scenario import Platform
+
+
+@pytest.fixture
+def cloud() -> Iterator[LocalCloud]:
+    with LocalCloud() as running:
+        yield running
+
+
+@pytest.fixture
+def platform(cloud: LocalCloud) -> Iterator[Platform]:
+    """The platform of the DR design, seeded in both regions, with the app deployed (health-check routing)."""
+    from localcloud.scenario import Platform, PlatformDesign
+
+    built = Platform(cloud, PlatformDesign()).seed()
+    built.deploy()
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def arc_platform(cloud: LocalCloud) -> Iterator[Platform]:
+    """The same platform with ARC routing controls moving the traffic."""
+    from localcloud.scenario import Platform, PlatformDesign
+
+    built = Platform(cloud, PlatformDesign(use_arc=True)).seed()
+    built.deploy()
+    yield built
+    built.close()

@@ -31,7 +31,10 @@ _SERVICE_CODES = {
     ("cloudwatch", "throttle"): "Throttling",
     ("cloudwatch", "access-denied"): "AccessDenied",
     ("dynamodb", "throttle"): "ThrottlingException",
+    ("lambda", "throttle"): "TooManyRequestsException",
+    ("stepfunctions", "throttle"): "ThrottlingException",
 }
+_SERVICE_STATUS = {("lambda", "throttle"): 429}
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Fault:
     region: str | None = None
     fired: int = 0
     code: str = field(default="")
+    status: int = 0
 
     def matches(self, call: Call) -> bool:
         if (self.service, self.operation) != (call.service, call.operation):
@@ -65,7 +69,9 @@ class Faults:
         if kind not in KINDS:
             raise ValueError(f"fault kind must be one of {sorted(KINDS)}, got {kind!r}")
         code = _SERVICE_CODES.get((service, kind), KINDS[kind][0])
-        fault = Fault(service=service, operation=operation, kind=kind, times=times, region=region, code=code)
+        status = _SERVICE_STATUS.get((service, kind), KINDS[kind][1])
+        fault = Fault(service=service, operation=operation, kind=kind, times=times, region=region, code=code,
+                      status=status)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -80,5 +86,4 @@ class Faults:
             if fault is None:
                 return None
             fault.fired += 1
-        _, status, message = KINDS[fault.kind]
-        return serialize_error(call, fault.code, message, status)
+        return serialize_error(call, fault.code, KINDS[fault.kind][2], fault.status)

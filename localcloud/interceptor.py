@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 import warnings
 from collections import Counter
 from collections.abc import Callable
@@ -86,6 +87,13 @@ def _protocol(model: Any, request: Any) -> str:
     return str(model.protocol) if model.protocol in ("query", "json", "rest-json", "rest-xml", "ec2") else "json"
 
 
+def _request_id(headers: Any) -> dict[str, Any]:
+    """Every AWS response carries a request id; SDKs and Step Functions read it."""
+    out = dict(headers)
+    out.setdefault("x-amzn-RequestId", str(uuid.uuid4()))
+    return out
+
+
 def serialize_error(call: Call, code: str, message: str, status: int) -> Response:
     """An AWS error response for ``call``, in its protocol, as moto would write it."""
     model = get_service_model(call.service)
@@ -95,7 +103,7 @@ def serialize_error(call: Call, code: str, message: str, status: int) -> Respons
     with warnings.catch_warnings():  # moto warns when a code is not in the model; AWS sends such codes too
         warnings.simplefilter("ignore", UserWarning)
         out = serializer.serialize(error)
-    return status, dict(out["headers"]), out["body"]
+    return status, _request_id(out["headers"]), out["body"]
 
 
 SimulatedHandler = Callable[[Call], Response]
@@ -178,7 +186,7 @@ def serialize_result(call: Call, result: dict[str, Any]) -> Response:
     operation = model.operation_model(call.operation)
     serializer = get_serializer_class(call.service, _protocol(model, call.request))(operation_model=operation)
     out = serializer.serialize(result)
-    return out["status_code"], dict(out["headers"]), out["body"]
+    return out["status_code"], _request_id(out["headers"]), out["body"]
 
 
 def serialize_service_error(call: Call, error: ServiceException) -> Response:
@@ -187,4 +195,4 @@ def serialize_service_error(call: Call, error: ServiceException) -> Response:
     operation = model.operation_model(call.operation)
     serializer = get_serializer_class(call.service, _protocol(model, call.request))(operation_model=operation)
     out = serializer.serialize(error)
-    return out["status_code"], dict(out["headers"]), out["body"]
+    return out["status_code"], _request_id(out["headers"]), out["body"]

@@ -1,0 +1,151 @@
+"""Each adapter replaces exactly one thing in moto. These tests fail if moto changes under an adapter
+(the attribute it patches moved, or the gap it closes was closed or changed upstream)."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import botocore.endpoint
+import pytest
+from moto.awslambda.models import LambdaFunction
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.common.string import string_expression as se
+from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk as sdk
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+from moto.stepfunctions.parser.asl.eval.callback import callback
+from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+
+from localcloud.adapters import jsonata_eval
+from localcloud.adapters.jsonata_eval import JsonataAdapter, evaluate
+from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime, ThreadLocalEnviron
+from localcloud.adapters.patching import Patch
+from localcloud.adapters.sdk_casing import SdkCasingAdapter
+from localcloud.adapters.virtual_time import VirtualTimeAdapter
+from localcloud.clock import VirtualClock, VirtualTimeoutEvent
+
+
+def test_moto_still_ships_without_a_jsonata_evaluator() -> None:
+    # The gap the JSONata adapter closes: if moto ever fills it, revisit the adapter.
+    assert moto_jsonata._eval_jsonata is None
+
+
+def test_jsonata_binds_values_that_splicing_would_break() -> None:
+    tricky = 'a "quote", a \\ backslash and a\nnewline'
+    assert evaluate("$v & '!'", {"v": tricky}) == tricky + "!"
+    assert evaluate("$states.input.x * 2", {"states": {"input": {"x": 21}}}) == 42
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("$partition([1,2,3,4,5], 2)", [[1, 2], [3, 4], [5]]),
+    ("$range(0, 10, 5)", [0, 5, 10]),
+    ("$hash('abc', 'MD5')", "900150983cd24fb0d6963f7d28e17f72"),
+    ("$parse('{\"a\": [1]}')", {"a": [1]}),
+    ("$length($uuid())", 36),
+    ("$random() < 1", True),
+])
+def test_jsonata_has_the_functions_step_functions_adds(expression: str, expected: object) -> None:
+    assert evaluate(expression, {}) == expected
+
+
+def test_jsonata_errors_name_the_expression() -> None:
+    with pytest.raises(moto_jsonata.JSONataException) as err:
+        evaluate("$hash('x', 'CRC32')", {})
+    assert "CRC32" in str(err.value.details)
+
+
+def test_jsonata_adapter_replaces_both_evaluating_components_and_restores_them() -> None:
+    originals = (se.StringJSONata._eval_body, se.StringVariableSample._eval_body)
+    adapter = JsonataAdapter()
+    adapter.install()
+    assert se.StringJSONata._eval_body is jsonata_eval._eval_string_jsonata
+    assert se.StringVariableSample._eval_body is jsonata_eval._eval_string_variable_sample
+    adapter.uninstall()
+    assert (se.StringJSONata._eval_body, se.StringVariableSample._eval_body) == originals
+
+
+def test_sdk_casing_restores_the_normalisers_moto_left_empty() -> None:
+    assert sdk.StateTaskServiceAwsSdk._normalise_response.__qualname__.startswith("StateTaskService.")
+    adapter = SdkCasingAdapter()
+    adapter.install()
+    try:
+        task = sdk.StateTaskServiceAwsSdk.__new__(sdk.StateTaskServiceAwsSdk)
+        task.resource = type("R", (), {"api_name": "sfn", "api_action": "describeExecution"})()
+        params = {"ExecutionArn": "arn:x"}
+        task._normalise_parameters(params)
+        assert params == {"executionArn": "arn:x"}
+        response = {"status": "RUNNING", "executionArn": "arn:x"}
+        task._normalise_response(response)
+        assert response == {"Status": "RUNNING", "ExecutionArn": "arn:x"}
+    finally:
+        adapter.uninstall()
+
+
+def test_virtual_time_replaces_every_real_wait_and_puts_them_back() -> None:
+    clock = VirtualClock()
+    originals = (wait_function.WaitFunction._wait_interval, retrier_decl.time, execute_state.threading,
+                 callback.Event, botocore.endpoint.time)
+    adapter = VirtualTimeAdapter(clock)
+    adapter.install()
+    assert callback.Event is VirtualTimeoutEvent
+    assert retrier_decl.time.sleep == clock.sleep
+    assert botocore.endpoint.time.sleep == clock.sleep
+    assert execute_state.threading.Event is VirtualTimeoutEvent
+    adapter.uninstall()
+    assert (wait_function.WaitFunction._wait_interval, retrier_decl.time, execute_state.threading,
+            callback.Event, botocore.endpoint.time) == originals
+
+
+def test_a_virtual_timeout_expires_when_the_clock_passes_it_not_before() -> None:
+    clock = VirtualClock()
+    clock.install()
+    try:
+        VirtualTimeoutEvent.clock = clock
+        event = VirtualTimeoutEvent()
+        result: list[bool] = []
+        waiter = threading.Thread(target=lambda: result.append(event.wait(timeout=3600)))
+        waiter.start()
+        waiter.join(0.2)
+        assert waiter.is_alive()  # an hour of virtual time has not passed
+        clock.advance(3601)
+        waiter.join(5)
+        assert result == [False]
+    finally:
+        VirtualTimeoutEvent.clock = None
+        clock.uninstall()
+
+
+def test_lambda_adapter_replaces_the_docker_invocation() -> None:
+    runtime = InProcessLambdaRuntime()
+    original = LambdaFunction._invoke_lambda
+    runtime.install()
+    try:
+        assert LambdaFunction._invoke_lambda is not original
+        assert isinstance(os.environ, ThreadLocalEnviron)
+    finally:
+        runtime.uninstall()
+    assert LambdaFunction._invoke_lambda is original
+
+
+def test_each_invocation_thread_sees_only_its_own_environment() -> None:
+    environ = ThreadLocalEnviron({"SHARED": "base"})
+    seen: dict[str, tuple[str | None, str | None]] = {}
+
+    def run(name: str) -> None:
+        environ.overlay = {"COLOR": name}
+        seen[name] = (environ.get("COLOR"), environ.get("SHARED"))
+        environ.overlay = None
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in ("red", "blue")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {"red": ("red", None), "blue": ("blue", None)}
+    assert environ["SHARED"] == "base"
+
+
+def test_a_patch_of_something_moto_no_longer_has_fails_loudly() -> None:
+    with pytest.raises(AttributeError, match="moto changed under the adapter"):
+        Patch(LambdaFunction, "_invoke_lambda_in_docker", None)

@@ -1,0 +1,53 @@
+"""Bad input to localcloud fails with a message that names the file and the problem."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from localcloud.cloud import LocalCloud
+from localcloud.errors import TemplateError
+
+FIXTURE = Path(__file__).parent / "fixtures" / "fidelity"
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    target = tmp_path / "fidelity"
+    shutil.copytree(FIXTURE, target)
+    return target
+
+
+def test_a_template_that_does_not_parse_names_the_file(cloud: LocalCloud, tmp_path: Path) -> None:
+    bad = tmp_path / "template.yaml"
+    bad.write_text("Resources:\n  A: [unclosed\n")
+    with pytest.raises(TemplateError) as err:
+        cloud.deploy(bad, "us-west-2", "bad")
+    assert str(bad) in str(err.value)
+    assert "does not parse as YAML" in str(err.value)
+
+
+def test_a_missing_definition_substitution_names_the_placeholder_and_the_file(cloud: LocalCloud, copy: Path) -> None:
+    template = copy / "template.yaml"
+    template.write_text(template.read_text().replace("        NoticeTopicArn: !Ref NoticeTopic\n", ""))
+    with pytest.raises(TemplateError) as err:
+        cloud.deploy(template, "us-west-2", "bad")
+    assert str(copy / "fidelity.asl.json") in str(err.value)
+    assert "['NoticeTopicArn']" in str(err.value)
+
+
+def test_a_handler_that_cannot_be_imported_names_the_function_and_the_error(cloud: LocalCloud, copy: Path) -> None:
+    template = copy / "template.yaml"
+    template.write_text(template.read_text().replace("Handler: fidelity.steps.boom", "Handler: fidelity.missing_module.boom"))
+    with pytest.raises(TemplateError) as err:
+        cloud.deploy(template, "us-west-2", "bad")
+    message = str(err.value)
+    assert "function BoomFunction" in message and str(template) in message
+    assert "'fidelity.missing_module.boom' cannot be imported" in message and "ModuleNotFoundError" in message
+
+
+def test_an_unknown_parameter_override_is_refused(cloud: LocalCloud) -> None:
+    with pytest.raises(TemplateError, match=r"\['Colour'\] are not declared"):
+        cloud.deploy(FIXTURE / "template.yaml", "us-west-2", "bad", {"Colour": "green"})

@@ -1,0 +1,59 @@
+"""Injected faults are seen by the caller exactly as AWS would send them, and Retry carries through."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import botocore.config
+import pytest
+from botocore.exceptions import ClientError
+
+from localcloud.cloud import LocalCloud
+
+FIXTURE = Path(__file__).parent / "fixtures" / "fidelity" / "template.yaml"
+NO_RETRY = botocore.config.Config(retries={"total_max_attempts": 1})
+
+
+@pytest.mark.parametrize(("service", "operation", "call", "kind", "code", "status"), [
+    ("sns", "ListTopics", "list_topics", "access-denied", "AuthorizationError", 403),
+    ("dynamodb", "ListTables", "list_tables", "throttle", "ThrottlingException", 400),
+    ("rds", "DescribeGlobalClusters", "describe_global_clusters", "throttle", "Throttling", 400),
+    ("backup", "ListBackupVaults", "list_backup_vaults", "5xx", "InternalFailure", 500),
+    ("stepfunctions", "ListStateMachines", "list_state_machines", "access-denied", "AccessDeniedException", 403),
+])
+def test_a_fault_is_answered_in_the_services_own_protocol(
+    cloud: LocalCloud, service: str, operation: str, call: str, kind: str, code: str, status: int
+) -> None:
+    cloud.faults.inject(service, operation, kind, times=1)
+    client = boto3.client(service, region_name="us-east-1", config=NO_RETRY)
+    with pytest.raises(ClientError) as err:
+        getattr(client, call)()
+    assert err.value.response["Error"]["Code"] == code
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    getattr(client, call)()  # fired once, then the real answer
+
+
+def test_a_fault_can_be_limited_to_one_region(cloud: LocalCloud) -> None:
+    cloud.faults.inject("dynamodb", "ListTables", "5xx", times=None, region="us-east-1")
+    assert boto3.client("dynamodb", region_name="us-west-2", config=NO_RETRY).list_tables()["TableNames"] == []
+    with pytest.raises(ClientError):
+        boto3.client("dynamodb", region_name="us-east-1", config=NO_RETRY).list_tables()
+
+
+def test_throttled_lambda_invocations_are_retried_by_the_state_machine(cloud: LocalCloud) -> None:
+    stack = cloud.deploy(FIXTURE, "us-west-2", "fid")
+    cloud.faults.inject("lambda", "Invoke", "throttle", times=1)
+    execution = cloud.start_execution(stack.arn("FidelityStateMachine"),
+                                      {"value": 1, "items": [], "text": "t", "callback": "skip", "failures": 0})
+    result = cloud.wait(execution)
+    assert result["status"] == "SUCCEEDED"
+    failed = [e["taskFailedEventDetails"]["error"] for e in cloud.history(execution) if e["type"] == "TaskFailed"]
+    assert failed[0] == "Lambda.TooManyRequestsException"
+    assert json.loads(result["output"])["caught"] == "PermanentError"
+
+
+def test_an_unknown_fault_kind_is_refused_with_the_choices(cloud: LocalCloud) -> None:
+    with pytest.raises(ValueError, match="fault kind must be one of"):
+        cloud.faults.inject("rds", "FailoverGlobalCluster", "explode")

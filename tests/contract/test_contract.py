@@ -1,0 +1,97 @@
+"""template.yaml, the ASL files, the handlers and events/ agree with each other."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dr import errors
+from dr.models import AlarmEvent, ConsoleInput
+from localcloud.template import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = load_template(ROOT / "template.yaml")
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+FUNCTIONS = {lid: r for lid, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
+STATE_MACHINES = {lid: r for lid, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::StateMachine"}
+ERROR_CLASSES = {name for name, obj in inspect.getmembers(errors, inspect.isclass) if issubclass(obj, Exception)}
+
+
+def _states(states: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for name, state in states.items():
+        out.append((name, state))
+        for branch in state.get("Branches", []):
+            out.extend(_states(branch["States"]))
+        if "ItemProcessor" in state:
+            out.extend(_states(state["ItemProcessor"]["States"]))
+    return out
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_every_function_handler_imports_and_is_callable(logical_id: str) -> None:
+    handler = FUNCTIONS[logical_id]["Properties"]["Handler"]
+    module_name, _, attr = handler.rpartition(".")
+    assert callable(getattr(importlib.import_module(module_name), attr))
+
+
+@pytest.mark.parametrize("logical_id", sorted(STATE_MACHINES))
+def test_every_placeholder_has_a_substitution_and_every_substitution_is_used(logical_id: str) -> None:
+    props = STATE_MACHINES[logical_id]["Properties"]
+    text = (ROOT / props["DefinitionUri"]).read_text()
+    placeholders = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", text))
+    assert placeholders == set(props["DefinitionSubstitutions"])
+
+
+@pytest.mark.parametrize("logical_id", sorted(STATE_MACHINES))
+def test_every_function_the_workflow_invokes_is_declared_and_allowed(logical_id: str) -> None:
+    props = STATE_MACHINES[logical_id]["Properties"]
+    invoked = {v["Fn::GetAtt"][0] for k, v in props["DefinitionSubstitutions"].items() if k.endswith("FunctionArn")}
+    allowed = {p["LambdaInvokePolicy"]["FunctionName"]["Ref"] for p in props["Policies"] if isinstance(p, dict) and "LambdaInvokePolicy" in p}
+    assert invoked <= set(FUNCTIONS)
+    assert invoked == allowed
+
+
+@pytest.mark.parametrize("logical_id", sorted(STATE_MACHINES))
+def test_every_custom_error_the_workflow_names_is_an_exception_class(logical_id: str) -> None:
+    definition = json.loads((ROOT / STATE_MACHINES[logical_id]["Properties"]["DefinitionUri"]).read_text())
+    named = set()
+    for _, state in _states(definition["States"]):
+        for rule in state.get("Retry", []) + state.get("Catch", []):
+            named |= {e for e in rule["ErrorEquals"] if not e.startswith(("States.", "Lambda.")) and "." not in e}
+    assert named, "a workflow that names no error of its own retries nothing specific"
+    assert named <= ERROR_CLASSES, f"not exception classes in dr.errors: {sorted(named - ERROR_CLASSES)}"
+
+
+@pytest.mark.parametrize("logical_id", sorted(STATE_MACHINES))
+def test_every_fail_state_handle_failure_can_choose_exists(logical_id: str) -> None:
+    definition = json.loads((ROOT / STATE_MACHINES[logical_id]["Properties"]["DefinitionUri"]).read_text())
+    choose = definition["States"].get("ChooseFailState")
+    if choose is None:
+        pytest.skip("this workflow has no shared failure handler")
+    targets = {c["Next"] for c in choose["Choices"]} | {choose["Default"]}
+    assert all(definition["States"][t]["Type"] == "Fail" for t in targets)
+
+
+def test_the_alarm_samples_parse_as_alarm_events() -> None:
+    for name in ("failover-alarm.json", "failover-alarm-ok.json"):
+        event = AlarmEvent.model_validate(json.loads((ROOT / "events" / name).read_text()))
+        assert event.detail.alarmName == "roadcall-dr-primary-health"
+
+
+@pytest.mark.parametrize("name", ["failover-planned.json", "failover-unplanned.json", "failover-dry-run.json"])
+def test_the_console_samples_parse_as_console_inputs(name: str) -> None:
+    ConsoleInput.model_validate(json.loads((ROOT / "events" / name).read_text()))
+
+
+def test_the_alarm_rule_matches_the_alarm_the_primary_region_raises() -> None:
+    pattern = STATE_MACHINES["FailoverStateMachine"]["Properties"]["Events"]["PrimaryHealthAlarm"]["Properties"]["Pattern"]
+    alarm = RESOURCES["PrimaryHealthAlarm"]["Properties"]["AlarmName"]
+    assert pattern["detail"]["alarmName"] == [alarm]
+    assert pattern["detail"]["state"]["value"] == ["ALARM"]

@@ -14,11 +14,11 @@ import signal
 import sys
 from typing import Any
 
+from dr import lease as lease_ops
+
 from drctl import operations
 from drctl.render import render
 from drctl.target import Target, TargetError
-
-from dr import lease as lease_ops
 
 OK_STATUSES = {"SUCCEEDED", "DRY_RUN", "SKIPPED"}
 DEFAULT_STACK = "roadcall-dr"
@@ -28,22 +28,31 @@ DEFAULT_REGION = "us-west-2"
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="drctl", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--stack", help="deployed stack name (default: the embedded AWS for drills)")
-    p.add_argument("--region", default=os.environ.get("AWS_REGION", DEFAULT_REGION),
-                   help="region of the orchestration stack (the recovery region; default %(default)s)")
+    p.add_argument(
+        "--region",
+        default=os.environ.get("AWS_REGION", DEFAULT_REGION),
+        help="region of the orchestration stack (the recovery region; default %(default)s)",
+    )
     p.add_argument("--endpoint-url", help="a localcloud server started with `drctl serve`")
     sub = p.add_subparsers(dest="command", required=True)
 
     drill = sub.add_parser("drill", help="run a workflow end to end and report what it achieved")
     drill.add_argument("workflow", choices=["failover"])
     drill.add_argument("--mode", choices=["planned", "unplanned", "dry-run"], default="planned")
-    drill.add_argument("--approve", choices=["auto", "ask"], default="auto",
-                       help="answer the approval gate automatically, or ask at this terminal")
+    drill.add_argument(
+        "--approve",
+        choices=["auto", "ask"],
+        default="auto",
+        help="answer the approval gate automatically, or ask at this terminal",
+    )
     drill.add_argument("--output", choices=["text", "json"], default="text")
     drill.add_argument("--reason", default="DR drill started with drctl")
     drill.add_argument("--timeout", type=float, default=900.0, help="real seconds to follow the execution")
 
-    for name, help_text in (("approve", "approve a workflow waiting at its approval gate"),
-                            ("reject", "reject a workflow waiting at its approval gate")):
+    for name, help_text in (
+        ("approve", "approve a workflow waiting at its approval gate"),
+        ("reject", "reject a workflow waiting at its approval gate"),
+    ):
         cmd = sub.add_parser(name, help=help_text)
         cmd.add_argument("execution", help="the execution ARN")
         cmd.add_argument("--by", default=getpass.getuser())
@@ -70,8 +79,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _remote(args: argparse.Namespace) -> Target | None:
     if args.endpoint_url:
-        return Target(region=args.region, stack_name=args.stack or DEFAULT_STACK, endpoint_url=args.endpoint_url,
-                      label=f"localcloud at {args.endpoint_url}").load()
+        return Target(
+            region=args.region,
+            stack_name=args.stack or DEFAULT_STACK,
+            endpoint_url=args.endpoint_url,
+            label=f"localcloud at {args.endpoint_url}",
+        ).load()
     if args.stack:
         return Target(region=args.region, stack_name=args.stack).load()
     return None
@@ -80,14 +93,18 @@ def _remote(args: argparse.Namespace) -> Target | None:
 def _need_remote(args: argparse.Namespace) -> Target:
     target = _remote(args)
     if target is None:
-        raise TargetError(f"`drctl {args.command}` needs a target: --stack NAME --region R (a deployed stack) "
-                          "or --endpoint-url URL (a localcloud server from `drctl serve`)")
+        raise TargetError(
+            f"`drctl {args.command}` needs a target: --stack NAME --region R (a deployed stack) "
+            "or --endpoint-url URL (a localcloud server from `drctl serve`)"
+        )
     return target
 
 
 def _ask(execution: str) -> bool | None:
     if not sys.stdin.isatty():
-        raise TargetError("--approve ask needs a terminal; use --approve auto, or `drctl approve` from another terminal")
+        raise TargetError(
+            "--approve ask needs a terminal; use --approve auto, or `drctl approve` from another terminal"
+        )
     answer = input(f"\nApprove {execution.rsplit(':', 1)[-1]}? Type 'approve' or 'reject': ").strip().lower()
     return True if answer == "approve" else False if answer == "reject" else None
 
@@ -104,8 +121,10 @@ def _drill(args: argparse.Namespace) -> int:
         out = run(target, args.workflow, payload, show, approver, args.timeout)
     else:
         with local_platform() as (_cloud, platform, local):
-            show(f"{args.workflow} drill ({args.mode}) on localcloud (embedded AWS, no account): "
-                 f"{platform.design.primary_region} -> {platform.design.recovery_region}")
+            show(
+                f"{args.workflow} drill ({args.mode}) on localcloud (embedded AWS, no account): "
+                f"{platform.design.primary_region} -> {platform.design.recovery_region}"
+            )
             if args.mode == "unplanned":
                 show("scenario: the primary's API stops answering; Route 53 and the probe see it")
                 platform.primary_outage()
@@ -150,12 +169,12 @@ def _lease(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from drctl.drill import local_platform
-
     from localcloud.server import LocalCloudServer
 
     with local_platform() as (cloud, platform, _local):
         server = LocalCloudServer(cloud, args.port).start()
-        print(f"localcloud: {server.endpoint_url}  (stack {platform.design.stack_name} in {platform.design.recovery_region})")
+        design = platform.design
+        print(f"localcloud: {server.endpoint_url}  (stack {design.stack_name} in {design.recovery_region})")
         print(f"  drctl --endpoint-url {server.endpoint_url} drill failover --approve ask")
         print(f"  drctl --endpoint-url {server.endpoint_url} approve EXECUTION_ARN")
         print("Ctrl-C to stop.", flush=True)
@@ -166,29 +185,39 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _approve(args: argparse.Namespace) -> int:
+    operations.approve(_need_remote(args), args.execution, args.by, args.comment)
+    print(f"approved {args.execution}")
+    return 0
+
+
+def _reject(args: argparse.Namespace) -> int:
+    operations.reject(_need_remote(args), args.execution, args.by, args.reason)
+    print(f"rejected {args.execution}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    out: dict[str, Any] = operations.report(_need_remote(args), args.execution)
+    print(render(out, args.output))
+    return 0 if out.get("status") in OK_STATUSES else 1
+
+
+COMMANDS = {
+    "drill": _drill,
+    "status": _status,
+    "lease": _lease,
+    "serve": _serve,
+    "approve": _approve,
+    "reject": _reject,
+    "report": _report,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command == "drill":
-            return _drill(args)
-        if args.command == "status":
-            return _status(args)
-        if args.command == "lease":
-            return _lease(args)
-        if args.command == "serve":
-            return _serve(args)
-        target = _need_remote(args)
-        if args.command == "approve":
-            operations.approve(target, args.execution, args.by, args.comment)
-            print(f"approved {args.execution}")
-        elif args.command == "reject":
-            operations.reject(target, args.execution, args.by, args.reason)
-            print(f"rejected {args.execution}")
-        elif args.command == "report":
-            out: dict[str, Any] = operations.report(target, args.execution)
-            print(render(out, args.output))
-            return 0 if out.get("status") in OK_STATUSES else 1
-        return 0
+        return COMMANDS[args.command](args)
     except TargetError as err:
         print(f"drctl: {err}", file=sys.stderr)
         return 2

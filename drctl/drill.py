@@ -10,7 +10,6 @@ from typing import Any
 
 from drctl import operations
 from drctl.target import Target, local_target
-
 from localcloud.cloud import LocalCloud
 from localcloud.scenario import Platform, PlatformDesign
 
@@ -28,8 +27,14 @@ def local_platform(design: PlatformDesign | None = None) -> Iterator[tuple[Local
             platform.close()
 
 
-def run(target: Target, workflow: str, payload: dict[str, Any], show: Callable[[str], None] | None,
-        approver: Callable[[str], bool | None] | None, timeout: float = 600.0) -> dict[str, Any]:
+def run(
+    target: Target,
+    workflow: str,
+    payload: dict[str, Any],
+    show: Callable[[str], None] | None,
+    approver: Callable[[str], bool | None] | None,
+    timeout: float = 600.0,
+) -> dict[str, Any]:
     """Start ``workflow`` with ``payload``, follow it to the end, and return its report (+ wall time)."""
     started = time.perf_counter()
     execution = operations.start(target, workflow, payload)

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from drctl.target import Target, TargetError
-
 from dr.report import timeline
+
+from drctl.target import Target, TargetError
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 Printer = Callable[[str], None]
@@ -29,9 +29,11 @@ def start(target: Target, workflow: str, payload: dict[str, Any], name: str | No
 
 
 def approval_token(target: Target, execution: str) -> str | None:
-    item = target.client("dynamodb").get_item(
-        TableName=target.state_table, Key={"pk": {"S": f"approval#{execution}"}}, ConsistentRead=True
-    ).get("Item")
+    item = (
+        target.client("dynamodb")
+        .get_item(TableName=target.state_table, Key={"pk": {"S": f"approval#{execution}"}}, ConsistentRead=True)
+        .get("Item")
+    )
     return item["token"]["S"] if item else None
 
 
@@ -40,7 +42,8 @@ def approve(target: Target, execution: str, by: str, comment: str = "") -> None:
     if token is None:
         raise TargetError(f"{execution} has not asked for approval (no approval record); is it at RequestApproval?")
     target.client("stepfunctions").send_task_success(
-        taskToken=token, output=json.dumps({"approved_by": by, "comment": comment, "at": datetime.now().astimezone().isoformat()})
+        taskToken=token,
+        output=json.dumps({"approved_by": by, "comment": comment, "at": datetime.now().astimezone().isoformat()}),
     )
 
 
@@ -65,8 +68,13 @@ def history(target: Target, execution: str) -> list[dict[str, Any]]:
         kwargs["nextToken"] = page["nextToken"]
 
 
-def follow(target: Target, execution: str, show: Printer | None, approver: Callable[[str], bool | None] | None,
-           timeout: float = 600.0) -> dict[str, Any]:
+def follow(
+    target: Target,
+    execution: str,
+    show: Printer | None,
+    approver: Callable[[str], bool | None] | None,
+    timeout: float = 600.0,
+) -> dict[str, Any]:
     """Print each state as it runs; when the workflow waits for approval, ask ``approver`` (True approve,
     False reject, None leave it to someone else). Returns DescribeExecution at the end."""
     sfn = target.client("stepfunctions")
@@ -80,7 +88,10 @@ def follow(target: Target, execution: str, show: Printer | None, approver: Calla
             if line and show:
                 show(line)
         seen = len(events)
-        waiting = any((e.get("stateEnteredEventDetails") or {}).get("name") == "RequestApproval" for e in events) and not asked
+        waiting = (
+            any((e.get("stateEnteredEventDetails") or {}).get("name") == "RequestApproval" for e in events)
+            and not asked
+        )
         if waiting and approver is not None and approval_token(target, execution):
             asked = True
             verdict = approver(execution)
@@ -102,15 +113,19 @@ def follow(target: Target, execution: str, show: Printer | None, approver: Calla
 
 def describe_event(event: dict[str, Any]) -> str | None:
     kind = str(event["type"])
-    stamp = event["timestamp"].strftime("%H:%M:%S") if isinstance(event["timestamp"], datetime) else str(event["timestamp"])
+    stamp = (
+        event["timestamp"].strftime("%H:%M:%S") if isinstance(event["timestamp"], datetime) else str(event["timestamp"])
+    )
     if kind.endswith("StateEntered"):
         return f"  {stamp}  -> {event['stateEnteredEventDetails']['name']}"
     if kind.endswith("StateExited"):
         return f"  {stamp}  ok {event['stateExitedEventDetails']['name']}"
     if kind in ("TaskFailed", "LambdaFunctionFailed", "ExecutionFailed", "TaskTimedOut"):
-        details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
         return f"  {stamp}  !! {kind}: {details.get('error', '')} {str(details.get('cause', ''))[:200]}"
-    if kind == "TaskSubmitted" and "waitForTaskToken" in str(event.get("taskSubmittedEventDetails", {}).get("resourceType", "")):
+    if kind == "TaskSubmitted" and "waitForTaskToken" in str(
+        event.get("taskSubmittedEventDetails", {}).get("resourceType", "")
+    ):
         return f"  {stamp}  .. waiting for approval"
     return None
 
@@ -119,10 +134,14 @@ def report(target: Target, execution: str) -> dict[str, Any]:
     """The audit record of the execution, completed with what only the finished execution knows."""
     sfn = target.client("stepfunctions")
     described = sfn.describe_execution(executionArn=execution)
-    item = target.client("dynamodb").get_item(
-        TableName=target.state_table, Key={"pk": {"S": f"audit#{execution}"}}, ConsistentRead=True
-    ).get("Item")
-    out: dict[str, Any] = json.loads(item["report"]["S"]) if item else {"execution": execution, "status": described["status"]}
+    item = (
+        target.client("dynamodb")
+        .get_item(TableName=target.state_table, Key={"pk": {"S": f"audit#{execution}"}}, ConsistentRead=True)
+        .get("Item")
+    )
+    out: dict[str, Any] = (
+        json.loads(item["report"]["S"]) if item else {"execution": execution, "status": described["status"]}
+    )
     events = history(target, execution)
     steps, transitions = timeline(events)
     status = described["status"]
@@ -131,14 +150,16 @@ def report(target: Target, execution: str) -> dict[str, Any]:
     elif status == "SUCCEEDED" and described.get("output"):
         final = json.loads(described["output"])
         status = final.get("status", status) if isinstance(final, dict) and final.get("status") == "SKIPPED" else status
-    out.update({
-        "status": status,
-        "execution": execution,
-        "started_at": described["startDate"].isoformat(),
-        "finished_at": described["stopDate"].isoformat() if described.get("stopDate") else None,
-        "steps": steps,
-        "state_transitions": transitions,
-    })
+    out.update(
+        {
+            "status": status,
+            "execution": execution,
+            "started_at": described["startDate"].isoformat(),
+            "finished_at": described["stopDate"].isoformat() if described.get("stopDate") else None,
+            "steps": steps,
+            "state_transitions": transitions,
+        }
+    )
     if described.get("error"):
         out.setdefault("error", described["error"])
     return out
@@ -148,20 +169,39 @@ def status(target: Target) -> dict[str, Any]:
     """Readiness of the recovery region, read-only: invokes the workflow's own Check* functions."""
     lam = target.client("lambda")
     request = {
-        "workflow": "failover", "mode": "dry-run", "trigger": "console", "detected_at": datetime.now().astimezone().isoformat(),
-        "source_region": "", "target_region": "", "reason": "drctl status", "requested_by": "drctl",
+        "workflow": "failover",
+        "mode": "dry-run",
+        "trigger": "console",
+        "detected_at": datetime.now().astimezone().isoformat(),
+        "source_region": "",
+        "target_region": "",
+        "reason": "drctl status",
+        "requested_by": "drctl",
         "execution": f"arn:aws:states:{target.region}:000000000000:execution:drctl-status:{uuid.uuid4().hex}",
         "approval_timeout_seconds": 60,
     }
-    env = lam.get_function_configuration(FunctionName=target.physical("CheckAuroraFunction"))["Environment"]["Variables"]
+    env = lam.get_function_configuration(FunctionName=target.physical("CheckAuroraFunction"))["Environment"][
+        "Variables"
+    ]
     request["source_region"], request["target_region"] = env["PRIMARY_REGION"], env["RECOVERY_REGION"]
-    out: dict[str, Any] = {"source_region": request["source_region"], "target_region": request["target_region"]}
-    for store, logical in (("aurora", "CheckAuroraFunction"), ("dynamodb", "CheckDynamoDBFunction"), ("s3", "CheckS3Function"),
-                           ("endpoints", "CheckEndpointsFunction"), ("backups", "CheckBackupsFunction")):
+    out: dict[str, Any] = {
+        "source_region": request["source_region"],
+        "target_region": request["target_region"],
+    }
+    for store, logical in (
+        ("aurora", "CheckAuroraFunction"),
+        ("dynamodb", "CheckDynamoDBFunction"),
+        ("s3", "CheckS3Function"),
+        ("endpoints", "CheckEndpointsFunction"),
+        ("backups", "CheckBackupsFunction"),
+    ):
         response = lam.invoke(FunctionName=target.physical(logical), Payload=json.dumps({"request": request}).encode())
         payload = json.loads(response["Payload"].read())
         if response.get("FunctionError"):
-            out[store] = {"ready": False, "problems": [f"{payload.get('errorType')}: {payload.get('errorMessage')}"]}
+            out[store] = {
+                "ready": False,
+                "problems": [f"{payload.get('errorType')}: {payload.get('errorMessage')}"],
+            }
         else:
             out[store] = payload
     out["ready"] = all(out[s].get("ready", out[s].get("fresh", False)) for s in ("aurora", "dynamodb", "endpoints"))

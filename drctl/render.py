@@ -19,13 +19,19 @@ def as_json(report: dict[str, Any]) -> str:
 
 
 def as_text(report: dict[str, Any]) -> str:
-    lines = [f"{report.get('workflow', '?')} ({report.get('mode', '?')}): {report.get('status')}",
-             f"  execution: {report.get('execution')}"]
+    lines = [
+        f"{report.get('workflow', '?')} ({report.get('mode', '?')}): {report.get('status')}",
+        f"  execution: {report.get('execution')}",
+    ]
     if "rto" in report:
         rto, rpo = report["rto"], report["rpo"]
         lines.append(f"  RTO {_seconds(rto['seconds'])} (objective {rto['objective_seconds']} s): {_met(rto['met'])}")
-        lines.append(f"  RPO {_seconds(rpo['seconds'])} (objective {rpo['objective_seconds']} s): {_met(rpo['met'])}"
-                     + "  [" + ", ".join(f"{k} {_seconds(v)}" for k, v in (rpo.get("by_store") or {}).items()) + "]")
+        lines.append(
+            f"  RPO {_seconds(rpo['seconds'])} (objective {rpo['objective_seconds']} s): {_met(rpo['met'])}"
+            + "  ["
+            + ", ".join(f"{k} {_seconds(v)}" for k, v in (rpo.get("by_store") or {}).items())
+            + "]"
+        )
     if "writer_region" in report:
         lines.append(f"  writer: {report['writer_region']}   traffic: {report['traffic_region']}")
     if report.get("decision"):
@@ -39,27 +45,52 @@ def as_text(report: dict[str, Any]) -> str:
         if report.get(key):
             lines.append(f"  {key}: " + "; ".join(report[key]))
     if "state_transitions" in report:
-        lines.append(f"  state transitions: {report['state_transitions']}"
-                     + (f"   wall time: {report['wall_seconds']} s" if "wall_seconds" in report else ""))
+        lines.append(
+            f"  state transitions: {report['state_transitions']}"
+            + (f"   wall time: {report['wall_seconds']} s" if "wall_seconds" in report else "")
+        )
     return "\n".join(lines)
 
 
 def as_markdown(report: dict[str, Any]) -> str:
-    out = [f"# {str(report.get('workflow', '?')).capitalize()} report: {report.get('status')}", "",
-           "| field | value |", "| --- | --- |"]
-    for key in ("mode", "execution", "trigger", "requested_by", "detected_at", "started_at", "finished_at",
-                "writer_region", "traffic_region", "error", "cause"):
+    out = [
+        f"# {str(report.get('workflow', '?')).capitalize()} report: {report.get('status')}",
+        "",
+        "| field | value |",
+        "| --- | --- |",
+    ]
+    for key in (
+        "mode",
+        "execution",
+        "trigger",
+        "requested_by",
+        "detected_at",
+        "started_at",
+        "finished_at",
+        "writer_region",
+        "traffic_region",
+        "error",
+        "cause",
+    ):
         if report.get(key) is not None:
             out.append(f"| {key} | {report[key]} |")
     if "rto" in report:
         rto, rpo = report["rto"], report["rpo"]
-        out += ["", "## Objectives", "", "| | measured | objective | met |", "| --- | --- | --- | --- |",
-                f"| RTO | {_seconds(rto['seconds'])} | {rto['objective_seconds']} s | {_met(rto['met'])} |",
-                f"| RPO | {_seconds(rpo['seconds'])} | {rpo['objective_seconds']} s | {_met(rpo['met'])} |"]
+        out += [
+            "",
+            "## Objectives",
+            "",
+            "| | measured | objective | met |",
+            "| --- | --- | --- | --- |",
+            f"| RTO | {_seconds(rto['seconds'])} | {rto['objective_seconds']} s | {_met(rto['met'])} |",
+            f"| RPO | {_seconds(rpo['seconds'])} | {rpo['objective_seconds']} s | {_met(rpo['met'])} |",
+        ]
         out += [f"| RPO {k} | {_seconds(v)} | | |" for k, v in (rpo.get("by_store") or {}).items()]
     if report.get("steps"):
         out += ["", "## Timeline", "", "| step | started | finished | status |", "| --- | --- | --- | --- |"]
-        out += [f"| {s['name']} | {s['started_at']} | {s['finished_at'] or ''} | {s['status']} |" for s in report["steps"]]
+        out += [
+            f"| {s['name']} | {s['started_at']} | {s['finished_at'] or ''} | {s['status']} |" for s in report["steps"]
+        ]
     return "\n".join(out) + "\n"
 
 

@@ -32,7 +32,11 @@ class Target:
     def client(self, service: str, region: str | None = None) -> Any:
         kwargs: dict[str, Any] = {"region_name": region or self.region, "config": _CONFIG}
         if self.endpoint_url:
-            kwargs.update(endpoint_url=self.endpoint_url, aws_access_key_id="localcloud", aws_secret_access_key="localcloud")
+            kwargs.update(
+                endpoint_url=self.endpoint_url,
+                aws_access_key_id="localcloud",
+                aws_secret_access_key="localcloud",
+            )
         return boto3.client(service, **kwargs)
 
     # -- the stack -----------------------------------------------------------------------------------
@@ -40,7 +44,10 @@ class Target:
         if self.endpoint_url:
             with urllib.request.urlopen(f"{self.endpoint_url}/_localcloud/stacks", timeout=10) as response:  # noqa: S310 - loopback URL given by the operator
                 manifest = json.load(response)
-            stack = next((s for s in manifest["stacks"] if s["name"] == self.stack_name and s["region"] == self.region), None)
+            stack = next(
+                (s for s in manifest["stacks"] if s["name"] == self.stack_name and s["region"] == self.region),
+                None,
+            )
             if stack is None:
                 found = [f"{s['name']} ({s['region']})" for s in manifest["stacks"]]
                 raise TargetError(f"no stack {self.stack_name} in {self.region} on {self.endpoint_url}; found {found}")
@@ -54,7 +61,10 @@ class Target:
         self._outputs = {o["OutputKey"]: o["OutputValue"] for o in outputs}
         for page in cfn.get_paginator("list_stack_resources").paginate(StackName=self.stack_name):
             for r in page["StackResourceSummaries"]:
-                self._resources[r["LogicalResourceId"]] = {"type": r["ResourceType"], "physical": r.get("PhysicalResourceId")}
+                self._resources[r["LogicalResourceId"]] = {
+                    "type": r["ResourceType"],
+                    "physical": r.get("PhysicalResourceId"),
+                }
         return self
 
     def with_stack(self, resources: dict[str, dict[str, Any]], outputs: dict[str, Any]) -> Target:
@@ -63,12 +73,18 @@ class Target:
 
     def physical(self, logical_id: str) -> str:
         if logical_id not in self._resources:
-            raise TargetError(f"stack {self.stack_name} in {self.region} has no resource {logical_id} (is it deployed there?)")
+            raise TargetError(
+                f"stack {self.stack_name} in {self.region} has no resource {logical_id} (is it deployed there?)"
+            )
         return str(self._resources[logical_id]["physical"])
 
     def state_machine_arn(self, workflow: str) -> str:
-        logical = {"failover": "FailoverStateMachine", "failback": "FailbackStateMachine",
-                   "backup-verification": "BackupVerificationStateMachine", "restore-test": "RestoreTestStateMachine"}[workflow]
+        logical = {
+            "failover": "FailoverStateMachine",
+            "failback": "FailbackStateMachine",
+            "backup-verification": "BackupVerificationStateMachine",
+            "restore-test": "RestoreTestStateMachine",
+        }[workflow]
         return self.physical(logical)
 
     @property
@@ -79,5 +95,7 @@ class Target:
 def local_target(cloud: Any, stack_name: str, region: str) -> Target:
     """The embedded AWS of this process (its clients go through moto's in-process mock)."""
     stack = cloud.stacks[(stack_name, region)]
-    resources = {lid: {"type": r.type, "physical": r.ref, "arn": r.attributes.get("Arn")} for lid, r in stack.resources.items()}
+    resources = {
+        lid: {"type": r.type, "physical": r.ref, "arn": r.attributes.get("Arn")} for lid, r in stack.resources.items()
+    }
     return Target(region=region, stack_name=stack_name, label="localcloud").with_stack(resources, stack.outputs)

@@ -25,7 +25,7 @@ class VirtualClock:
         self._traveller: Any = None
         self._coordinates: Any = None
         self._lock = threading.RLock()
-        self.listeners: list[Callable[[datetime], None]] = []  # told after every advance (schedules)
+        self.listeners: list[Callable[[datetime], object]] = []  # told after every advance (schedules)
 
     def install(self) -> None:
         if self._traveller is not None:

@@ -10,6 +10,7 @@ Everything runs in-process; ``localcloud.server`` puts the same thing behind a l
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -159,10 +160,22 @@ class LocalCloud:
         return out
 
     # -- events and Lambda output --------------------------------------------------------------------
-    def put_event(self, region: str, source: str, detail_type: str, detail: dict[str, Any],
-                  resources: list[str] | None = None, time_: datetime | None = None) -> None:
-        entry: dict[str, Any] = {"Source": source, "DetailType": detail_type, "Detail": json.dumps(detail),
-                                 "Resources": resources or [], "EventBusName": "default"}
+    def put_event(
+        self,
+        region: str,
+        source: str,
+        detail_type: str,
+        detail: dict[str, Any],
+        resources: list[str] | None = None,
+        time_: datetime | None = None,
+    ) -> None:
+        entry: dict[str, Any] = {
+            "Source": source,
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail),
+            "Resources": resources or [],
+            "EventBusName": "default",
+        }
         if time_ is not None:
             entry["Time"] = time_
         self.client("events", region).put_events(Entries=[entry])
@@ -182,14 +195,13 @@ class LocalCloud:
         logs = self.client("logs", region)
         group = f"/aws/lambda/{function_name}"
         stream = f"{self.clock.now():%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
-        try:
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
             logs.create_log_group(logGroupName=group)
-        except logs.exceptions.ResourceAlreadyExistsException:
-            pass
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
         stamp = int(self.clock.now().timestamp() * 1000)
         logs.put_log_events(
-            logGroupName=group, logStreamName=stream,
+            logGroupName=group,
+            logStreamName=stream,
             logEvents=[{"timestamp": stamp, "message": line} for line in lines],
         )
         for line in lines:
@@ -213,11 +225,14 @@ class LocalCloud:
                     for dims in dims_sets:
                         cloudwatch.put_metric_data(
                             Namespace=directive["Namespace"],
-                            MetricData=[{
-                                "MetricName": metric["Name"], "Value": float(value),
-                                "Unit": metric.get("Unit", "None"),
-                                "Dimensions": [{"Name": d, "Value": str(doc[d])} for d in dims if d in doc],
-                            }],
+                            MetricData=[
+                                {
+                                    "MetricName": metric["Name"],
+                                    "Value": float(value),
+                                    "Unit": metric.get("Unit", "None"),
+                                    "Dimensions": [{"Name": d, "Value": str(doc[d])} for d in dims if d in doc],
+                                }
+                            ],
                         )
 
     @property

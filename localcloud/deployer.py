@@ -154,10 +154,13 @@ class Deployer:
     def _attribute(self, stack: Stack, source: str, logical_id: str, attribute: str) -> Any:
         res = stack.resources.get(logical_id)
         if res is None:
-            raise TemplateError(source, f"!GetAtt {logical_id}.{attribute}: no such resource (or its Condition is false)")
+            raise TemplateError(
+                source, f"!GetAtt {logical_id}.{attribute}: no such resource (or its Condition is false)"
+            )
         if attribute not in res.attributes:
             raise TemplateError(
-                source, f"!GetAtt {logical_id}.{attribute}: {res.type} has no attribute {attribute} in localcloud"
+                source,
+                f"!GetAtt {logical_id}.{attribute}: {res.type} has no attribute {attribute} in localcloud",
             )
         return res.attributes[attribute]
 
@@ -186,7 +189,10 @@ class Deployer:
 
     def _role_arn(self, region: str, name: str) -> str:
         iam = self._client("iam", region)
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "*"}, "Action": "sts:AssumeRole"}]}
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "*"}, "Action": "sts:AssumeRole"}],
+        }
         try:
             return str(iam.create_role(RoleName=name[:64], AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
         except iam.exceptions.EntityAlreadyExistsException:
@@ -198,7 +204,13 @@ class Deployer:
         return Resource(lid, "AWS::IAM::Role", name, {"Arn": arn, "RoleId": name})
 
     def _function(
-        self, stack: Stack, lid: str, props: dict[str, Any], spec: dict[str, Any], globals_: dict[str, Any], ctx: Context
+        self,
+        stack: Stack,
+        lid: str,
+        props: dict[str, Any],
+        spec: dict[str, Any],
+        globals_: dict[str, Any],
+        ctx: Context,
     ) -> Resource:
         merged = evaluate(globals_.get("Function") or {}, ctx)
         env_vars = dict((merged.get("Environment") or {}).get("Variables") or {})
@@ -231,14 +243,18 @@ class Deployer:
         self._events(stack, lid, props.get("Events") or {}, arn, ctx)
         return Resource(lid, "AWS::Serverless::Function", name, {"Arn": arn})
 
-    def _state_machine(self, stack: Stack, lid: str, props: dict[str, Any], spec: dict[str, Any], _g: Any, ctx: Context) -> Resource:
+    def _state_machine(
+        self, stack: Stack, lid: str, props: dict[str, Any], spec: dict[str, Any], _g: Any, ctx: Context
+    ) -> Resource:
         where = f"{stack.template_path}: state machine {lid}"
         if "DefinitionUri" in props:
             path = (stack.template_path.parent / str(props["DefinitionUri"])).resolve()
             try:
                 text = path.read_text()
             except OSError as err:
-                raise TemplateError(where, f"DefinitionUri {props['DefinitionUri']} cannot be read: {err.strerror}") from err
+                raise TemplateError(
+                    where, f"DefinitionUri {props['DefinitionUri']} cannot be read: {err.strerror}"
+                ) from err
             source = str(path)
         elif "Definition" in props:
             text, source = json.dumps(props["Definition"]), where
@@ -279,8 +295,12 @@ class Deployer:
                 expression = props.get("Schedule") or props.get("ScheduleExpression")
                 enabled = props.get("Enabled", True) and props.get("State", "ENABLED") == "ENABLED"
                 self.router.add_schedule(
-                    region=stack.region, name=f"{lid}{event_id}", expression=str(expression),
-                    target_arn=target, input_json=props.get("Input"), enabled=bool(enabled),
+                    region=stack.region,
+                    name=f"{lid}{event_id}",
+                    expression=str(expression),
+                    target_arn=target,
+                    input_json=props.get("Input"),
+                    enabled=bool(enabled),
                 )
             else:
                 raise TemplateError(f"{stack.template_path}: {lid}", f"event {event_id}: type {kind} is not supported")
@@ -340,7 +360,12 @@ class Deployer:
             client.put_public_access_block(
                 Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
             )
-        return Resource(lid, "AWS::S3::Bucket", name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"})
+        return Resource(
+            lid,
+            "AWS::S3::Bucket",
+            name,
+            {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"},
+        )
 
     def _log_group(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
         name = props.get("LogGroupName") or f"/{stack.name}/{lid}"
@@ -352,7 +377,9 @@ class Deployer:
         return Resource(lid, "AWS::Logs::LogGroup", name, {"Arn": arn})
 
     def _kms_key(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
-        meta = self._client("kms", stack.region).create_key(Description=str(props.get("Description", lid)))["KeyMetadata"]
+        meta = self._client("kms", stack.region).create_key(Description=str(props.get("Description", lid)))[
+            "KeyMetadata"
+        ]
         return Resource(lid, "AWS::KMS::Key", meta["KeyId"], {"Arn": meta["Arn"], "KeyId": meta["KeyId"]})
 
     def _alarm(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
@@ -376,10 +403,21 @@ class Deployer:
         if props.get("State", "ENABLED") == "ENABLED":
             for target in props.get("Targets") or []:
                 if "EventPattern" in props:
-                    self.router.add_rule(stack.region, name, props["EventPattern"], str(target["Arn"]), bus, target.get("Input"))
+                    self.router.add_rule(
+                        stack.region,
+                        name,
+                        props["EventPattern"],
+                        str(target["Arn"]),
+                        bus,
+                        target.get("Input"),
+                    )
                 else:
                     self.router.add_schedule(
-                        stack.region, name, str(props["ScheduleExpression"]), str(target["Arn"]), target.get("Input")
+                        stack.region,
+                        name,
+                        str(props["ScheduleExpression"]),
+                        str(target["Arn"]),
+                        target.get("Input"),
                     )
         return Resource(lid, "AWS::Events::Rule", name, {"Arn": arn})
 
@@ -387,7 +425,11 @@ class Deployer:
         name = props.get("Name") or f"{stack.name}-{lid}"
         target = props["Target"]
         self.router.add_schedule(
-            stack.region, name, str(props["ScheduleExpression"]), str(target["Arn"]), target.get("Input"),
+            stack.region,
+            name,
+            str(props["ScheduleExpression"]),
+            str(target["Arn"]),
+            target.get("Input"),
             enabled=props.get("State", "ENABLED") == "ENABLED",
         )
         arn = f"arn:aws:scheduler:{stack.region}:{ACCOUNT_ID}:schedule/default/{name}"
@@ -399,12 +441,21 @@ class Deployer:
         if props.get("EncryptionKeyArn"):
             kwargs["EncryptionKeyArn"] = props["EncryptionKeyArn"]
         out = self._client("backup", stack.region).create_backup_vault(**kwargs)
-        return Resource(lid, "AWS::Backup::BackupVault", name, {"BackupVaultName": name, "BackupVaultArn": out["BackupVaultArn"]})
+        return Resource(
+            lid,
+            "AWS::Backup::BackupVault",
+            name,
+            {"BackupVaultName": name, "BackupVaultArn": out["BackupVaultArn"]},
+        )
 
     def _backup_plan(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
         plan = props["BackupPlan"]
         out = self._client("backup", stack.region).create_backup_plan(BackupPlan=plan)
-        attrs = {"BackupPlanId": out["BackupPlanId"], "BackupPlanArn": out["BackupPlanArn"], "VersionId": out["VersionId"]}
+        attrs = {
+            "BackupPlanId": out["BackupPlanId"],
+            "BackupPlanArn": out["BackupPlanArn"],
+            "VersionId": out["VersionId"],
+        }
         return Resource(lid, "AWS::Backup::BackupPlan", out["BackupPlanId"], attrs)
 
     def _backup_selection(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:

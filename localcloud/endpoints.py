@@ -21,7 +21,7 @@ class HealthEndpoint:
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            def do_GET(self) -> None:
                 endpoint.requests += 1
                 status, body = (200, b'{"status":"ok"}') if endpoint.healthy else (503, b'{"status":"down"}')
                 self.send_response(status)

@@ -82,10 +82,7 @@ def aws_cron_to_croniter(fields: str) -> str:
         raise ValueError(f"cron({fields}): expected 6 fields (minutes hours day-of-month month day-of-week year)")
     minute, hour, dom, month, dow, _year = parts
     dom = "*" if dom == "?" else dom
-    if dow == "?":
-        dow = "*"
-    else:
-        dow = re.sub(r"\d", lambda m: str((int(m.group(0)) - 1) % 7), dow)
+    dow = "*" if dow == "?" else re.sub(r"\d", lambda m: str((int(m.group(0)) - 1) % 7), dow)
     return f"{minute} {hour} {dom} {month} {dow}"
 
 
@@ -97,12 +94,26 @@ class EventRouter:
         self._lock = threading.Lock()
         self._last_tick: datetime | None = None
 
-    def add_rule(self, region: str, name: str, pattern: dict[str, Any], target_arn: str,
-                 bus: str = "default", input_json: str | None = None) -> None:
+    def add_rule(
+        self,
+        region: str,
+        name: str,
+        pattern: dict[str, Any],
+        target_arn: str,
+        bus: str = "default",
+        input_json: str | None = None,
+    ) -> None:
         self.rules.append(Rule(region, name, pattern, target_arn, bus, input_json))
 
-    def add_schedule(self, region: str, name: str, expression: str, target_arn: str,
-                     input_json: str | None = None, enabled: bool = True) -> None:
+    def add_schedule(
+        self,
+        region: str,
+        name: str,
+        expression: str,
+        target_arn: str,
+        input_json: str | None = None,
+        enabled: bool = True,
+    ) -> None:
         self.schedules.append(Schedule(region, name, expression, target_arn, input_json, enabled))
 
     # -- PutEvents -----------------------------------------------------------------------------------
@@ -145,9 +156,13 @@ class EventRouter:
                 continue
             for moment in schedule.due(since, now)[-MAX_FIRINGS_PER_TICK:]:
                 event = {
-                    "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
-                    "source": "aws.events", "account": ACCOUNT_ID,
-                    "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": schedule.region,
+                    "version": "0",
+                    "id": str(uuid.uuid4()),
+                    "detail-type": "Scheduled Event",
+                    "source": "aws.events",
+                    "account": ACCOUNT_ID,
+                    "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "region": schedule.region,
                     "resources": [f"arn:aws:events:{schedule.region}:{ACCOUNT_ID}:rule/{schedule.name}"],
                     "detail": {},
                 }

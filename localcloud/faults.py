@@ -70,8 +70,15 @@ class Faults:
             raise ValueError(f"fault kind must be one of {sorted(KINDS)}, got {kind!r}")
         code = _SERVICE_CODES.get((service, kind), KINDS[kind][0])
         status = _SERVICE_STATUS.get((service, kind), KINDS[kind][1])
-        fault = Fault(service=service, operation=operation, kind=kind, times=times, region=region, code=code,
-                      status=status)
+        fault = Fault(
+            service=service,
+            operation=operation,
+            kind=kind,
+            times=times,
+            region=region,
+            code=code,
+            status=status,
+        )
         with self._lock:
             self._faults.append(fault)
         return fault

@@ -24,6 +24,7 @@ from typing import Any
 
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.exceptions import ServiceException
+from moto.core.parse import PROTOCOL_PARSERS
 from moto.core.request import normalize_request
 from moto.core.routing import get_service_router
 from moto.core.serialize import get_serializer_class
@@ -54,8 +55,6 @@ class Call:
     @property
     def params(self) -> dict[str, Any]:
         """The request's parameters, parsed by moto with the operation's model."""
-        from moto.core.parse import PROTOCOL_PARSERS  # local: only some hooks need it
-
         model = get_service_model(self.service)
         operation = model.operation_model(self.operation)
         protocol = _protocol(model, self.request)
@@ -147,8 +146,8 @@ class Interceptor:
 
     def handle(self, original: Callable[[Any], Response | None], request: Any) -> Response | None:
         normalized = normalize_request(request)
-        body = getattr(request, "body", None)
-        if hasattr(body, "seek"):
+        body: Any = getattr(request, "body", None)
+        if body is not None and hasattr(body, "seek"):
             body.seek(0)  # naming the call read a streamed body (S3 PutObject); moto must read it again
         call = self.identify(normalized)
         if call is None:

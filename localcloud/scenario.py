@@ -45,13 +45,20 @@ class PlatformDesign:
     primary_region: str = "us-east-1"
     recovery_region: str = "us-west-2"
     tables: tuple[str, ...] = (
-        "roadcall-users-prod", "roadcall-incidents-prod", "roadcall-vendors-prod",
-        "roadcall-tracking-sessions-prod", "roadcall-call-records-prod",
+        "roadcall-users-prod",
+        "roadcall-incidents-prod",
+        "roadcall-vendors-prod",
+        "roadcall-tracking-sessions-prod",
+        "roadcall-call-records-prod",
     )
     global_cluster_id: str = "roadcall-aurora-global"
     primary_cluster_id: str = "roadcall-aurora-prod"
     secondary_cluster_id: str = "roadcall-aurora-prod-dr"
-    buckets: tuple[str, ...] = ("roadcall-call-recordings-prod", "roadcall-kb-documents-prod", "roadcall-incident-media-prod")
+    buckets: tuple[str, ...] = (
+        "roadcall-call-recordings-prod",
+        "roadcall-kb-documents-prod",
+        "roadcall-incident-media-prod",
+    )
     replica_suffix: str = "-dr"
     replication_rule_id: str = "dr-replication"
     backup_vault: str = "roadcall-backup-vault"
@@ -79,7 +86,15 @@ class Platform:
         self.tables = GlobalTablesSimulator(clock, self.metrics)
         self.s3 = S3ReplicationSimulator(clock, self.metrics)
         self.backup = BackupSimulator(clock)
-        for simulator in (self.metrics, self.aurora, self.health, self.arc, self.tables, self.s3, self.backup):
+        for simulator in (
+            self.metrics,
+            self.aurora,
+            self.health,
+            self.arc,
+            self.tables,
+            self.s3,
+            self.backup,
+        ):
             simulator.register(interceptor)
         self.primary_endpoint = HealthEndpoint("primary")
         self.recovery_endpoint = HealthEndpoint("recovery")
@@ -93,7 +108,9 @@ class Platform:
         d = self.design
         self._tables()
         self.aurora.create_global_topology(
-            d.global_cluster_id, (d.primary_region, d.primary_cluster_id), (d.recovery_region, d.secondary_cluster_id)
+            d.global_cluster_id,
+            (d.primary_region, d.primary_cluster_id),
+            (d.recovery_region, d.secondary_cluster_id),
         )
         self._buckets()
         self._routing()
@@ -105,14 +122,26 @@ class Platform:
         ddb = self.cloud.client("dynamodb", d.primary_region)
         for name in d.tables:
             ddb.create_table(
-                TableName=name, BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
-                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                TableName=name,
+                BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
+                KeySchema=[
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
                 StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
             )
-            ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+            ddb.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+            )
             for n in range(d.items_per_table):
-                ddb.put_item(TableName=name, Item={"pk": {"S": f"{name}#{n:04d}"}, "sk": {"S": "v1"}, "n": {"N": str(n)}})
+                ddb.put_item(
+                    TableName=name,
+                    Item={"pk": {"S": f"{name}#{n:04d}"}, "sk": {"S": "v1"}, "n": {"N": str(n)}},
+                )
             self.tables.make_global(name, d.primary_region, [d.recovery_region])
         self.tables.pump()
 
@@ -122,15 +151,27 @@ class Platform:
         iam = self.cloud.client("iam", d.primary_region)
         role = iam.create_role(
             RoleName="roadcall-s3-replication",
-            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "s3.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
         )["Role"]["Arn"]
         for source, replica in zip(d.buckets, d.replicas, strict=True):
             east.create_bucket(Bucket=source)
             west.create_bucket(Bucket=replica, CreateBucketConfiguration={"LocationConstraint": d.recovery_region})
             for client, bucket in ((east, source), (west, replica)):
                 client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-            east.put_bucket_replication(Bucket=source, ReplicationConfiguration=replication_rule(role, replica, d.replication_rule_id))
+            east.put_bucket_replication(
+                Bucket=source, ReplicationConfiguration=replication_rule(role, replica, d.replication_rule_id)
+            )
             for n in range(d.objects_per_bucket):
                 east.put_object(Bucket=source, Key=f"seed/{n:04d}.bin", Body=f"{source} object {n}".encode())
         self.s3.sync_now()
@@ -141,8 +182,14 @@ class Platform:
         for role, endpoint in (("primary", self.primary_endpoint), ("recovery", self.recovery_endpoint)):
             check = route53.create_health_check(
                 CallerReference=f"roadcall-{role}",
-                HealthCheckConfig={"Type": "HTTP", "IPAddress": "127.0.0.1", "Port": int(endpoint.url.split(":")[2].split("/")[0]),
-                                   "ResourcePath": "/health", "RequestInterval": 10, "FailureThreshold": 3},
+                HealthCheckConfig={
+                    "Type": "HTTP",
+                    "IPAddress": "127.0.0.1",
+                    "Port": int(endpoint.url.split(":")[2].split("/")[0]),
+                    "ResourcePath": "/health",
+                    "RequestInterval": 10,
+                    "FailureThreshold": 3,
+                },
             )["HealthCheck"]
             self.health_checks[role] = check["Id"]
             self.health.set_endpoint_health(check["Id"], True, immediate=True)
@@ -168,7 +215,11 @@ class Platform:
         for arn, kind in self.resource_arns():
             for days in range(3):
                 self.backup.seed_recovery_point(
-                    d.backup_vault, d.primary_region, arn, kind, created_at=now - timedelta(hours=4 + 24 * days),
+                    d.backup_vault,
+                    d.primary_region,
+                    arn,
+                    kind,
+                    created_at=now - timedelta(hours=4 + 24 * days),
                 )
 
     def resource_arns(self) -> list[tuple[str, str]]:
@@ -200,11 +251,13 @@ class Platform:
             "RecoveryBackupVaultName": d.recovery_backup_vault,
         }
         if d.use_arc:
-            params.update({
-                "ArcClusterEndpoints": ",".join(f"{r}={u}" for r, u in self.arc_endpoints.items()),
-                "PrimaryRoutingControlArn": self.routing_controls["primary"],
-                "RecoveryRoutingControlArn": self.routing_controls["recovery"],
-            })
+            params.update(
+                {
+                    "ArcClusterEndpoints": ",".join(f"{r}={u}" for r, u in self.arc_endpoints.items()),
+                    "PrimaryRoutingControlArn": self.routing_controls["primary"],
+                    "RecoveryRoutingControlArn": self.routing_controls["recovery"],
+                }
+            )
         return params
 
     def deploy(self, template: Path = TEMPLATE, stage: str = "dev") -> Stack:
@@ -252,11 +305,16 @@ class Platform:
         now = self.cloud.clock.now()
         name = f"{d.stack_name}-primary-health"
         self.cloud.put_event(
-            d.primary_region, "aws.cloudwatch", "CloudWatch Alarm State Change",
+            d.primary_region,
+            "aws.cloudwatch",
+            "CloudWatch Alarm State Change",
             {
                 "alarmName": name,
-                "state": {"value": state, "reason": "Threshold Crossed (localcloud scenario)",
-                          "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.000+0000")},
+                "state": {
+                    "value": state,
+                    "reason": "Threshold Crossed (localcloud scenario)",
+                    "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+                },
                 "previousState": {"value": "OK" if state == "ALARM" else "ALARM"},
             },
             resources=[f"arn:aws:cloudwatch:{d.primary_region}:{ACCOUNT_ID}:alarm:{name}"],
@@ -283,8 +341,12 @@ class Platform:
             "writer_region": self.writer_region(),
             "traffic_region": self.traffic_region(),
             "promotions": len(self.aurora.promotion_events(d.global_cluster_id)),
-            "health_checks": {role: route53.get_health_check(HealthCheckId=hc)["HealthCheck"]["HealthCheckConfig"].get("Inverted", False)
-                              for role, hc in self.health_checks.items()},
+            "health_checks": {
+                role: route53.get_health_check(HealthCheckId=hc)["HealthCheck"]["HealthCheckConfig"].get(
+                    "Inverted", False
+                )
+                for role, hc in self.health_checks.items()
+            },
             "routing_controls": {role: self.arc.state(arn) for role, arn in self.routing_controls.items()},
             "items": {f"{r}:{t}": ddb[r].scan(TableName=t, Select="COUNT")["Count"] for r in ddb for t in d.tables},
         }
@@ -298,16 +360,18 @@ def replication_rule(role_arn: str, replica: str, rule_id: str) -> dict[str, Any
     """The replication configuration the DR design asks for: everything, RTC 15 min, metrics, deletes."""
     return {
         "Role": role_arn,
-        "Rules": [{
-            "ID": rule_id,
-            "Priority": 1,
-            "Status": "Enabled",
-            "Filter": {"Prefix": ""},
-            "DeleteMarkerReplication": {"Status": "Enabled"},
-            "Destination": {
-                "Bucket": f"arn:aws:s3:::{replica}",
-                "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}},
-                "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 15}},
-            },
-        }],
+        "Rules": [
+            {
+                "ID": rule_id,
+                "Priority": 1,
+                "Status": "Enabled",
+                "Filter": {"Prefix": ""},
+                "DeleteMarkerReplication": {"Status": "Enabled"},
+                "Destination": {
+                    "Bucket": f"arn:aws:s3:::{replica}",
+                    "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}},
+                    "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 15}},
+                },
+            }
+        ],
     }

@@ -55,12 +55,19 @@ class LocalCloudServer:
                     return
                 match = _SCOPE.search(self.headers.get("Authorization", ""))
                 if not match:
-                    self._send(400, {"Content-Type": "text/plain"}, b"localcloud: expected a SigV4-signed AWS request")
+                    self._send(
+                        400,
+                        {"Content-Type": "text/plain"},
+                        b"localcloud: expected a SigV4-signed AWS request",
+                    )
                     return
                 region, signing = match.group(1), match.group(2)
                 request = AWSPreparedRequest(
-                    method=self.command, url=aws_url(signing, region, self.path),
-                    headers={k: v for k, v in self.headers.items()}, body=body, stream_output=False,
+                    method=self.command,
+                    url=aws_url(signing, region, self.path),
+                    headers={k: v for k, v in self.headers.items()},
+                    body=body,
+                    stream_output=False,
                 )
                 response = stubber.process_request(request)
                 if response is None:
@@ -68,7 +75,11 @@ class LocalCloudServer:
                     return
                 status, headers, out = response
                 data = out.encode() if isinstance(out, str) else (out or b"")
-                self._send(int(status), {str(k): str(v) for k, v in headers.items() if k.lower() != "content-length"}, data)
+                self._send(
+                    int(status),
+                    {str(k): str(v) for k, v in headers.items() if k.lower() != "content-length"},
+                    data,
+                )
 
             def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
                 self.send_response(status)
@@ -78,7 +89,7 @@ class LocalCloudServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _answer  # noqa: N815
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _answer
 
             def log_message(self, *_: Any) -> None:
                 return
@@ -95,9 +106,15 @@ class LocalCloudServer:
     def manifest(self) -> dict[str, Any]:
         return {
             "stacks": [
-                {"name": s.name, "region": s.region, "outputs": s.outputs,
-                 "resources": {lid: {"type": r.type, "physical": r.ref, "arn": r.attributes.get("Arn")}
-                               for lid, r in s.resources.items()}}
+                {
+                    "name": s.name,
+                    "region": s.region,
+                    "outputs": s.outputs,
+                    "resources": {
+                        lid: {"type": r.type, "physical": r.ref, "arn": r.attributes.get("Arn")}
+                        for lid, r in s.resources.items()
+                    },
+                }
                 for s in self.cloud.stacks.values()
             ]
         }

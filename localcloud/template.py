@@ -133,7 +133,7 @@ def evaluate(value: Any, ctx: Context, condition: Callable[[str], bool] | None =
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
-        (key, arg), = value.items()
+        ((key, arg),) = value.items()
         if key == "Ref":
             return ctx.ref(arg)
         if key == "Fn::GetAtt":

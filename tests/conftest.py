@@ -9,13 +9,20 @@ from typing import TYPE_CHECKING
 import pytest
 
 # Offline and deterministic: no real credentials or regions leak into a test.
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-west-2", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "RoadCallDR",
-})
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-west-2",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "RoadCallDR",
+    }
+)
 os.environ.pop("AWS_PROFILE", None)
 
-from localcloud.cloud import LocalCloud  # noqa: E402
+from localcloud.cloud import LocalCloud
+
 if TYPE_CHECKING:
     from localcloud.scenario import Platform
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError  # noqa: A004
+from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
 
 from dr.errors import DrError, TransientAwsError
 
@@ -19,8 +19,17 @@ _CONFIG = Config(
     read_timeout=20,
 )
 THROTTLING_CODES = frozenset(
-    {"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded", "TooManyRequestsException",
-     "ProvisionedThroughputExceededException", "SlowDown", "RequestThrottled", "PriorRequestNotComplete"}
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "SlowDown",
+        "RequestThrottled",
+        "PriorRequestNotComplete",
+    }
 )
 
 
@@ -58,8 +67,13 @@ def aws_errors(action: str, permanent: type[DrError]) -> Iterator[None]:
         raise permanent(f"{action} failed: {code}: {err}") from err
 
 
-def paginate(call: Callable[..., dict[str, Any]], key: str, token_in: str = "NextToken",
-             token_out: str = "NextToken", **kwargs: Any) -> Iterator[Any]:
+def paginate(
+    call: Callable[..., dict[str, Any]],
+    key: str,
+    token_in: str = "NextToken",
+    token_out: str = "NextToken",
+    **kwargs: Any,
+) -> Iterator[Any]:
     """Every item of a paginated list call, whatever its token names."""
     while True:
         page = call(**kwargs)

@@ -44,7 +44,9 @@ class RoutingInventory(BaseModel):
 
     @property
     def uses_arc(self) -> bool:
-        return bool(self.arc_cluster_endpoints and self.primary_routing_control_arn and self.recovery_routing_control_arn)
+        return bool(
+            self.arc_cluster_endpoints and self.primary_routing_control_arn and self.recovery_routing_control_arn
+        )
 
     @model_validator(mode="after")
     def _has_a_traffic_mechanism(self) -> RoutingInventory:
@@ -75,16 +77,28 @@ class Inventory(BaseModel):
             return self.aurora.primary_cluster_id
         if region == self.recovery_region:
             return self.aurora.secondary_cluster_id
-        raise InvalidInput(f"region {region!r} is neither the primary {self.primary_region} nor the recovery {self.recovery_region}")
+        raise InvalidInput(
+            f"region {region!r} is neither the primary {self.primary_region} nor the recovery {self.recovery_region}"
+        )
 
     def endpoint_url(self, region: str) -> str:
-        return self.routing.primary_endpoint_url if region == self.primary_region else self.routing.recovery_endpoint_url
+        return (
+            self.routing.primary_endpoint_url if region == self.primary_region else self.routing.recovery_endpoint_url
+        )
 
     def health_check_id(self, region: str) -> str:
-        return self.routing.primary_health_check_id if region == self.primary_region else self.routing.recovery_health_check_id
+        return (
+            self.routing.primary_health_check_id
+            if region == self.primary_region
+            else self.routing.recovery_health_check_id
+        )
 
     def routing_control_arn(self, region: str) -> str:
-        return self.routing.primary_routing_control_arn if region == self.primary_region else self.routing.recovery_routing_control_arn
+        return (
+            self.routing.primary_routing_control_arn
+            if region == self.primary_region
+            else self.routing.recovery_routing_control_arn
+        )
 
     def bucket_in(self, pair: BucketPair, region: str) -> str:
         return pair.source if region == self.primary_region else pair.replica

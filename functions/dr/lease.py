@@ -41,10 +41,15 @@ def acquire(table: str, region: str, holder: str, operation: str, mode: str, sec
                 ),
                 ExpressionAttributeNames={"#op": "operation", "#mode": "mode", "#state": "state"},
                 ExpressionAttributeValues={
-                    ":h": {"S": holder}, ":op": {"S": operation}, ":mode": {"S": mode},
-                    ":held": {"S": "HELD"}, ":released": {"S": "RELEASED"},
-                    ":now": {"S": _iso(now)}, ":exp": {"S": _iso(now + timedelta(seconds=seconds))},
-                    ":note": {"S": f"{operation} ({mode}) running"}, ":one": {"N": "1"},
+                    ":h": {"S": holder},
+                    ":op": {"S": operation},
+                    ":mode": {"S": mode},
+                    ":held": {"S": "HELD"},
+                    ":released": {"S": "RELEASED"},
+                    ":now": {"S": _iso(now)},
+                    ":exp": {"S": _iso(now + timedelta(seconds=seconds))},
+                    ":note": {"S": f"{operation} ({mode}) running"},
+                    ":one": {"N": "1"},
                 },
                 ReturnValues="ALL_NEW",
             )
@@ -59,7 +64,9 @@ def acquire(table: str, region: str, holder: str, operation: str, mode: str, sec
         ) from err
     item = out["Attributes"]
     return Lease(
-        holder=item["holder"]["S"], operation=item["operation"]["S"], fence=int(item["fence"]["N"]),
+        holder=item["holder"]["S"],
+        operation=item["operation"]["S"],
+        fence=int(item["fence"]["N"]),
         acquired_at=datetime.fromisoformat(item["acquired_at"]["S"]),
         expires_at=datetime.fromisoformat(item["expires_at"]["S"]),
     )
@@ -76,8 +83,11 @@ def settle(table: str, region: str, holder: str, state: str, note: str, changed:
             ConditionExpression="holder = :h",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={
-                ":state": {"S": state}, ":note": {"S": note}, ":h": {"S": holder},
-                ":changed": {"L": [{"S": c} for c in changed]}, ":now": {"S": _iso(datetime.now(UTC))},
+                ":state": {"S": state},
+                ":note": {"S": note},
+                ":h": {"S": holder},
+                ":changed": {"L": [{"S": c} for c in changed]},
+                ":now": {"S": _iso(datetime.now(UTC))},
             },
         )
     except ClientError as err:
@@ -98,7 +108,7 @@ def describe_with(ddb: Any, table: str) -> dict[str, Any] | None:
         return None
     out: dict[str, Any] = {}
     for key, value in item.items():
-        (kind, raw), = value.items()
+        ((kind, raw),) = value.items()
         out[key] = [v["S"] for v in raw] if kind == "L" else (int(raw) if kind == "N" else raw)
     return out
 
@@ -111,7 +121,8 @@ def clear_with(ddb: Any, table: str, who: str, reason: str) -> dict[str, Any] | 
         UpdateExpression="SET #state = :released, note = :note, settled_at = :now",
         ExpressionAttributeNames={"#state": "state"},
         ExpressionAttributeValues={
-            ":released": {"S": "RELEASED"}, ":note": {"S": f"cleared by {who}: {reason}"},
+            ":released": {"S": "RELEASED"},
+            ":note": {"S": f"cleared by {who}: {reason}"},
             ":now": {"S": _iso(datetime.now(UTC))},
         },
     )

@@ -54,9 +54,9 @@ class ConsoleInput(Strict):
 
 
 class AlarmDetail(Loose):
-    alarmName: str  # noqa: N815 - the event's own field names
+    alarmName: str
     state: dict[str, Any]
-    previousState: dict[str, Any] = Field(default_factory=dict)  # noqa: N815
+    previousState: dict[str, Any] = Field(default_factory=dict)
 
 
 class AlarmEvent(Loose):

@@ -35,20 +35,31 @@ def http_check(url: str, timeout: float) -> HttpCheck:
         return HttpCheck(False, None, f"unreachable: {reason}")
 
 
-def latest_metric(region: str, namespace: str, name: str, dimensions: dict[str, str],
-                  minutes: int = 10, stat: str = "Maximum") -> float | None:
+def latest_metric(
+    region: str,
+    namespace: str,
+    name: str,
+    dimensions: dict[str, str],
+    minutes: int = 10,
+    stat: str = "Maximum",
+) -> float | None:
     """The most recent datapoint of a metric within ``minutes``, or None when there is none."""
     now = datetime.now(UTC)
     out = client("cloudwatch", region).get_metric_data(
-        MetricDataQueries=[{
-            "Id": "m",
-            "MetricStat": {
-                "Metric": {"Namespace": namespace, "MetricName": name,
-                           "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()]},
-                "Period": 60,
-                "Stat": stat,
-            },
-        }],
+        MetricDataQueries=[
+            {
+                "Id": "m",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": namespace,
+                        "MetricName": name,
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()],
+                    },
+                    "Period": 60,
+                    "Stat": stat,
+                },
+            }
+        ],
         StartTime=now - timedelta(minutes=minutes),
         EndTime=now + timedelta(minutes=1),
         ScanBy="TimestampDescending",

@@ -44,9 +44,15 @@ def aurora(request: OperationRequest, inv: Inventory) -> AuroraReadiness:
         cluster = probes.global_cluster(inv, request.target_region)
     except (ClientError, RuntimeError) as err:
         return AuroraReadiness(
-            global_cluster_id=inv.aurora.global_cluster_id, writer_region="unknown", target_cluster_id=target_id,
-            target_is_member=False, target_status="unknown", operation_in_progress=False, rpo_lag_seconds=None,
-            ready=False, problems=[_unreadable(f"Aurora global cluster {inv.aurora.global_cluster_id}", err)],
+            global_cluster_id=inv.aurora.global_cluster_id,
+            writer_region="unknown",
+            target_cluster_id=target_id,
+            target_is_member=False,
+            target_status="unknown",
+            operation_in_progress=False,
+            rpo_lag_seconds=None,
+            ready=False,
+            problems=[_unreadable(f"Aurora global cluster {inv.aurora.global_cluster_id}", err)],
         )
     members = cluster.get("GlobalClusterMembers", [])
     target_member = next((m for m in members if str(m["DBClusterArn"]).endswith(f":cluster:{target_id}")), None)
@@ -61,26 +67,37 @@ def aurora(request: OperationRequest, inv: Inventory) -> AuroraReadiness:
     lag_ms = None
     if writer != request.target_region:
         try:
-            lag_ms = probes.latest_metric(request.target_region, "AWS/RDS", "AuroraGlobalDBRPOLag",
-                                          {"DBClusterIdentifier": target_id})
+            lag_ms = probes.latest_metric(
+                request.target_region, "AWS/RDS", "AuroraGlobalDBRPOLag", {"DBClusterIdentifier": target_id}
+            )
         except ClientError as err:
             problems.append(_unreadable("metric AuroraGlobalDBRPOLag", err))
         if lag_ms is None:
-            problems.append(f"no AuroraGlobalDBRPOLag datapoint for {target_id} in the last 10 minutes: exposure unknown")
+            problems.append(
+                f"no AuroraGlobalDBRPOLag datapoint for {target_id} in the last 10 minutes: exposure unknown"
+            )
     else:
         lag_ms = 0.0
     if target_member is None:
-        problems.append(f"cluster {target_id} in {request.target_region} is not a member of global cluster "
-                        f"{inv.aurora.global_cluster_id}: re-protect before moving")
+        problems.append(
+            f"cluster {target_id} in {request.target_region} is not a member of global cluster "
+            f"{inv.aurora.global_cluster_id}: re-protect before moving"
+        )
     if status != "available":
         problems.append(f"cluster {target_id} is {status!r}, expected 'available'")
     if in_progress:
         problems.append(f"global cluster is {cluster.get('Status')!r} with a failover/switchover in progress")
     ready = target_member is not None and status == "available" and not in_progress
     return AuroraReadiness(
-        global_cluster_id=inv.aurora.global_cluster_id, writer_region=writer, target_cluster_id=target_id,
-        target_is_member=target_member is not None, target_status=status, operation_in_progress=in_progress,
-        rpo_lag_seconds=None if lag_ms is None else lag_ms / 1000.0, ready=ready, problems=problems,
+        global_cluster_id=inv.aurora.global_cluster_id,
+        writer_region=writer,
+        target_cluster_id=target_id,
+        target_is_member=target_member is not None,
+        target_status=status,
+        operation_in_progress=in_progress,
+        rpo_lag_seconds=None if lag_ms is None else lag_ms / 1000.0,
+        ready=ready,
+        problems=problems,
     )
 
 
@@ -98,8 +115,13 @@ def dynamodb(request: OperationRequest, inv: Inventory, settings: Settings) -> D
             problems.append(_unreadable(f"table {name} in {request.target_region}", err))
         latency = None
         try:
-            ms = probes.latest_metric(request.source_region, "AWS/DynamoDB", "ReplicationLatency",
-                                      {"TableName": name, "ReceivingRegion": request.target_region}, stat="Average")
+            ms = probes.latest_metric(
+                request.source_region,
+                "AWS/DynamoDB",
+                "ReplicationLatency",
+                {"TableName": name, "ReceivingRegion": request.target_region},
+                stat="Average",
+            )
             latency = None if ms is None else ms / 1000.0
         except ClientError as err:
             problems.append(_unreadable(f"ReplicationLatency of {name}", err))
@@ -110,10 +132,13 @@ def dynamodb(request: OperationRequest, inv: Inventory, settings: Settings) -> D
         if status != "ACTIVE":
             problems.append(f"table {name} in {request.target_region} is {status!r}, expected 'ACTIVE'")
         if request.source_region not in replicas and status == "ACTIVE":
-            problems.append(f"table {name} in {request.target_region} has no replica in {request.source_region} "
-                            "(replication toward the other region is off)")
-        tables.append(TableReadiness(name=name, status=status, replica_regions=replicas,
-                                     replication_latency_seconds=latency))
+            problems.append(
+                f"table {name} in {request.target_region} has no replica in {request.source_region} "
+                "(replication toward the other region is off)"
+            )
+        tables.append(
+            TableReadiness(name=name, status=status, replica_regions=replicas, replication_latency_seconds=latency)
+        )
     ready = all(t.status == "ACTIVE" for t in tables)
     return DynamoReadiness(tables=tables, max_latency_seconds=worst, ready=ready, problems=problems)
 
@@ -123,7 +148,10 @@ def s3(request: OperationRequest, inv: Inventory) -> S3Readiness:
     problems: list[str] = []
     worst, pending_total = 0.0, 0.0
     for pair in inv.buckets:
-        source, replica = inv.bucket_in(pair, request.source_region), inv.bucket_in(pair, request.target_region)
+        source, replica = (
+            inv.bucket_in(pair, request.source_region),
+            inv.bucket_in(pair, request.target_region),
+        )
         replicating, rule_id = False, ""
         try:
             rules = client("s3", request.source_region).get_bucket_replication(Bucket=source)
@@ -151,11 +179,23 @@ def s3(request: OperationRequest, inv: Inventory) -> S3Readiness:
             problems.append(f"no ReplicationLatency datapoint for {source} → {replica}: exposure unknown")
         worst = max(worst, latency or 0.0)
         pending_total += pending or 0.0
-        buckets.append(BucketReadiness(source=source, replica=replica, pending_operations=pending,
-                                       latency_seconds=latency, replicating=replicating))
+        buckets.append(
+            BucketReadiness(
+                source=source,
+                replica=replica,
+                pending_operations=pending,
+                latency_seconds=latency,
+                replicating=replicating,
+            )
+        )
     ready = all(not p.endswith("expected Enabled") for p in problems)
-    return S3Readiness(buckets=buckets, max_latency_seconds=worst, pending_operations=pending_total,
-                       ready=ready, problems=problems)
+    return S3Readiness(
+        buckets=buckets,
+        max_latency_seconds=worst,
+        pending_operations=pending_total,
+        ready=ready,
+        problems=problems,
+    )
 
 
 def endpoints(request: OperationRequest, inv: Inventory, settings: Settings) -> EndpointReadiness:
@@ -165,8 +205,14 @@ def endpoints(request: OperationRequest, inv: Inventory, settings: Settings) -> 
     problems: list[str] = []
     probe: float | None = None
     try:
-        probe = probes.latest_metric(settings.recovery_region, settings.metrics_namespace, "PrimaryEndpointHealthy",
-                                     {"Endpoint": "primary"}, minutes=5, stat="Minimum")
+        probe = probes.latest_metric(
+            settings.recovery_region,
+            settings.metrics_namespace,
+            "PrimaryEndpointHealthy",
+            {"Endpoint": "primary"},
+            minutes=5,
+            stat="Minimum",
+        )
     except ClientError as err:
         problems.append(_unreadable("the probe metric PrimaryEndpointHealthy", err))
     try:
@@ -177,10 +223,16 @@ def endpoints(request: OperationRequest, inv: Inventory, settings: Settings) -> 
     if not target.healthy:
         problems.append(f"{request.target_region} endpoint {target_url} is not healthy: {target.detail}")
     return EndpointReadiness(
-        target_url=target_url, target_healthy=target.healthy, target_detail=target.detail,
-        source_url=source_url, source_healthy_direct=source.healthy, source_detail=source.detail,
-        source_probe_healthy=None if probe is None else probe >= 1.0, traffic_region=traffic,
-        ready=target.healthy, problems=problems,
+        target_url=target_url,
+        target_healthy=target.healthy,
+        target_detail=target.detail,
+        source_url=source_url,
+        source_healthy_direct=source.healthy,
+        source_detail=source.detail,
+        source_probe_healthy=None if probe is None else probe >= 1.0,
+        traffic_region=traffic,
+        ready=target.healthy,
+        problems=problems,
     )
 
 
@@ -190,8 +242,13 @@ def backups(request: OperationRequest, inv: Inventory, settings: Settings) -> Ba
     newest: datetime | None = None
     problems: list[str] = []
     if not vault:
-        return BackupReadiness(vault="", newest_recovery_point_at=None, newest_age_hours=None, fresh=False,
-                               problems=["no backup vault in the inventory"])
+        return BackupReadiness(
+            vault="",
+            newest_recovery_point_at=None,
+            newest_age_hours=None,
+            fresh=False,
+            problems=["no backup vault in the inventory"],
+        )
     try:
         backup = client("backup", inv.primary_region)
         for point in paginate(backup.list_recovery_points_by_backup_vault, "RecoveryPoints", BackupVaultName=vault):
@@ -206,8 +263,9 @@ def backups(request: OperationRequest, inv: Inventory, settings: Settings) -> Ba
         problems.append(f"vault {vault} has no completed recovery point")
     elif age is not None and not fresh:
         problems.append(f"newest recovery point is {age:.1f} h old, expected at most {settings.max_backup_age_hours} h")
-    return BackupReadiness(vault=vault, newest_recovery_point_at=newest, newest_age_hours=age, fresh=fresh,
-                           problems=problems)
+    return BackupReadiness(
+        vault=vault, newest_recovery_point_at=newest, newest_age_hours=age, fresh=fresh, problems=problems
+    )
 
 
 def as_json(model: Any) -> dict[str, Any]:

@@ -28,8 +28,8 @@ def timeline(history: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
             steps.append(step)
         elif kind.endswith(_EXITED):
             name = event["stateExitedEventDetails"]["name"]
-            step = open_steps.pop(name, None)
-            if step is not None:
+            step = open_steps.pop(name, {})
+            if step:
                 step["finished_at"], step["status"] = when, "SUCCEEDED"
         elif kind.endswith("Failed") or kind.endswith("TimedOut"):
             for step in open_steps.values():

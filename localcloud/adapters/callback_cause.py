@@ -10,7 +10,14 @@ from __future__ import annotations
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.stepfunctions.responses import get_backend
 
-from localcloud.interceptor import AwsError, Call, Interceptor, Response, serialize_result, serialize_service_error
+from localcloud.interceptor import (
+    AwsError,
+    Call,
+    Interceptor,
+    Response,
+    serialize_result,
+    serialize_service_error,
+)
 
 
 def _send_task_failure(call: Call) -> Response:

@@ -26,7 +26,13 @@ from moto.stepfunctions.parser.asl.jsonata.jsonata import (
 
 from localcloud.adapters.patching import PatchSet
 
-_HASH_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
+_HASH_ALGORITHMS = {
+    "MD5": "md5",
+    "SHA-1": "sha1",
+    "SHA-256": "sha256",
+    "SHA-384": "sha384",
+    "SHA-512": "sha512",
+}
 _local = threading.local()
 
 

@@ -14,6 +14,7 @@ as a warm Lambda would, with:
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import json
@@ -96,10 +97,8 @@ class ThreadLocalStdout(io.TextIOBase):
 
     def flush(self) -> None:
         if getattr(self._local, "buffer", None) is None:
-            try:
+            with contextlib.suppress(ValueError):  # the real stream was closed (a test runner's capture ended)
                 self._real.flush()
-            except ValueError:  # the real stream was closed (a test runner's capture ended)
-                pass
 
 
 @dataclass
@@ -165,8 +164,7 @@ class InProcessLambdaRuntime:
             except Exception as err:
                 raise TemplateError(
                     source,
-                    f"Handler {handler!r} cannot be imported from {code_dir}: "
-                    f"{type(err).__name__}: {err}",
+                    f"Handler {handler!r} cannot be imported from {code_dir}: {type(err).__name__}: {err}",
                 ) from err
             fn = getattr(module, attr, None)
             if not callable(fn):
@@ -211,7 +209,10 @@ class InProcessLambdaRuntime:
     def invoke(self, fn: LambdaFunction, event: Any) -> tuple[str, bool, str]:
         code_dir = self._code_dirs.get(fn.function_name)
         if code_dir is None:
-            payload = {"errorType": "ResourceNotFoundException", "errorMessage": f"{fn.function_name}: no code"}
+            payload = {
+                "errorType": "ResourceNotFoundException",
+                "errorMessage": f"{fn.function_name}: no code",
+            }
             return json.dumps(payload), True, ""
         handler = self.load_handler(code_dir, fn.handler)
         if isinstance(event, str | bytes):

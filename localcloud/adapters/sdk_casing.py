@@ -35,7 +35,10 @@ def _operation_model(service: str, action: str) -> Any:
 
 
 def _normalise_parameters(
-    self: Any, parameters: dict[str, Any], boto_service_name: str | None = None, service_action_name: str | None = None
+    self: Any,
+    parameters: dict[str, Any],
+    boto_service_name: str | None = None,
+    service_action_name: str | None = None,
 ) -> None:
     operation = _operation_model(
         self._get_boto_service_name(boto_service_name), service_action_name or self.resource.api_action

@@ -140,9 +140,7 @@ class Promotion:
             return "done"
         if elapsed < min(self.pending_seconds, self.duration / 2):
             return "pending"
-        if self.fail_reason is not None and elapsed >= self.duration - min(
-            self.cancel_seconds, self.duration / 2
-        ):
+        if self.fail_reason is not None and elapsed >= self.duration - min(self.cancel_seconds, self.duration / 2):
             return "cancelling"
         return self.running_status
 
@@ -198,9 +196,7 @@ class AuroraGlobalSimulator:
             if cancel_seconds is not None:
                 self.cancel_seconds = float(cancel_seconds)
 
-    def set_replication_lag(
-        self, global_cluster_id: str, seconds: float, cluster_id: str | None = None
-    ) -> None:
+    def set_replication_lag(self, global_cluster_id: str, seconds: float, cluster_id: str | None = None) -> None:
         """The replication lag of the secondary ``cluster_id`` (every secondary when None)."""
         if seconds < 0:
             raise ValueError(f"replication lag must be >= 0 seconds, got {seconds}")
@@ -209,9 +205,7 @@ class AuroraGlobalSimulator:
             self._refresh(cluster)
             secondaries = [m for m in cluster.members if not m.is_writer]
             if cluster_id is not None:
-                secondaries = [
-                    m for m in secondaries if cluster_id in (m.db_cluster_identifier, m.db_cluster_arn)
-                ]
+                secondaries = [m for m in secondaries if cluster_id in (m.db_cluster_identifier, m.db_cluster_arn)]
                 if not secondaries:
                     raise ValueError(
                         f"{cluster_id!r} is not a secondary of global cluster {global_cluster_id}; "
@@ -449,9 +443,7 @@ class AuroraGlobalSimulator:
                     f"Unrecognized filter name {flt['Name']!r}: the only supported filter is 'region'.",
                 )
             regions = set(flt.get("Values") or [])
-            clusters = [
-                c for c in clusters if any(_region_of(m.db_cluster_arn) in regions for m in c.members)
-            ]
+            clusters = [c for c in clusters if any(_region_of(m.db_cluster_arn) in regions for m in c.members)]
         return {"GlobalClusters": [describe_global_cluster(c) for c in clusters]}
 
     def _remove(self, call: Call) -> dict[str, Any]:

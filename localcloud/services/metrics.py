@@ -128,10 +128,7 @@ class MetricsSimulator:
             if periods < 1:
                 return 0
             first = max(1, periods - MAX_BACKFILL_POINTS + 1)
-            moments = [
-                series.last_published + timedelta(seconds=PERIOD_SECONDS * k)
-                for k in range(first, periods + 1)
-            ]
+            moments = [series.last_published + timedelta(seconds=PERIOD_SECONDS * k) for k in range(first, periods + 1)]
             series.last_published += timedelta(seconds=PERIOD_SECONDS * periods)
         value = series.source()
         if value is None:

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from dr import errors
 from dr.models import AlarmEvent, ConsoleInput
+
 from localcloud.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +53,11 @@ def test_every_placeholder_has_a_substitution_and_every_substitution_is_used(log
 def test_every_function_the_workflow_invokes_is_declared_and_allowed(logical_id: str) -> None:
     props = STATE_MACHINES[logical_id]["Properties"]
     invoked = {v["Fn::GetAtt"][0] for k, v in props["DefinitionSubstitutions"].items() if k.endswith("FunctionArn")}
-    allowed = {p["LambdaInvokePolicy"]["FunctionName"]["Ref"] for p in props["Policies"] if isinstance(p, dict) and "LambdaInvokePolicy" in p}
+    allowed = {
+        p["LambdaInvokePolicy"]["FunctionName"]["Ref"]
+        for p in props["Policies"]
+        if isinstance(p, dict) and "LambdaInvokePolicy" in p
+    }
     assert invoked <= set(FUNCTIONS)
     assert invoked == allowed
 
@@ -91,7 +95,9 @@ def test_the_console_samples_parse_as_console_inputs(name: str) -> None:
 
 
 def test_the_alarm_rule_matches_the_alarm_the_primary_region_raises() -> None:
-    pattern = STATE_MACHINES["FailoverStateMachine"]["Properties"]["Events"]["PrimaryHealthAlarm"]["Properties"]["Pattern"]
+    pattern = STATE_MACHINES["FailoverStateMachine"]["Properties"]["Events"]["PrimaryHealthAlarm"]["Properties"][
+        "Pattern"
+    ]
     alarm = RESOURCES["PrimaryHealthAlarm"]["Properties"]["AlarmName"]
     assert pattern["detail"]["alarmName"] == [alarm]
     assert pattern["detail"]["state"]["value"] == ["ALARM"]

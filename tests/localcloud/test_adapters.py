@@ -12,7 +12,9 @@ from moto.awslambda.models import LambdaFunction
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.string import string_expression as se
 from moto.stepfunctions.parser.asl.component.state.exec import execute_state
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk as sdk
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_aws_sdk as sdk,
+)
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 from moto.stepfunctions.parser.asl.eval.callback import callback
 from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
@@ -37,14 +39,17 @@ def test_jsonata_binds_values_that_splicing_would_break() -> None:
     assert evaluate("$states.input.x * 2", {"states": {"input": {"x": 21}}}) == 42
 
 
-@pytest.mark.parametrize(("expression", "expected"), [
-    ("$partition([1,2,3,4,5], 2)", [[1, 2], [3, 4], [5]]),
-    ("$range(0, 10, 5)", [0, 5, 10]),
-    ("$hash('abc', 'MD5')", "900150983cd24fb0d6963f7d28e17f72"),
-    ("$parse('{\"a\": [1]}')", {"a": [1]}),
-    ("$length($uuid())", 36),
-    ("$random() < 1", True),
-])
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("$partition([1,2,3,4,5], 2)", [[1, 2], [3, 4], [5]]),
+        ("$range(0, 10, 5)", [0, 5, 10]),
+        ("$hash('abc', 'MD5')", "900150983cd24fb0d6963f7d28e17f72"),
+        ("$parse('{\"a\": [1]}')", {"a": [1]}),
+        ("$length($uuid())", 36),
+        ("$random() < 1", True),
+    ],
+)
 def test_jsonata_has_the_functions_step_functions_adds(expression: str, expected: object) -> None:
     assert evaluate(expression, {}) == expected
 
@@ -84,8 +89,13 @@ def test_sdk_casing_restores_the_normalisers_moto_left_empty() -> None:
 
 def test_virtual_time_replaces_every_real_wait_and_puts_them_back() -> None:
     clock = VirtualClock()
-    originals = (wait_function.WaitFunction._wait_interval, retrier_decl.time, execute_state.threading,
-                 callback.Event, botocore.endpoint.time)
+    originals = (
+        wait_function.WaitFunction._wait_interval,
+        retrier_decl.time,
+        execute_state.threading,
+        callback.Event,
+        botocore.endpoint.time,
+    )
     adapter = VirtualTimeAdapter(clock)
     adapter.install()
     assert callback.Event is VirtualTimeoutEvent
@@ -93,8 +103,13 @@ def test_virtual_time_replaces_every_real_wait_and_puts_them_back() -> None:
     assert botocore.endpoint.time.sleep == clock.sleep
     assert execute_state.threading.Event is VirtualTimeoutEvent
     adapter.uninstall()
-    assert (wait_function.WaitFunction._wait_interval, retrier_decl.time, execute_state.threading,
-            callback.Event, botocore.endpoint.time) == originals
+    assert (
+        wait_function.WaitFunction._wait_interval,
+        retrier_decl.time,
+        execute_state.threading,
+        callback.Event,
+        botocore.endpoint.time,
+    ) == originals
 
 
 def test_a_virtual_timeout_expires_when_the_clock_passes_it_not_before() -> None:

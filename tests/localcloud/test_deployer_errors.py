@@ -40,7 +40,9 @@ def test_a_missing_definition_substitution_names_the_placeholder_and_the_file(cl
 
 def test_a_handler_that_cannot_be_imported_names_the_function_and_the_error(cloud: LocalCloud, copy: Path) -> None:
     template = copy / "template.yaml"
-    template.write_text(template.read_text().replace("Handler: fidelity.steps.boom", "Handler: fidelity.missing_module.boom"))
+    template.write_text(
+        template.read_text().replace("Handler: fidelity.steps.boom", "Handler: fidelity.missing_module.boom")
+    )
     with pytest.raises(TemplateError) as err:
         cloud.deploy(template, "us-west-2", "bad")
     message = str(err.value)

@@ -16,13 +16,23 @@ FIXTURE = Path(__file__).parent / "fixtures" / "fidelity" / "template.yaml"
 NO_RETRY = botocore.config.Config(retries={"total_max_attempts": 1})
 
 
-@pytest.mark.parametrize(("service", "operation", "call", "kind", "code", "status"), [
-    ("sns", "ListTopics", "list_topics", "access-denied", "AuthorizationError", 403),
-    ("dynamodb", "ListTables", "list_tables", "throttle", "ThrottlingException", 400),
-    ("rds", "DescribeGlobalClusters", "describe_global_clusters", "throttle", "Throttling", 400),
-    ("backup", "ListBackupVaults", "list_backup_vaults", "5xx", "InternalFailure", 500),
-    ("stepfunctions", "ListStateMachines", "list_state_machines", "access-denied", "AccessDeniedException", 403),
-])
+@pytest.mark.parametrize(
+    ("service", "operation", "call", "kind", "code", "status"),
+    [
+        ("sns", "ListTopics", "list_topics", "access-denied", "AuthorizationError", 403),
+        ("dynamodb", "ListTables", "list_tables", "throttle", "ThrottlingException", 400),
+        ("rds", "DescribeGlobalClusters", "describe_global_clusters", "throttle", "Throttling", 400),
+        ("backup", "ListBackupVaults", "list_backup_vaults", "5xx", "InternalFailure", 500),
+        (
+            "stepfunctions",
+            "ListStateMachines",
+            "list_state_machines",
+            "access-denied",
+            "AccessDeniedException",
+            403,
+        ),
+    ],
+)
 def test_a_fault_is_answered_in_the_services_own_protocol(
     cloud: LocalCloud, service: str, operation: str, call: str, kind: str, code: str, status: int
 ) -> None:
@@ -45,8 +55,10 @@ def test_a_fault_can_be_limited_to_one_region(cloud: LocalCloud) -> None:
 def test_throttled_lambda_invocations_are_retried_by_the_state_machine(cloud: LocalCloud) -> None:
     stack = cloud.deploy(FIXTURE, "us-west-2", "fid")
     cloud.faults.inject("lambda", "Invoke", "throttle", times=1)
-    execution = cloud.start_execution(stack.arn("FidelityStateMachine"),
-                                      {"value": 1, "items": [], "text": "t", "callback": "skip", "failures": 0})
+    execution = cloud.start_execution(
+        stack.arn("FidelityStateMachine"),
+        {"value": 1, "items": [], "text": "t", "callback": "skip", "failures": 0},
+    )
     result = cloud.wait(execution)
     assert result["status"] == "SUCCEEDED"
     failed = [e["taskFailedEventDetails"]["error"] for e in cloud.history(execution) if e["type"] == "TaskFailed"]

@@ -60,31 +60,71 @@ def test_every_feature_produces_the_exact_output(cloud: LocalCloud, stack: Stack
         "range": [1, 5, 9],
     }
     assert entered(cloud, execution) == [
-        "AssignInputs", "DoubleValue", "ChooseWait", "WaitAnHour", "FanOut",
-        "PutResult", "PublishNotice", "DoubleInRed",
-        "ProcessItems", "RunFlaky", "RunFlaky", "DescribeResults", "ChooseCallback", "FailOnPurpose", "Summarize", "Done",
-    ] or sorted(entered(cloud, execution)) == sorted([
-        "AssignInputs", "DoubleValue", "ChooseWait", "WaitAnHour", "FanOut", "PutResult", "PublishNotice", "DoubleInRed",
-        "ProcessItems", "RunFlaky", "RunFlaky", "DescribeResults", "ChooseCallback", "FailOnPurpose", "Summarize", "Done",
-    ])
+        "AssignInputs",
+        "DoubleValue",
+        "ChooseWait",
+        "WaitAnHour",
+        "FanOut",
+        "PutResult",
+        "PublishNotice",
+        "DoubleInRed",
+        "ProcessItems",
+        "RunFlaky",
+        "RunFlaky",
+        "DescribeResults",
+        "ChooseCallback",
+        "FailOnPurpose",
+        "Summarize",
+        "Done",
+    ] or sorted(entered(cloud, execution)) == sorted(
+        [
+            "AssignInputs",
+            "DoubleValue",
+            "ChooseWait",
+            "WaitAnHour",
+            "FanOut",
+            "PutResult",
+            "PublishNotice",
+            "DoubleInRed",
+            "ProcessItems",
+            "RunFlaky",
+            "RunFlaky",
+            "DescribeResults",
+            "ChooseCallback",
+            "FailOnPurpose",
+            "Summarize",
+            "Done",
+        ]
+    )
 
 
 def test_parallel_branches_write_publish_and_see_their_own_environment(cloud: LocalCloud, stack: Stack) -> None:
     queue = cloud.client("sqs", "us-west-2").create_queue(QueueName="notices")["QueueUrl"]
-    queue_arn = cloud.client("sqs", "us-west-2").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    cloud.client("sns", "us-west-2").subscribe(TopicArn=stack.physical("NoticeTopic"), Protocol="sqs", Endpoint=queue_arn)
+    queue_arn = cloud.client("sqs", "us-west-2").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    cloud.client("sns", "us-west-2").subscribe(
+        TopicArn=stack.physical("NoticeTopic"), Protocol="sqs", Endpoint=queue_arn
+    )
 
     execution = start(cloud, stack, value=2)
     assert cloud.wait(execution)["status"] == "SUCCEEDED"
 
     item = cloud.client("dynamodb", "us-west-2").get_item(
-        TableName="fidelity-results-us-west-2", Key={"pk": {"S": execution.rsplit(":", 1)[-1]}})["Item"]
+        TableName="fidelity-results-us-west-2", Key={"pk": {"S": execution.rsplit(":", 1)[-1]}}
+    )["Item"]
     assert item == {"pk": {"S": execution.rsplit(":", 1)[-1]}, "value": {"N": "4"}, "text": {"S": TEXT}}
     messages = cloud.client("sqs", "us-west-2").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     assert [json.loads(m["Body"])["Message"] for m in messages] == ["value is 4"]
-    fan_out = next(e for e in cloud.history(execution)
-                   if e["type"] == "ParallelStateExited")["stateExitedEventDetails"]["output"]
-    assert json.loads(fan_out) == {"value": 4, "stored": "stored", "published": True, "colors": ["blue", "red"]}
+    fan_out = next(e for e in cloud.history(execution) if e["type"] == "ParallelStateExited")[
+        "stateExitedEventDetails"
+    ]["output"]
+    assert json.loads(fan_out) == {
+        "value": 4,
+        "stored": "stored",
+        "published": True,
+        "colors": ["blue", "red"],
+    }
 
 
 def test_a_wait_of_one_hour_moves_the_virtual_clock_not_the_real_one(cloud: LocalCloud, stack: Stack) -> None:
@@ -94,7 +134,8 @@ def test_a_wait_of_one_hour_moves_the_virtual_clock_not_the_real_one(cloud: Loca
     real_seconds = time.monotonic() - started
 
     waited = event_time(cloud, execution, "WaitStateExited", "WaitAnHour") - event_time(
-        cloud, execution, "WaitStateEntered", "WaitAnHour")
+        cloud, execution, "WaitStateEntered", "WaitAnHour"
+    )
     assert 3600 <= waited.total_seconds() < 3601
     assert real_seconds < 30  # the hour was not slept: a real sleep would take 3600 s
 
@@ -109,12 +150,19 @@ def test_retry_carries_each_map_item_through_its_transient_failures(cloud: Local
     execution = start(cloud, stack, value=1, items=["a", "b", "c"], failures=2)
     assert cloud.wait(execution)["status"] == "SUCCEEDED"
     history = cloud.history(execution)
-    failures = [e for e in history if e["type"] == "LambdaFunctionFailed" or
-                (e["type"] == "TaskFailed" and e["taskFailedEventDetails"]["error"] == "TransientError")]
+    failures = [
+        e
+        for e in history
+        if e["type"] == "LambdaFunctionFailed"
+        or (e["type"] == "TaskFailed" and e["taskFailedEventDetails"]["error"] == "TransientError")
+    ]
     assert len(failures) == 6  # two failed attempts per item, each retried
     map_exit = next(e for e in history if e["type"] == "MapStateExited")["stateExitedEventDetails"]["output"]
     assert sorted(json.loads(map_exit)["processed"], key=lambda p: p["item"]) == [
-        {"item": "a", "attempts": 3}, {"item": "b", "attempts": 3}, {"item": "c", "attempts": 3}]
+        {"item": "a", "attempts": 3},
+        {"item": "b", "attempts": 3},
+        {"item": "c", "attempts": 3},
+    ]
 
 
 def _token(cloud: LocalCloud, execution: str) -> str:
@@ -132,7 +180,9 @@ def _token(cloud: LocalCloud, execution: str) -> str:
 def test_wait_for_task_token_resumes_on_send_task_success(cloud: LocalCloud, stack: Stack) -> None:
     execution = start(cloud, stack, value=1, items=[], callback="wait")
     token = _token(cloud, execution)
-    cloud.client("stepfunctions", "us-west-2").send_task_success(taskToken=token, output=json.dumps({"approved_by": "ops"}))
+    cloud.client("stepfunctions", "us-west-2").send_task_success(
+        taskToken=token, output=json.dumps({"approved_by": "ops"})
+    )
     result = cloud.wait(execution)
     assert result["status"] == "SUCCEEDED"
     assert json.loads(result["output"])["approval"] == {"approved_by": "ops"}
@@ -153,7 +203,11 @@ def test_wait_for_task_token_times_out_on_the_virtual_clock(cloud: LocalCloud, s
     assert cloud.describe(execution)["status"] == "RUNNING"  # 600 s timeout, nothing advanced the clock yet
     cloud.advance(601)
     result = cloud.wait(execution)
-    assert (result["status"], result["error"], result["cause"]) == ("FAILED", "CallbackTimedOut", "States.Timeout")
+    assert (result["status"], result["error"], result["cause"]) == (
+        "FAILED",
+        "CallbackTimedOut",
+        "States.Timeout",
+    )
 
 
 def test_an_event_matching_the_rule_pattern_starts_the_state_machine(cloud: LocalCloud, stack: Stack) -> None:
@@ -174,7 +228,9 @@ def test_a_schedule_fires_when_the_virtual_clock_passes_it(cloud: LocalCloud, st
     now = cloud.clock.now()
     next_two_am = now.replace(hour=2, minute=0, second=0, microsecond=0)
     if next_two_am <= now:
-        next_two_am = next_two_am.replace(day=now.day) + (next_two_am - next_two_am) + __import__("datetime").timedelta(days=1)
+        next_two_am = (
+            next_two_am.replace(day=now.day) + (next_two_am - next_two_am) + __import__("datetime").timedelta(days=1)
+        )
     cloud.advance((next_two_am - now).total_seconds() - 5)
     assert cloud.executions(arn) == []
     cloud.advance(10)

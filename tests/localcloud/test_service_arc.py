@@ -73,9 +73,7 @@ def test_update_on_one_endpoint_is_seen_on_another(env: Any) -> None:
     _client("us-east-1").update_routing_control_state(RoutingControlArn=WEST, RoutingControlState="On")
 
     # Then the us-west-2 endpoint reports it On, and the change is in the history at the virtual time
-    assert (
-        _client("us-west-2").get_routing_control_state(RoutingControlArn=WEST)["RoutingControlState"] == "On"
-    )
+    assert _client("us-west-2").get_routing_control_state(RoutingControlArn=WEST)["RoutingControlState"] == "On"
     assert sim.state(WEST) == "On"
     assert [(arn, state) for _, arn, state in sim.history] == [(WEST, "On")]
     assert abs((sim.history[0][0] - clock.now()).total_seconds()) < 5

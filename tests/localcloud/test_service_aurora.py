@@ -75,9 +75,7 @@ def test_topology_is_real_moto_state(env: Any) -> None:
 
     # When it is described in both regions
     described = _describe("us-east-1")
-    primary = _rds("us-east-1").describe_db_clusters(DBClusterIdentifier="roadcall-aurora-use1")[
-        "DBClusters"
-    ][0]
+    primary = _rds("us-east-1").describe_db_clusters(DBClusterIdentifier="roadcall-aurora-use1")["DBClusters"][0]
 
     # Then moto reports both members, the primary the writer, with a writer and two readers in it
     assert (topology.primary_cluster_arn, topology.secondary_cluster_arn) == (EAST_ARN, WEST_ARN)
@@ -308,9 +306,7 @@ def test_an_operation_in_progress_blocks_another(env: Any) -> None:
 
     # Then InvalidGlobalClusterStateFault saying what is running
     assert _code(error) == "InvalidGlobalClusterStateFault"
-    assert _message(error).startswith(
-        f"Global cluster {GLOBAL} is failing-over (from {EAST_ARN} to {WEST_ARN}"
-    )
+    assert _message(error).startswith(f"Global cluster {GLOBAL} is failing-over (from {EAST_ARN} to {WEST_ARN}")
     assert _code(detach) == "InvalidGlobalClusterStateFault"
 
 
@@ -364,9 +360,7 @@ def test_durations_are_configurable(env: Any) -> None:
 
     # Then it is done after 20 s; and a switchover back takes 40 s
     assert sim.writer_region(GLOBAL) == "us-west-2"
-    _rds("us-east-1").switchover_global_cluster(
-        GlobalClusterIdentifier=GLOBAL, TargetDbClusterIdentifier=EAST_ARN
-    )
+    _rds("us-east-1").switchover_global_cluster(GlobalClusterIdentifier=GLOBAL, TargetDbClusterIdentifier=EAST_ARN)
     clock.advance(35)
     assert sim.writer_region(GLOBAL) == "us-west-2"
     clock.advance(6)
@@ -393,9 +387,7 @@ def test_failover_can_detach_an_unreachable_old_primary(env: Any) -> None:
 def test_remove_from_global_cluster_works_from_the_secondary_region(env: Any) -> None:
     # When the writer is removed first, then the secondary (from its own region)
     with pytest.raises(ClientError) as writer:
-        _rds("us-east-1").remove_from_global_cluster(
-            GlobalClusterIdentifier=GLOBAL, DbClusterIdentifier=EAST_ARN
-        )
+        _rds("us-east-1").remove_from_global_cluster(GlobalClusterIdentifier=GLOBAL, DbClusterIdentifier=EAST_ARN)
     answered = _rds("us-west-2").remove_from_global_cluster(
         GlobalClusterIdentifier=GLOBAL, DbClusterIdentifier=WEST_ARN
     )["GlobalCluster"]
@@ -491,9 +483,7 @@ def test_a_global_cluster_made_from_an_existing_cluster_has_that_cluster_as_prim
         ManageMasterUserPassword=True,
     )
     legacy = "arn:aws:rds:us-east-1:123456789012:cluster:legacy"
-    _rds("us-east-1").create_global_cluster(
-        GlobalClusterIdentifier="converted", SourceDBClusterIdentifier=legacy
-    )
+    _rds("us-east-1").create_global_cluster(GlobalClusterIdentifier="converted", SourceDBClusterIdentifier=legacy)
     _rds("eu-central-1").create_db_cluster(
         DBClusterIdentifier="copy", Engine="aurora-postgresql", GlobalClusterIdentifier="converted"
     )

@@ -105,9 +105,7 @@ def _put_object(bucket: str, key: str, body: bytes, content_type: str) -> None:
 def _backup_now(clock: VirtualClock, resource_arn: str = TABLE_ARN) -> dict[str, Any]:
     """Start an on-demand backup and let it finish (default 300 s); returns DescribeBackupJob."""
     backup = _client("backup")
-    job_id = backup.start_backup_job(BackupVaultName=VAULT, ResourceArn=resource_arn, IamRoleArn=ROLE)[
-        "BackupJobId"
-    ]
+    job_id = backup.start_backup_job(BackupVaultName=VAULT, ResourceArn=resource_arn, IamRoleArn=ROLE)["BackupJobId"]
     clock.advance(300)
     return dict(backup.describe_backup_job(BackupJobId=job_id))
 
@@ -155,9 +153,7 @@ def test_backup_selection_create_get_list_delete(env: Any) -> None:
     plan_id = _plan()["BackupPlanId"]
     selection = {"SelectionName": "roadcall-tables", "IamRoleArn": ROLE, "Resources": [TABLE_ARN, BUCKET_ARN]}
     # When a selection is created on it
-    created = backup.create_backup_selection(
-        BackupPlanId=plan_id, BackupSelection=selection, CreatorRequestId="r1"
-    )
+    created = backup.create_backup_selection(BackupPlanId=plan_id, BackupSelection=selection, CreatorRequestId="r1")
     selection_id = created["SelectionId"]
     # Then it is returned as created, and listed
     got = backup.get_backup_selection(BackupPlanId=plan_id, SelectionId=selection_id)
@@ -169,9 +165,7 @@ def test_backup_selection_create_get_list_delete(env: Any) -> None:
         (selection_id, "roadcall-tables", ROLE)
     ]
     # And the same CreatorRequestId does not create a second one
-    again = backup.create_backup_selection(
-        BackupPlanId=plan_id, BackupSelection=selection, CreatorRequestId="r1"
-    )
+    again = backup.create_backup_selection(BackupPlanId=plan_id, BackupSelection=selection, CreatorRequestId="r1")
     assert again["SelectionId"] == selection_id
     # When it is deleted, Then it is gone
     backup.delete_backup_selection(BackupPlanId=plan_id, SelectionId=selection_id)
@@ -217,9 +211,7 @@ def test_backup_job_goes_created_running_completed_and_only_then_has_a_recovery_
     )
     job_id, point_arn = started["BackupJobId"], started["RecoveryPointArn"]
     # Then it is CREATED, with a DynamoDB backup ARN, and no recovery point exists yet
-    assert re.fullmatch(
-        rf"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{TABLE}/backup/\d{{14}}-[0-9a-f]{{8}}", point_arn
-    )
+    assert re.fullmatch(rf"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{TABLE}/backup/\d{{14}}-[0-9a-f]{{8}}", point_arn)
     assert re.fullmatch(r"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}", job_id)
     job = backup.describe_backup_job(BackupJobId=job_id)
     assert (job["State"], job["PercentDone"], job["ResourceType"], job["ResourceName"]) == (
@@ -288,9 +280,7 @@ def test_start_backup_job_is_idempotent_per_token(env: Any) -> None:
     _table([])
     backup = _client("backup")
     # When the same request is sent twice with one IdempotencyToken
-    first = backup.start_backup_job(
-        BackupVaultName=VAULT, ResourceArn=TABLE_ARN, IamRoleArn=ROLE, IdempotencyToken="t"
-    )
+    first = backup.start_backup_job(BackupVaultName=VAULT, ResourceArn=TABLE_ARN, IamRoleArn=ROLE, IdempotencyToken="t")
     second = backup.start_backup_job(
         BackupVaultName=VAULT, ResourceArn=TABLE_ARN, IamRoleArn=ROLE, IdempotencyToken="t"
     )
@@ -314,20 +304,14 @@ def test_start_backup_job_errors(env: Any) -> None:
         f"Backup vault 'nope' does not exist in us-east-1 (account {ACCOUNT})",
     )
     with pytest.raises(ClientError) as unsupported:
-        backup.start_backup_job(
-            BackupVaultName=VAULT, ResourceArn="arn:aws:ec2:us-east-1:1:volume/v", IamRoleArn=ROLE
-        )
+        backup.start_backup_job(BackupVaultName=VAULT, ResourceArn="arn:aws:ec2:us-east-1:1:volume/v", IamRoleArn=ROLE)
     assert _code(unsupported) == "InvalidParameterValueException"
-    assert _message(unsupported).startswith(
-        "ResourceArn 'arn:aws:ec2:us-east-1:1:volume/v' is not a resource"
-    )
+    assert _message(unsupported).startswith("ResourceArn 'arn:aws:ec2:us-east-1:1:volume/v' is not a resource")
     west_table = f"arn:aws:dynamodb:us-west-2:{ACCOUNT}:table/{TABLE}"
     with pytest.raises(ClientError) as other_region:
         backup.start_backup_job(BackupVaultName=VAULT, ResourceArn=west_table, IamRoleArn=ROLE)
     assert _code(other_region) == "InvalidParameterValueException"
-    assert _message(other_region).startswith(
-        f"ResourceArn {west_table} is in us-west-2 but backup vault {VAULT}"
-    )
+    assert _message(other_region).startswith(f"ResourceArn {west_table} is in us-west-2 but backup vault {VAULT}")
     with pytest.raises(ClientError) as lifecycle:
         backup.start_backup_job(
             BackupVaultName=VAULT,
@@ -368,9 +352,7 @@ def test_list_backup_jobs_filters_and_pages(env: Any) -> None:
     assert ids(ByBackupVaultName="other-vault") == [expired]
     assert ids(ByCreatedAfter=T0 + timedelta(hours=12)) == [expired, failed, ok2]
     assert ids(ByCreatedBefore=T0 + timedelta(days=1, minutes=30)) == [ok2, ok1]
-    assert ids(
-        ByCompleteAfter=T0 + timedelta(days=1, minutes=30), ByCompleteBefore=T0 + timedelta(days=2)
-    ) == [failed]
+    assert ids(ByCompleteAfter=T0 + timedelta(days=1, minutes=30), ByCompleteBefore=T0 + timedelta(days=2)) == [failed]
     # And the failed one carries its message, the expired one no recovery point
     jobs = {j["BackupJobId"]: j for j in backup.list_backup_jobs()["BackupJobs"]}
     assert jobs[failed]["StatusMessage"] == "An internal error occurred while backing up the resource"
@@ -416,9 +398,7 @@ def test_describe_recovery_point_reports_every_modeled_field(env: Any) -> None:
     # When it is described
     point = _client("backup").describe_recovery_point(BackupVaultName=VAULT, RecoveryPointArn=arn)
     # Then every field is what was seeded, and the lifecycle dates follow from the creation date
-    assert {
-        k: point[k] for k in ("RecoveryPointArn", "BackupVaultName", "BackupVaultArn", "ResourceArn")
-    } == {
+    assert {k: point[k] for k in ("RecoveryPointArn", "BackupVaultName", "BackupVaultArn", "ResourceArn")} == {
         "RecoveryPointArn": arn,
         "BackupVaultName": VAULT,
         "BackupVaultArn": VAULT_ARN,
@@ -461,9 +441,7 @@ def test_storage_class_moves_to_cold_when_the_clock_passes_move_to_cold_storage_
     backup = _client("backup")
 
     def storage_class() -> str:
-        return str(
-            backup.describe_recovery_point(BackupVaultName=VAULT, RecoveryPointArn=arn)["StorageClass"]
-        )
+        return str(backup.describe_recovery_point(BackupVaultName=VAULT, RecoveryPointArn=arn)["StorageClass"])
 
     # When 29 days pass it is WARM; When 30 days have passed it is COLD
     clock.advance(29 * 86400)
@@ -475,9 +453,7 @@ def test_storage_class_moves_to_cold_when_the_clock_passes_move_to_cold_storage_
 def test_seeded_statuses_encryption_and_copies_are_reported(env: Any) -> None:
     # Given an unencrypted PARTIAL point, an EXPIRED one, and a copy in the DR vault
     _, sim = env
-    partial = sim.seed_recovery_point(
-        VAULT, EAST, TABLE_ARN, "DynamoDB", T0, status="PARTIAL", encrypted=False
-    )
+    partial = sim.seed_recovery_point(VAULT, EAST, TABLE_ARN, "DynamoDB", T0, status="PARTIAL", encrypted=False)
     expired = sim.seed_recovery_point(VAULT, EAST, BUCKET_ARN, "S3", T0, status="EXPIRED")
     copy = sim.seed_recovery_point(DR_VAULT, WEST, TABLE_ARN, "DynamoDB", T0, source_vault_arn=VAULT_ARN)
     east, west = _client("backup", EAST), _client("backup", WEST)
@@ -506,9 +482,7 @@ def test_list_recovery_points_by_vault_filters(env: Any) -> None:
     backup = _client("backup")
 
     def arns(**filters: Any) -> list[str]:
-        points = backup.list_recovery_points_by_backup_vault(BackupVaultName=VAULT, **filters)[
-            "RecoveryPoints"
-        ]
+        points = backup.list_recovery_points_by_backup_vault(BackupVaultName=VAULT, **filters)["RecoveryPoints"]
         return [p["RecoveryPointArn"] for p in points]
 
     # When listed with each filter, Then exactly the matching points come back, newest first
@@ -649,9 +623,7 @@ def test_restore_metadata_of_each_resource_type(env: Any) -> None:
     assert metadata(table) == ("DynamoDB", {"targetTableName": TABLE, "encryptionType": "Default"})
     assert metadata(bucket) == ("S3", {"DestinationBucketName": BUCKET, "NewBucket": "false"})
     assert metadata(cluster) == ("Aurora", {"DBClusterIdentifier": CLUSTER})
-    assert re.fullmatch(
-        rf"arn:aws:rds:us-east-1:{ACCOUNT}:cluster-snapshot:awsbackup:job-[0-9a-f-]{{36}}", cluster
-    )
+    assert re.fullmatch(rf"arn:aws:rds:us-east-1:{ACCOUNT}:cluster-snapshot:awsbackup:job-[0-9a-f-]{{36}}", cluster)
 
 
 def test_protected_resources_are_those_with_recovery_points(env: Any) -> None:
@@ -740,16 +712,13 @@ def test_copy_to_another_region_appears_there_with_its_source(env: Any) -> None:
     )
     assert copies[0]["Lifecycle"] == {"DeleteAfterDays": 365}
     assert (
-        west.list_recovery_points_by_resource(ResourceArn=TABLE_ARN)["RecoveryPoints"][0]["BackupVaultName"]
-        == DR_VAULT
+        west.list_recovery_points_by_resource(ResourceArn=TABLE_ARN)["RecoveryPoints"][0]["BackupVaultName"] == DR_VAULT
     )
     # And ListCopyJobs (in the source Region) filters by destination, state and resource
-    assert [j["CopyJobId"] for j in east.list_copy_jobs(ByDestinationVaultArn=DR_VAULT_ARN)["CopyJobs"]] == [
+    assert [j["CopyJobId"] for j in east.list_copy_jobs(ByDestinationVaultArn=DR_VAULT_ARN)["CopyJobs"]] == [copy_id]
+    assert [j["CopyJobId"] for j in east.list_copy_jobs(ByState="COMPLETED", ByResourceArn=TABLE_ARN)["CopyJobs"]] == [
         copy_id
     ]
-    assert [
-        j["CopyJobId"] for j in east.list_copy_jobs(ByState="COMPLETED", ByResourceArn=TABLE_ARN)["CopyJobs"]
-    ] == [copy_id]
     assert east.list_copy_jobs(ByState="RUNNING")["CopyJobs"] == []
     # And restoring the copy in us-west-2 gives the items the backup held
     restore_id = west.start_restore_job(
@@ -805,9 +774,7 @@ def test_fail_next_copy_and_seeded_copy_jobs(env: Any) -> None:
     _vaults()
     arn = sim.seed_recovery_point(VAULT, EAST, TABLE_ARN, "DynamoDB", T0)
     sim.fail_next_copy(arn, "Destination vault access denied")
-    seeded = sim.seed_copy_job(
-        VAULT, EAST, DR_VAULT_ARN, BUCKET_ARN, created_at=T0, source_recovery_point_arn="x"
-    )
+    seeded = sim.seed_copy_job(VAULT, EAST, DR_VAULT_ARN, BUCKET_ARN, created_at=T0, source_recovery_point_arn="x")
     east, west = _client("backup", EAST), _client("backup", WEST)
     # When a copy of the point runs its course
     failing = east.start_copy_job(
@@ -835,9 +802,7 @@ def test_fail_next_copy_and_seeded_copy_jobs(env: Any) -> None:
         (done["DestinationRecoveryPointArn"], VAULT_ARN, "S3")
     ]
     assert [j["CopyJobId"] for j in east.list_copy_jobs(ByState="FAILED")["CopyJobs"]] == [failing]
-    assert [
-        j["CopyJobId"] for j in east.list_copy_jobs(ByCreatedAfter=T0 + timedelta(days=1))["CopyJobs"]
-    ] == [failing]
+    assert [j["CopyJobId"] for j in east.list_copy_jobs(ByCreatedAfter=T0 + timedelta(days=1))["CopyJobs"]] == [failing]
 
 
 # ---------------------------------------------------------------- restore jobs
@@ -849,9 +814,7 @@ def test_restored_table_has_exactly_the_items_present_when_the_backup_completed(
     _vaults()
     _table([_item("u1", 1, "Ana")])
     backup, ddb = _client("backup"), _client("dynamodb")
-    job_id = backup.start_backup_job(BackupVaultName=VAULT, ResourceArn=TABLE_ARN, IamRoleArn=ROLE)[
-        "BackupJobId"
-    ]
+    job_id = backup.start_backup_job(BackupVaultName=VAULT, ResourceArn=TABLE_ARN, IamRoleArn=ROLE)["BackupJobId"]
     clock.advance(100)
     ddb.put_item(TableName=TABLE, Item=_item("u2", 1, "Bo"))
     clock.advance(200)
@@ -907,9 +870,7 @@ def test_restored_bucket_has_the_objects_bodies_and_etags(env: Any) -> None:
     _put_object(BUCKET, "kb/b.json", b'{"v": 1}', "application/json")
     source = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
     job = _backup_now(clock, BUCKET_ARN)
-    assert re.fullmatch(
-        rf"arn:aws:backup:us-east-1:{ACCOUNT}:recovery-point:[0-9A-F-]{{36}}", job["RecoveryPointArn"]
-    )
+    assert re.fullmatch(rf"arn:aws:backup:us-east-1:{ACCOUNT}:recovery-point:[0-9A-F-]{{36}}", job["RecoveryPointArn"])
     assert job["BackupSizeInBytes"] == len(b"# runbook") + len(b'{"v": 1}')
     s3.delete_object(Bucket=BUCKET, Key="kb/a.md")  # after the backup: must not matter
     # When it is restored into a new bucket
@@ -1011,9 +972,7 @@ def test_fail_next_restore_fails_that_restore_after_its_duration_and_creates_not
 
     def restore(name: str) -> str:
         return str(
-            backup.start_restore_job(RecoveryPointArn=point_arn, Metadata={"targetTableName": name})[
-                "RestoreJobId"
-            ]
+            backup.start_restore_job(RecoveryPointArn=point_arn, Metadata={"targetTableName": name})["RestoreJobId"]
         )
 
     # When two restores run
@@ -1033,12 +992,8 @@ def test_fail_next_restore_fails_that_restore_after_its_duration_and_creates_not
     assert _client("dynamodb").list_tables()["TableNames"] == [TABLE, "restore-2"]
     assert backup.describe_restore_job(RestoreJobId=succeeding)["Status"] == "COMPLETED"
     # And ListRestoreJobs filters by status, and the accessor agrees
-    assert [j["RestoreJobId"] for j in backup.list_restore_jobs(ByStatus="FAILED")["RestoreJobs"]] == [
-        failing
-    ]
-    assert [
-        j["RestoreJobId"] for j in backup.list_restore_jobs(ByResourceType="DynamoDB")["RestoreJobs"]
-    ] == [
+    assert [j["RestoreJobId"] for j in backup.list_restore_jobs(ByStatus="FAILED")["RestoreJobs"]] == [failing]
+    assert [j["RestoreJobId"] for j in backup.list_restore_jobs(ByResourceType="DynamoDB")["RestoreJobs"]] == [
         succeeding,
         failing,
     ]
@@ -1055,16 +1010,15 @@ def test_restore_validation_result_is_recorded_on_completed_jobs_only(env: Any) 
     _table([_item("u1", 1, "Ana")])
     point_arn = _backup_now(clock)["RecoveryPointArn"]
     backup = _client("backup")
-    restore_id = backup.start_restore_job(
-        RecoveryPointArn=point_arn, Metadata={"targetTableName": "restored"}
-    )["RestoreJobId"]
+    restore_id = backup.start_restore_job(RecoveryPointArn=point_arn, Metadata={"targetTableName": "restored"})[
+        "RestoreJobId"
+    ]
     # When a validation result is put too early, Then InvalidRequestException
     with pytest.raises(ClientError) as early:
         backup.put_restore_validation_result(RestoreJobId=restore_id, ValidationStatus="SUCCESSFUL")
     assert (_code(early), _message(early)) == (
         "InvalidRequestException",
-        f"Restore job {restore_id} is PENDING; "
-        "a validation result can only be put on a COMPLETED restore job",
+        f"Restore job {restore_id} is PENDING; a validation result can only be put on a COMPLETED restore job",
     )
     # When it completes and the result is put
     clock.advance(480)
@@ -1100,9 +1054,7 @@ def test_start_restore_job_errors(env: Any) -> None:
         return error
 
     # When the point is unknown, the metadata lacks the target, the target exists or the type is wrong
-    unknown = restore(
-        RecoveryPointArn=f"arn:aws:backup:us-east-1:{ACCOUNT}:recovery-point:X", Metadata={"a": "b"}
-    )
+    unknown = restore(RecoveryPointArn=f"arn:aws:backup:us-east-1:{ACCOUNT}:recovery-point:X", Metadata={"a": "b"})
     no_key = restore(Metadata={"encryptionType": "Default"})
     exists = restore(Metadata={"targetTableName": TABLE})
     wrong_type = restore(Metadata={"targetTableName": "x"}, ResourceType="S3")
@@ -1152,9 +1104,7 @@ def test_seeded_point_with_a_snapshot_restores_that_snapshot(env: Any) -> None:
     # Given a point seeded with a snapshot of the table taken now, then the table changes
     clock, sim = env
     _table([_item("u1", 1, "Ana")])
-    arn = sim.seed_recovery_point(
-        VAULT, EAST, TABLE_ARN, "DynamoDB", T0, snapshot=sim.snapshot_of(TABLE_ARN, EAST)
-    )
+    arn = sim.seed_recovery_point(VAULT, EAST, TABLE_ARN, "DynamoDB", T0, snapshot=sim.snapshot_of(TABLE_ARN, EAST))
     _client("dynamodb").put_item(TableName=TABLE, Item=_item("u9", 9, "Zed"))
     # When it is restored
     backup = _client("backup")
@@ -1176,9 +1126,7 @@ def test_seeded_point_without_snapshot_restores_the_source_as_it_is_or_fails_wit
     gone = sim.seed_recovery_point(VAULT, EAST, gone_arn, "DynamoDB", T0)
     backup = _client("backup")
     # When both are restored
-    ok = backup.start_restore_job(RecoveryPointArn=present, Metadata={"targetTableName": "r1"})[
-        "RestoreJobId"
-    ]
+    ok = backup.start_restore_job(RecoveryPointArn=present, Metadata={"targetTableName": "r1"})["RestoreJobId"]
     ko = backup.start_restore_job(RecoveryPointArn=gone, Metadata={"targetTableName": "r2"})["RestoreJobId"]
     clock.advance(480)
     # Then the first holds the source's items at restore start, the second FAILED saying why
@@ -1200,14 +1148,12 @@ def test_set_durations_changes_the_modeled_times(env: Any) -> None:
     _table([_item("u1", 1, "Ana")])
     backup = _client("backup")
     # When a backup and a restore run
-    job_id = backup.start_backup_job(BackupVaultName=VAULT, ResourceArn=TABLE_ARN, IamRoleArn=ROLE)[
-        "BackupJobId"
-    ]
+    job_id = backup.start_backup_job(BackupVaultName=VAULT, ResourceArn=TABLE_ARN, IamRoleArn=ROLE)["BackupJobId"]
     clock.advance(60)
     job = backup.describe_backup_job(BackupJobId=job_id)
-    restore_id = backup.start_restore_job(
-        RecoveryPointArn=job["RecoveryPointArn"], Metadata={"targetTableName": "r"}
-    )["RestoreJobId"]
+    restore_id = backup.start_restore_job(RecoveryPointArn=job["RecoveryPointArn"], Metadata={"targetTableName": "r"})[
+        "RestoreJobId"
+    ]
     clock.advance(120)
     restore = backup.describe_restore_job(RestoreJobId=restore_id)
     # Then each finished at its new duration
@@ -1224,9 +1170,7 @@ def test_accessors_return_api_shaped_records(env: Any) -> None:
     points = sim.recovery_points(VAULT, EAST)
     jobs = sim.backup_jobs(EAST)
     # Then they hold the same records the API answers with
-    assert [(p["RecoveryPointArn"], p["Status"], p["CreationDate"]) for p in points] == [
-        (arn, "COMPLETED", T0)
-    ]
+    assert [(p["RecoveryPointArn"], p["Status"], p["CreationDate"]) for p in points] == [(arn, "COMPLETED", T0)]
     assert [(j["BackupJobId"], j["State"], j["StatusMessage"]) for j in jobs] == [
         (job_id, "FAILED", "Bucket policy denies")
     ]

@@ -137,9 +137,7 @@ def test_points_are_one_minute_apart_on_the_virtual_clock(env: Any) -> None:
 
     # Then two points were added, at +60 s and +120 s, and the next one is due at +180 s
     stored = sorted(
-        d.timestamp
-        for d in cloudwatch_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].metric_data
-        if d.name == "Depth"
+        d.timestamp for d in cloudwatch_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].metric_data if d.name == "Depth"
     )
     assert first is not None
     base = first.replace(tzinfo=None)

@@ -53,16 +53,14 @@ def _create(reference: str = "primary-api", **config: Any) -> str:
         **config,
     }
     return str(
-        _route53().create_health_check(CallerReference=reference, HealthCheckConfig=health_check_config)[
-            "HealthCheck"
-        ]["Id"]
+        _route53().create_health_check(CallerReference=reference, HealthCheckConfig=health_check_config)["HealthCheck"][
+            "Id"
+        ]
     )
 
 
 def _statuses(health_check_id: str) -> set[str]:
-    observations = _route53().get_health_check_status(HealthCheckId=health_check_id)[
-        "HealthCheckObservations"
-    ]
+    observations = _route53().get_health_check_status(HealthCheckId=health_check_id)["HealthCheckObservations"]
     return {o["StatusReport"]["Status"] for o in observations}
 
 
@@ -72,17 +70,13 @@ def test_a_new_health_check_is_healthy_from_every_checker_region(env: Any) -> No
     health_check_id = _create()
 
     # When its status is read
-    observations = _route53().get_health_check_status(HealthCheckId=health_check_id)[
-        "HealthCheckObservations"
-    ]
+    observations = _route53().get_health_check_status(HealthCheckId=health_check_id)["HealthCheckObservations"]
 
     # Then each of the eight default checker regions reports success, checked within the last 30 s
     now = clock.now().astimezone(UTC)
     assert [o["Region"] for o in observations] == list(CHECKER_REGIONS)
     assert {o["StatusReport"]["Status"] for o in observations} == {HTTP_OK}
-    assert all(
-        timedelta(0) <= now - o["StatusReport"]["CheckedTime"] < timedelta(seconds=32) for o in observations
-    )
+    assert all(timedelta(0) <= now - o["StatusReport"]["CheckedTime"] < timedelta(seconds=32) for o in observations)
     assert observations[0]["IPAddress"] == "15.177.0.10"
     assert sim.is_healthy(health_check_id) is True
 
@@ -177,9 +171,7 @@ def test_configured_checker_regions_are_the_observations(env: Any) -> None:
     health_check_id = _create(Type="TCP", Regions=["us-east-1", "us-west-2", "eu-west-1"])
 
     # When its status is read
-    observations = _route53().get_health_check_status(HealthCheckId=health_check_id)[
-        "HealthCheckObservations"
-    ]
+    observations = _route53().get_health_check_status(HealthCheckId=health_check_id)["HealthCheckObservations"]
 
     # Then one observation per configured region
     assert [(o["Region"], o["StatusReport"]["Status"]) for o in observations] == [

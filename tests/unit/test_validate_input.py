@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from dr.errors import InvalidInput
 from dr.steps.validate_input import build_request
 
@@ -17,12 +16,21 @@ EXECUTION = "arn:aws:states:us-west-2:123456789012:execution:roadcall-dr-failove
 
 
 def event(payload: Any, workflow: str = "failover") -> dict[str, Any]:
-    return {"input": payload, "execution": EXECUTION, "startedAt": "2026-11-28T03:15:00.000Z", "workflow": workflow}
+    return {
+        "input": payload,
+        "execution": EXECUTION,
+        "startedAt": "2026-11-28T03:15:00.000Z",
+        "workflow": workflow,
+    }
 
 
 def test_an_alarm_is_an_unplanned_failover_detected_when_the_alarm_changed_state() -> None:
     request = build_request(event(json.loads((EVENTS / "failover-alarm.json").read_text())))
-    assert (request.mode, request.trigger, request.alarm_name) == ("unplanned", "alarm", "roadcall-dr-primary-health")
+    assert (request.mode, request.trigger, request.alarm_name) == (
+        "unplanned",
+        "alarm",
+        "roadcall-dr-primary-health",
+    )
     assert request.detected_at.isoformat() == "2026-11-28T03:12:00+00:00"
     assert (request.source_region, request.target_region) == ("us-east-1", "us-west-2")
 
@@ -34,7 +42,11 @@ def test_an_ok_alarm_is_refused() -> None:
 
 def test_a_console_drill_is_detected_when_the_execution_started() -> None:
     request = build_request(event(json.loads((EVENTS / "failover-planned.json").read_text())))
-    assert (request.mode, request.trigger, request.requested_by) == ("planned", "console", "jane.doe@roadcall.example")
+    assert (request.mode, request.trigger, request.requested_by) == (
+        "planned",
+        "console",
+        "jane.doe@roadcall.example",
+    )
     assert request.detected_at.isoformat() == "2026-11-28T03:15:00+00:00"
     assert request.approval_timeout_seconds == 1800
 
@@ -44,12 +56,18 @@ def test_failback_runs_toward_the_primary() -> None:
     assert (request.source_region, request.target_region) == ("us-west-2", "us-east-1")
 
 
-@pytest.mark.parametrize(("payload", "message"), [
-    ({"mode": "sideways"}, "mode: Input should be 'unplanned', 'planned' or 'dry-run' (got 'sideways')"),
-    ({"mode": "planned", "force": True}, "force: Extra inputs are not permitted"),
-    ({"approval_timeout_seconds": 5}, "approval_timeout_seconds: Input should be greater than or equal to 60"),
-    (["planned"], "the execution input must be a JSON object, got list"),
-])
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"mode": "sideways"}, "mode: Input should be 'unplanned', 'planned' or 'dry-run' (got 'sideways')"),
+        ({"mode": "planned", "force": True}, "force: Extra inputs are not permitted"),
+        (
+            {"approval_timeout_seconds": 5},
+            "approval_timeout_seconds: Input should be greater than or equal to 60",
+        ),
+        (["planned"], "the execution input must be a JSON object, got list"),
+    ],
+)
 def test_bad_console_input_says_what_was_expected(payload: Any, message: str) -> None:
     with pytest.raises(InvalidInput) as err:
         build_request(event(payload))

@@ -22,4 +22,4 @@ def lambda_step(fn: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]
 
     traced = tracer.capture_lambda_handler(run, capture_response=False)
     with_logs = logger.inject_lambda_context(traced, clear_state=True)
-    return metrics.log_metrics(with_logs)  # type: ignore[no-any-return]
+    return metrics.log_metrics(with_logs)

@@ -15,7 +15,11 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
     request = parse(OperationRequest, event.get("request"), "request")
     settings = get_settings()
     held = lease.acquire(
-        settings.state_table, settings.recovery_region, holder=request.execution,
-        operation=request.workflow, mode=request.mode, seconds=settings.lease_seconds,
+        settings.state_table,
+        settings.recovery_region,
+        holder=request.execution,
+        operation=request.workflow,
+        mode=request.mode,
+        seconds=settings.lease_seconds,
     )
     return held.model_dump(mode="json")

@@ -28,6 +28,10 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
             f"the promotion of {inv.aurora.global_cluster_id} ended but the writer is still in {writer}; "
             f"expected it in {request.target_region}"
         )
-    status = WriterStatus(writer_region=writer, promoted=writer == request.target_region and not in_progress,
-                          checked_at=datetime.now(UTC), operation_in_progress=in_progress)
+    status = WriterStatus(
+        writer_region=writer,
+        promoted=writer == request.target_region and not in_progress,
+        checked_at=datetime.now(UTC),
+        operation_in_progress=in_progress,
+    )
     return status.model_dump(mode="json")

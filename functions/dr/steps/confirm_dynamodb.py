@@ -13,7 +13,7 @@ from dr.models import DynamoReadiness, OperationRequest, parse
 from dr.settings import get_settings
 from dr.steps._handler import lambda_step
 
-_CANARY = {"S": "__dr_canary__#{}", "N": "-4242424242", "B": b"__dr_canary__"}
+_CANARY: dict[str, str | bytes] = {"S": "__dr_canary__#{}", "N": "-4242424242", "B": b"__dr_canary__"}
 
 
 def canary_key(description: dict[str, Any], execution: str) -> dict[str, Any]:
@@ -22,7 +22,9 @@ def canary_key(description: dict[str, Any], execution: str) -> dict[str, Any]:
     for part in description["KeySchema"]:
         kind = types[part["AttributeName"]]
         value = _CANARY[kind]
-        key[part["AttributeName"]] = {kind: value.format(execution.rsplit(":", 1)[-1]) if kind == "S" else value}
+        if isinstance(value, str) and kind == "S":
+            value = value.format(execution.rsplit(":", 1)[-1])
+        key[part["AttributeName"]] = {kind: value}
     return key
 
 
@@ -34,7 +36,9 @@ def confirm(request: OperationRequest, readiness: DynamoReadiness) -> dict[str, 
         with aws_errors(f"dynamodb canary write to {name} in {request.target_region}", PromotionFailed):
             desc = ddb.describe_table(TableName=name)["Table"]
             if desc["TableStatus"] != "ACTIVE":
-                raise ReplicaNotReady(f"table {name} in {request.target_region} is {desc['TableStatus']}, expected ACTIVE")
+                raise ReplicaNotReady(
+                    f"table {name} in {request.target_region} is {desc['TableStatus']}, expected ACTIVE"
+                )
             key = canary_key(desc, request.execution)
             ddb.put_item(TableName=name, Item={**key, "dr_canary": {"S": request.execution}})
             read = ddb.get_item(TableName=name, Key=key, ConsistentRead=True).get("Item")

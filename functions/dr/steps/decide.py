@@ -21,8 +21,9 @@ from dr.steps._handler import lambda_step
 def _plan(request: OperationRequest, readiness: Readiness, uses_arc: bool) -> list[str]:
     aurora = readiness.aurora
     api = "FailoverGlobalCluster(AllowDataLoss=true)" if request.mode == "unplanned" else "SwitchoverGlobalCluster"
-    traffic = ("ARC routing controls: {t} On, {s} Off" if uses_arc
-               else "Route 53 health-check failover records toward {t}").format(t=request.target_region, s=request.source_region)
+    traffic = (
+        "ARC routing controls: {t} On, {s} Off" if uses_arc else "Route 53 health-check failover records toward {t}"
+    ).format(t=request.target_region, s=request.source_region)
     return [
         f"Aurora: {api} on {aurora.global_cluster_id} → {aurora.target_cluster_id} ({request.target_region}); "
         "wait until it is the writer",
@@ -35,12 +36,15 @@ def _plan(request: OperationRequest, readiness: Readiness, uses_arc: bool) -> li
 
 def decide(request: OperationRequest, readiness: Readiness, settings: Settings, uses_arc: bool) -> Decision:
     exposure = Exposure(
-        aurora=0.0 if request.mode == "planned" and readiness.aurora.rpo_lag_seconds is not None
+        aurora=0.0
+        if request.mode == "planned" and readiness.aurora.rpo_lag_seconds is not None
         else readiness.aurora.rpo_lag_seconds,
         dynamodb=readiness.dynamodb.max_latency_seconds
-        if all(t.replication_latency_seconds is not None for t in readiness.dynamodb.tables) else None,
+        if all(t.replication_latency_seconds is not None for t in readiness.dynamodb.tables)
+        else None,
         s3=readiness.s3.max_latency_seconds
-        if all(b.latency_seconds is not None for b in readiness.s3.buckets) else None,
+        if all(b.latency_seconds is not None for b in readiness.s3.buckets)
+        else None,
     )
     worst = exposure.worst
     within = exposure.known and worst is not None and worst <= settings.rpo_seconds
@@ -49,14 +53,26 @@ def decide(request: OperationRequest, readiness: Readiness, settings: Settings, 
     evidence = request.mode != "unplanned" or (source_down_direct and probe is not True)
     plan = _plan(request, readiness, uses_arc)
     reasons: list[str] = []
-    blockers = [*readiness.aurora.problems, *readiness.dynamodb.problems, *readiness.endpoints.problems] \
-        if not (readiness.aurora.ready and readiness.dynamodb.ready and readiness.endpoints.ready) else []
+    blockers = (
+        [*readiness.aurora.problems, *readiness.dynamodb.problems, *readiness.endpoints.problems]
+        if not (readiness.aurora.ready and readiness.dynamodb.ready and readiness.endpoints.ready)
+        else []
+    )
 
     def decision(action: str) -> Decision:
-        return Decision(action=action, reasons=reasons, exposure=exposure, within_budget=bool(within),
-                        evidence_agrees=evidence, plan=plan)  # type: ignore[arg-type]
+        return Decision(
+            action=action,
+            reasons=reasons,
+            exposure=exposure,
+            within_budget=bool(within),
+            evidence_agrees=evidence,
+            plan=plan,
+        )
 
-    if readiness.aurora.writer_region == request.target_region and readiness.endpoints.traffic_region == request.target_region:
+    if (
+        readiness.aurora.writer_region == request.target_region
+        and readiness.endpoints.traffic_region == request.target_region
+    ):
         reasons.append(f"the writer and the traffic are already in {request.target_region}: nothing to do")
         return decision("DRY_RUN" if request.mode == "dry-run" else "SKIP")
     if blockers:
@@ -67,9 +83,10 @@ def decide(request: OperationRequest, readiness: Readiness, settings: Settings, 
     elif not within:
         reasons.append(f"exposure {worst:.0f} s is over the RPO budget of {settings.rpo_seconds} s")
     if not evidence:
+        witness = "a direct check" if not source_down_direct else "the probe"
         reasons.append(
             f"the evidence disagrees: the alarm says {request.source_region} is down but "
-            f"{'a direct check' if not source_down_direct else 'the probe'} from {settings.recovery_region} sees it healthy"
+            f"{witness} from {settings.recovery_region} sees it healthy"
         )
     if request.mode == "dry-run":
         reasons.append("dry-run: nothing will be changed")

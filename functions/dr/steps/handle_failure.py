@@ -47,25 +47,33 @@ def _cause(raw: str) -> str:
         return raw
 
 
-def what_changed(request: OperationRequest, baseline: dict[str, Any], settings: Settings) -> tuple[list[str], list[str]]:
+def what_changed(
+    request: OperationRequest, baseline: dict[str, Any], settings: Settings
+) -> tuple[list[str], list[str]]:
     inv = load_inventory(settings)
     changed: list[str] = []
     unchanged: list[str] = []
     try:
         writer_now = probes.writer_region(probes.global_cluster(inv, request.target_region))
-        in_progress = "a promotion is still in progress" if probes.global_cluster(inv, request.target_region).get(
-            "FailoverState") else ""
+        in_progress = (
+            "a promotion is still in progress"
+            if probes.global_cluster(inv, request.target_region).get("FailoverState")
+            else ""
+        )
     except Exception as err:  # the report must still be written
         writer_now, in_progress = f"unknown ({err})", ""
     try:
         traffic_now = probes.traffic_region(inv)
     except Exception as err:
         traffic_now = f"unknown ({err})"
-    for what, before, now in (("Aurora writer", baseline.get("writer_region"), writer_now),
-                              ("traffic", baseline.get("traffic_region"), traffic_now)):
+    for what, before, now in (
+        ("Aurora writer", baseline.get("writer_region"), writer_now),
+        ("traffic", baseline.get("traffic_region"), traffic_now),
+    ):
         if before is None or before == now:
             (unchanged if before is not None else changed).append(
-                f"{what}: {now}" + ("" if before is not None else " (no baseline: check it)"))
+                f"{what}: {now}" + ("" if before is not None else " (no baseline: check it)")
+            )
         else:
             changed.append(f"{what}: moved from {before} to {now}")
     if in_progress:
@@ -90,7 +98,9 @@ def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
         moved = [c for c in changed if "moved" in c or "progress" in c or "check it" in c]
         lease_state = "BLOCKED" if moved else "RELEASED"
         note = f"{workflow} failed in {phase}: {name}: {cause}"[:900]
-        if not lease.settle(settings.state_table, settings.recovery_region, request.execution, lease_state, note, changed):
+        if not lease.settle(
+            settings.state_table, settings.recovery_region, request.execution, lease_state, note, changed
+        ):
             lease_state = "not held"
     out = {
         "workflow": workflow,
@@ -106,19 +116,31 @@ def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "finished_at": datetime.now(UTC).isoformat(),
     }
     ddb = client("dynamodb", settings.recovery_region)
-    ddb.put_item(TableName=settings.state_table, Item={
-        "pk": {"S": f"audit#{execution}"}, "workflow": {"S": workflow}, "status": {"S": "FAILED"},
-        "finished_at": {"S": out["finished_at"]}, "report": {"S": json.dumps(out)},
-    })
+    ddb.put_item(
+        TableName=settings.state_table,
+        Item={
+            "pk": {"S": f"audit#{execution}"},
+            "workflow": {"S": workflow},
+            "status": {"S": "FAILED"},
+            "finished_at": {"S": out["finished_at"]},
+            "report": {"S": json.dumps(out)},
+        },
+    )
     lines = [
-        f"{workflow.upper()} FAILED in {phase}: {name}", cause, "",
+        f"{workflow.upper()} FAILED in {phase}: {name}",
+        cause,
+        "",
         "Changed: " + ("; ".join(changed) or "nothing"),
         "Unchanged: " + ("; ".join(unchanged) or "-"),
-        f"Lease: {lease_state}" + (" — a person must check the platform, then run `drctl lease clear`" if lease_state == "BLOCKED" else ""),
-        f"Execution: {execution}", f"Report: drctl report {execution}",
+        f"Lease: {lease_state}"
+        + (" — a person must check the platform, then run `drctl lease clear`" if lease_state == "BLOCKED" else ""),
+        f"Execution: {execution}",
+        f"Report: drctl report {execution}",
     ]
     client("sns", settings.recovery_region).publish(
-        TopicArn=settings.topic_arn, Subject=f"[DR] {workflow} failed: {name}"[:100], Message="\n".join(lines),
+        TopicArn=settings.topic_arn,
+        Subject=f"[DR] {workflow} failed: {name}"[:100],
+        Message="\n".join(lines),
         MessageAttributes={"event": {"DataType": "String", "StringValue": f"{workflow}-failed"}},
     )
     metrics.add_dimension(name="Workflow", value=workflow)

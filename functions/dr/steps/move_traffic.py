@@ -63,7 +63,7 @@ def move(request: OperationRequest) -> TrafficMove:
         else:
             changes, mechanism = _health_checks(inv, request), "health-check"
         where = probes.traffic_region(inv)
-    return TrafficMove(mechanism=mechanism, traffic_region=where, changes=changes, moved_at=datetime.now(UTC))  # type: ignore[arg-type]
+    return TrafficMove(mechanism=mechanism, traffic_region=where, changes=changes, moved_at=datetime.now(UTC))
 
 
 @lambda_step
@@ -72,6 +72,7 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
     try:
         return move(request).model_dump(mode="json")
     except TrafficMoveFailed as err:
-        if is_transient(err.__cause__ or err):
+        cause = err.__cause__ if isinstance(err.__cause__, Exception) else err
+        if is_transient(cause):
             raise TransientAwsError(str(err)) from err
         raise

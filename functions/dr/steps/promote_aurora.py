@@ -30,8 +30,14 @@ def promote(request: OperationRequest, readiness: AuroraReadiness, allow_data_lo
     kind = "failover" if allow_data_loss else "switchover"
     rpo = (readiness.rpo_lag_seconds or 0.0) if allow_data_loss else 0.0
     if probes.writer_region(cluster) == request.target_region:
-        return AuroraPromotion(global_cluster_id=inv.aurora.global_cluster_id, kind="none", target_cluster_arn=target_arn,
-                               requested_at=None, already_in_place=True, rpo_seconds=0.0)
+        return AuroraPromotion(
+            global_cluster_id=inv.aurora.global_cluster_id,
+            kind="none",
+            target_cluster_arn=target_arn,
+            requested_at=None,
+            already_in_place=True,
+            rpo_seconds=0.0,
+        )
     state = cluster.get("FailoverState") or {}
     if state.get("ToDbClusterArn") == target_arn:
         logger.info("a promotion toward the target is already under way; not requesting another")
@@ -39,13 +45,23 @@ def promote(request: OperationRequest, readiness: AuroraReadiness, allow_data_lo
         action = "rds:FailoverGlobalCluster" if allow_data_loss else "rds:SwitchoverGlobalCluster"
         with aws_errors(f"{action} {inv.aurora.global_cluster_id} → {target_id}", PromotionFailed):
             if allow_data_loss:
-                rds.failover_global_cluster(GlobalClusterIdentifier=inv.aurora.global_cluster_id,
-                                            TargetDbClusterIdentifier=target_arn, AllowDataLoss=True)
+                rds.failover_global_cluster(
+                    GlobalClusterIdentifier=inv.aurora.global_cluster_id,
+                    TargetDbClusterIdentifier=target_arn,
+                    AllowDataLoss=True,
+                )
             else:
-                rds.switchover_global_cluster(GlobalClusterIdentifier=inv.aurora.global_cluster_id,
-                                              TargetDbClusterIdentifier=target_arn)
-    return AuroraPromotion(global_cluster_id=inv.aurora.global_cluster_id, kind=kind, target_cluster_arn=target_arn,
-                           requested_at=datetime.now(UTC), already_in_place=False, rpo_seconds=rpo)
+                rds.switchover_global_cluster(
+                    GlobalClusterIdentifier=inv.aurora.global_cluster_id, TargetDbClusterIdentifier=target_arn
+                )
+    return AuroraPromotion(
+        global_cluster_id=inv.aurora.global_cluster_id,
+        kind=kind,
+        target_cluster_arn=target_arn,
+        requested_at=datetime.now(UTC),
+        already_in_place=False,
+        rpo_seconds=rpo,
+    )
 
 
 @lambda_step

@@ -26,8 +26,16 @@ from dr.steps._handler import lambda_step
 def _history(execution: str) -> list[dict[str, Any]]:
     region = execution.split(":")[3]
     sfn = client("stepfunctions", region)
-    return list(paginate(sfn.get_execution_history, "events", token_in="nextToken", token_out="nextToken",
-                         executionArn=execution, maxResults=1000))
+    return list(
+        paginate(
+            sfn.get_execution_history,
+            "events",
+            token_in="nextToken",
+            token_out="nextToken",
+            executionArn=execution,
+            maxResults=1000,
+        )
+    )
 
 
 def build(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
@@ -87,8 +95,12 @@ def publish(out: dict[str, Any], settings: Settings) -> None:
         metrics.add_metric(name="RPOSeconds", unit=MetricUnit.Seconds, value=out["rpo"]["seconds"])
     for store, value in out["rpo"]["by_store"].items():
         if value is not None:
-            with single_metric(name="StoreRPOSeconds", unit=MetricUnit.Seconds, value=value,
-                               namespace=settings.metrics_namespace) as metric:
+            with single_metric(
+                name="StoreRPOSeconds",
+                unit=MetricUnit.Seconds,
+                value=value,
+                namespace=settings.metrics_namespace,
+            ) as metric:
                 metric.add_dimension(name="Store", value=store)
 
 

@@ -25,15 +25,16 @@ def message(request: OperationRequest, decision: Decision, token: str, expires: 
         f"Execution: {request.execution}",
         f"Requested by: {request.requested_by}. Reason: {request.reason or '-'}",
         "Why a person is asked: " + "; ".join(decision.reasons),
-        "Data-loss exposure (s): " + ", ".join(
-            f"{k}={'unknown' if v is None else round(v, 1)}" for k, v in exposure.model_dump().items()),
-        "Plan:", *[f"  - {step}" for step in decision.plan],
+        "Data-loss exposure (s): "
+        + ", ".join(f"{k}={'unknown' if v is None else round(v, 1)}" for k, v in exposure.model_dump().items()),
+        "Plan:",
+        *[f"  - {step}" for step in decision.plan],
         "",
         "Approve:  drctl approve " + request.execution,
         "Reject:   drctl reject " + request.execution + ' --reason "..."',
         "Or with the AWS CLI:",
         f"  aws stepfunctions send-task-success --region {region} --task-token '{token}' "
-        "--task-output '{\"approved_by\": \"YOUR NAME\"}'",
+        '--task-output \'{"approved_by": "YOUR NAME"}\'',
         f"  aws stepfunctions send-task-failure --region {region} --task-token '{token}' "
         "--error ApprovalRejected --cause 'WHY'",
     ]
@@ -62,7 +63,9 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
         )
         client("sns", settings.recovery_region).publish(
             TopicArn=settings.topic_arn,
-            Subject=f"[DR] Approval needed: {request.workflow} {request.source_region} to {request.target_region}"[:100],
+            Subject=f"[DR] Approval needed: {request.workflow} {request.source_region} to {request.target_region}"[
+                :100
+            ],
             Message=message(request, decision, token, expires),
             MessageAttributes={"event": {"DataType": "String", "StringValue": "approval-requested"}},
         )

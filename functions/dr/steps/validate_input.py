@@ -41,18 +41,36 @@ def build_request(event: dict[str, Any]) -> OperationRequest:
         changed = alarm.detail.state.get("timestamp")
         detected = datetime.fromisoformat(str(changed).replace("Z", "+00:00")) if changed else alarm.time
         return OperationRequest(
-            workflow="failover", mode="unplanned", trigger="alarm", detected_at=detected,
-            source_region=source, target_region=target, reason=str(alarm.detail.state.get("reason", ""))[:500],
-            requested_by=f"alarm:{alarm.detail.alarmName}", alarm_name=alarm.detail.alarmName,
-            execution=execution, approval_timeout_seconds=settings.approval_timeout_seconds,
+            workflow="failover",
+            mode="unplanned",
+            trigger="alarm",
+            detected_at=detected,
+            source_region=source,
+            target_region=target,
+            reason=str(alarm.detail.state.get("reason", ""))[:500],
+            requested_by=f"alarm:{alarm.detail.alarmName}",
+            alarm_name=alarm.detail.alarmName,
+            execution=execution,
+            approval_timeout_seconds=settings.approval_timeout_seconds,
         )
-    console = parse(ConsoleInput, raw, "the console input (expected {mode, reason, requested_by, approval_timeout_seconds})")
+    console = parse(
+        ConsoleInput,
+        raw,
+        "the console input (expected {mode, reason, requested_by, approval_timeout_seconds})",
+    )
     if workflow == "failback" and console.mode == "unplanned":
         raise InvalidInput("failback runs only in 'planned' or 'dry-run' mode (never with data loss); got 'unplanned'")
     return OperationRequest(
-        workflow=workflow, mode=console.mode, trigger="console", detected_at=console.detected_at or started,
-        source_region=source, target_region=target, reason=console.reason, requested_by=console.requested_by,
-        execution=execution, approval_timeout_seconds=console.approval_timeout_seconds or settings.approval_timeout_seconds,
+        workflow=workflow,
+        mode=console.mode,
+        trigger="console",
+        detected_at=console.detected_at or started,
+        source_region=source,
+        target_region=target,
+        reason=console.reason,
+        requested_by=console.requested_by,
+        execution=execution,
+        approval_timeout_seconds=console.approval_timeout_seconds or settings.approval_timeout_seconds,
     )
 
 

@@ -27,8 +27,13 @@ def verify(request: OperationRequest) -> Verification:
             f"expected {url} healthy and traffic in {request.target_region}; "
             f"found endpoint {check.detail} and traffic in {where}"
         )
-    return Verification(verified=True, verified_at=datetime.now(UTC), traffic_region=where,
-                        endpoint_status=check.status, detail=check.detail)
+    return Verification(
+        verified=True,
+        verified_at=datetime.now(UTC),
+        traffic_region=where,
+        endpoint_status=check.status,
+        detail=check.detail,
+    )
 
 
 @lambda_step

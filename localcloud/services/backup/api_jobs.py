@@ -151,13 +151,9 @@ def _new_copy_job(engine: BackupEngine, params: dict[str, Any], region: str) -> 
     arn = params["RecoveryPointArn"]
     point = engine.points.get(arn)
     if point is None or point.region != region or point.vault_name != source_vault.backup_vault_name:
-        raise not_found(
-            f"Recovery point {arn} is not in backup vault {source_vault.backup_vault_name} in {region}"
-        )
+        raise not_found(f"Recovery point {arn} is not in backup vault {source_vault.backup_vault_name} in {region}")
     if point.current_status != "COMPLETED":
-        raise invalid_request(
-            f"Recovery point {arn} is {point.current_status}; only a COMPLETED one can be copied"
-        )
+        raise invalid_request(f"Recovery point {arn} is {point.current_status}; only a COMPLETED one can be copied")
     dest_region, dest_account, dest_name = parse_vault_arn(params["DestinationBackupVaultArn"])
     if dest_account != engine.account_id:
         raise invalid_parameter(
@@ -166,9 +162,7 @@ def _new_copy_job(engine: BackupEngine, params: dict[str, Any], region: str) -> 
         )
     dest_vault = engine.require_vault(dest_region, dest_name)
     if (dest_region, dest_name) == (region, source_vault.backup_vault_name):
-        raise invalid_parameter(
-            f"The destination vault {dest_vault.backup_vault_arn} is the source vault itself"
-        )
+        raise invalid_parameter(f"The destination vault {dest_vault.backup_vault_arn} is the source vault itself")
     copy_lifecycle = lifecycle(params.get("Lifecycle"))
     if copy_lifecycle.to_api() is None:
         copy_lifecycle = point.lifecycle
@@ -191,9 +185,7 @@ def _new_copy_job(engine: BackupEngine, params: dict[str, Any], region: str) -> 
         destination_vault_arn=dest_vault.backup_vault_arn,
         destination_region=dest_region,
         destination_vault_name=dest_name,
-        destination_recovery_point_arn=new_recovery_point_arn(
-            ref, dest_region, engine.account_id, now, copy=True
-        ),
+        destination_recovery_point_arn=new_recovery_point_arn(ref, dest_region, engine.account_id, now, copy=True),
         lifecycle=copy_lifecycle,
         destination_encryption_key_arn=engine.vault_key_arn(dest_region, dest_name),
     )
@@ -245,9 +237,7 @@ def _new_restore_job(engine: BackupEngine, params: dict[str, Any], region: str) 
     if point is None or point.region != region:
         raise not_found(f"Recovery point {arn} does not exist in any backup vault in {region}")
     if point.current_status not in _RESTORABLE:
-        raise invalid_request(
-            f"Recovery point {arn} is {point.current_status}; only a COMPLETED one can be restored"
-        )
+        raise invalid_request(f"Recovery point {arn} is {point.current_status}; only a COMPLETED one can be restored")
     wanted = params.get("ResourceType")
     if wanted is not None and wanted != point.resource_type:
         raise invalid_parameter(
@@ -317,8 +307,7 @@ def put_restore_validation_result(engine: BackupEngine, call: Call) -> dict[str,
     state = job.state(engine.now())
     if state != "COMPLETED":
         raise invalid_request(
-            f"Restore job {job.job_id} is {state}; "
-            "a validation result can only be put on a COMPLETED restore job"
+            f"Restore job {job.job_id} is {state}; a validation result can only be put on a COMPLETED restore job"
         )
     job.validation_status = call.params["ValidationStatus"]
     job.validation_message = call.params.get("ValidationStatusMessage")

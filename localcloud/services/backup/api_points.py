@@ -115,9 +115,7 @@ def _resource_page(entries: list[dict[str, Any]], params: dict[str, Any]) -> dic
 
 
 def list_protected_resources(engine: BackupEngine, call: Call) -> dict[str, Any]:
-    latest = {
-        arn: engine.points.of_resource(call.region, arn)[0] for arn in engine.points.resources(call.region)
-    }
+    latest = {arn: engine.points.of_resource(call.region, arn)[0] for arn in engine.points.resources(call.region)}
     return _resource_page(_protected(latest), call.params)
 
 
@@ -139,8 +137,7 @@ def delete_backup_vault(engine: BackupEngine, call: Call) -> dict[str, Any]:
     count = engine.points.count_in_vault(call.region, name)
     if count:
         raise invalid_request(
-            f"Backup vault '{name}' cannot be deleted: it still contains {count} recovery points; "
-            "delete them first"
+            f"Backup vault '{name}' cannot be deleted: it still contains {count} recovery points; delete them first"
         )
     backup_backends[engine.account_id][call.region].delete_backup_vault(name)
     return {}

@@ -49,9 +49,7 @@ class BackupEngine:
         self.backup_jobs_by_id: dict[str, BackupJob] = {}
         self.copy_jobs_by_id: dict[str, CopyJob] = {}
         self.restore_jobs_by_id: dict[str, RestoreJob] = {}
-        self.selections: dict[
-            tuple[str, str], dict[str, Selection]
-        ] = {}  # (region, plan id) -> id -> selection
+        self.selections: dict[tuple[str, str], dict[str, Selection]] = {}  # (region, plan id) -> id -> selection
         self.idempotency: dict[tuple[str, str, str], str] = {}  # (operation, region, token) -> job id
         self.failures: dict[str, list[tuple[str, str]]] = {"backup": [], "copy": [], "restore": []}
         self.lock = threading.RLock()
@@ -104,9 +102,7 @@ class BackupEngine:
         if vault is not None and vault.encryption_key_arn:
             return str(vault.encryption_key_arn)
         if region not in self._default_keys:
-            self._default_keys[region] = (
-                f"arn:{partition(region)}:kms:{region}:{self.account_id}:key/{uuid.uuid4()}"
-            )
+            self._default_keys[region] = f"arn:{partition(region)}:kms:{region}:{self.account_id}:key/{uuid.uuid4()}"
         return self._default_keys[region]
 
     def plan(self, region: str, plan_id: str) -> Any | None:

@@ -37,9 +37,7 @@ class Durations:
 
     backup: float = 300.0
     copy: float = 600.0
-    restore: dict[str, float] = field(
-        default_factory=lambda: {"DynamoDB": 480.0, "Aurora": 1200.0, "S3": 300.0}
-    )
+    restore: dict[str, float] = field(default_factory=lambda: {"DynamoDB": 480.0, "Aurora": 1200.0, "S3": 300.0})
     delete: float = 60.0  # how long a deleted recovery point stays DELETING before it is gone
 
 
@@ -55,17 +53,13 @@ class Lifecycle:
         return cls(int(delete) if delete is not None else None, int(cold) if cold is not None else None)
 
     def to_api(self) -> dict[str, Any] | None:
-        out = _compact(
-            {"MoveToColdStorageAfterDays": self.cold_after_days, "DeleteAfterDays": self.delete_after_days}
-        )
+        out = _compact({"MoveToColdStorageAfterDays": self.cold_after_days, "DeleteAfterDays": self.delete_after_days})
         return out or None
 
     def calculated(self, created_at: datetime) -> dict[str, Any] | None:
         out = _compact(
             {
-                "MoveToColdStorageAt": created_at + self.cold_after_days * _DAY
-                if self.cold_after_days
-                else None,
+                "MoveToColdStorageAt": created_at + self.cold_after_days * _DAY if self.cold_after_days else None,
                 "DeleteAt": created_at + self.delete_after_days * _DAY if self.delete_after_days else None,
             }
         )
@@ -269,9 +263,7 @@ class CopyJob(Job):
                 "DestinationBackupVaultArn": self.destination_vault_arn,
                 "DestinationVaultType": "BACKUP_VAULT",
                 "DestinationRecoveryPointArn": (
-                    (self.destination_recovery_point_arn or None)
-                    if state in ("COMPLETED", "PARTIAL")
-                    else None
+                    (self.destination_recovery_point_arn or None) if state in ("COMPLETED", "PARTIAL") else None
                 ),
                 "DestinationEncryptionKeyArn": self.destination_encryption_key_arn,
                 "DestinationRecoveryPointLifecycle": self.lifecycle.to_api(),

@@ -86,9 +86,7 @@ class BackupSimulator(BackupEngine):
             if delete is not None:
                 self.durations.delete = delete
 
-    def fail_next_restore(
-        self, resource_type_or_arn: str, message: str = "Restore failed (injected)"
-    ) -> None:
+    def fail_next_restore(self, resource_type_or_arn: str, message: str = "Restore failed (injected)") -> None:
         """The next restore job of that resource type ("DynamoDB"), source resource ARN or recovery point
         ARN ends FAILED with ``message`` after its modeled duration, creating nothing."""
         with self.lock:
@@ -138,15 +136,11 @@ class BackupSimulator(BackupEngine):
             vault = self.ensure_vault(region, vault_name)
             ref = ResourceRef(resource_arn, resource_type, _resource_name(resource_arn), region)
             key = encryption_key_arn or self.vault_key_arn(region, vault_name)
-            completed = (
-                to_ms(completed_at) if completed_at else created + timedelta(seconds=self.durations.backup)
-            )
+            completed = to_ms(completed_at) if completed_at else created + timedelta(seconds=self.durations.backup)
             if size_bytes is None:
                 size_bytes = snapshot.size_bytes if snapshot else 0
             point = RecoveryPoint(
-                arn=new_recovery_point_arn(
-                    ref, region, self.account_id, created, copy=bool(source_vault_arn)
-                ),
+                arn=new_recovery_point_arn(ref, region, self.account_id, created, copy=bool(source_vault_arn)),
                 region=region,
                 account_id=self.account_id,
                 vault_name=vault_name,
@@ -192,9 +186,7 @@ class BackupSimulator(BackupEngine):
             raise ValueError(f"seed_backup_job: state must be one of {_BACKUP_END_STATES}; found {state!r}")
         with self.lock:
             created = to_ms(created_at or self.now())
-            finished = (
-                to_ms(completed_at) if completed_at else created + timedelta(seconds=self.durations.backup)
-            )
+            finished = to_ms(completed_at) if completed_at else created + timedelta(seconds=self.durations.backup)
             kind = resource_type or parse_resource_arn(resource_arn).resource_type
             vault = self.ensure_vault(region, vault_name)
             point_arn = ""
@@ -258,9 +250,7 @@ class BackupSimulator(BackupEngine):
             raise ValueError(f"seed_copy_job: state must be one of {_COPY_END_STATES}; found {state!r}")
         with self.lock:
             created = to_ms(created_at or self.now())
-            finished = (
-                to_ms(completed_at) if completed_at else created + timedelta(seconds=self.durations.copy)
-            )
+            finished = to_ms(completed_at) if completed_at else created + timedelta(seconds=self.durations.copy)
             kind = resource_type or parse_resource_arn(resource_arn).resource_type
             source_vault = self.ensure_vault(region, source_vault_name)
             dest_region, _, dest_name = parse_vault_arn(destination_vault_arn)

@@ -33,7 +33,7 @@ from localcloud.services.backup.arns import AURORA, DYNAMODB, S3, ResourceRef, p
 from localcloud.services.backup.errors import invalid_parameter
 
 _GIB = 1024**3
-_PLACEHOLDER_PASSWORD = "restored-by-localcloud"  # noqa: S105  (moto needs one; AWS keeps the original)
+_PLACEHOLDER_PASSWORD = "restored-by-localcloud"
 
 
 class SourceUnavailable(Exception):
@@ -158,9 +158,7 @@ def _capture_bucket(ref: ResourceRef, region: str, account_id: str) -> S3BucketS
 def _capture_cluster(ref: ResourceRef, region: str, account_id: str) -> AuroraClusterSnapshot:
     cluster = rds_backends[account_id][region].clusters.get(ref.name)
     if cluster is None:
-        raise SourceUnavailable(
-            f"Aurora DB cluster {ref.name} does not exist in {region}; nothing to back up"
-        )
+        raise SourceUnavailable(f"Aurora DB cluster {ref.name} does not exist in {region}; nothing to back up")
     return AuroraClusterSnapshot(
         cluster_identifier=cluster.db_cluster_identifier,
         engine=cluster.engine,
@@ -234,8 +232,7 @@ def _check_table_target(target: str, metadata: dict[str, str], region: str, acco
 def _check_cluster_target(target: str, metadata: dict[str, str], region: str, account_id: str) -> None:
     if target.lower() in rds_backends[account_id][region].clusters:
         raise invalid_parameter(
-            f"DBClusterIdentifier '{target}' is already a DB cluster in {region}; "
-            "a restore creates a new cluster"
+            f"DBClusterIdentifier '{target}' is already a DB cluster in {region}; a restore creates a new cluster"
         )
     if "Port" in metadata and not metadata["Port"].isdigit():
         raise invalid_parameter(f"Port must be a number; found {metadata['Port']!r}")
@@ -340,9 +337,7 @@ def _restore_bucket(snap: S3BucketSnapshot, metadata: dict[str, str], region: st
     return name
 
 
-def _restore_cluster(
-    snap: AuroraClusterSnapshot, metadata: dict[str, str], region: str, account_id: str
-) -> str:
+def _restore_cluster(snap: AuroraClusterSnapshot, metadata: dict[str, str], region: str, account_id: str) -> str:
     backend = rds_backends[account_id][region]
     name = metadata["DBClusterIdentifier"].lower()
     if name in backend.clusters:

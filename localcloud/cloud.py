@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 import time
 import uuid
@@ -61,6 +62,8 @@ class LocalCloud:
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> LocalCloud:
+        # moto logs every ASL failure it evaluates (each Catch path) at ERROR; the history has them.
+        logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         self.clock.install()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()

@@ -119,7 +119,9 @@ class Deployer:
             creator = self._creators().get(kind)
             if creator is None:
                 stack.skipped[lid] = kind
-                stack.resources[lid] = Resource(lid, kind, f"{stack_name}-{lid}")
+                placeholder = f"arn:aws:localcloud:{region}:{ACCOUNT_ID}:{kind.replace('::', '-').lower()}/{stack_name}-{lid}"
+                stack.resources[lid] = Resource(lid, kind, placeholder, {"Arn": placeholder})
+                ctx.refs[lid] = placeholder
                 continue
             props = evaluate(spec.get("Properties") or {}, ctx)
             stack.resources[lid] = creator(stack, lid, props, spec, globals_, ctx)
@@ -225,7 +227,8 @@ class Deployer:
         if not code_dir.is_dir():
             raise TemplateError(where, f"CodeUri {code_uri} is not a directory ({code_dir})")
         name = merged.get("FunctionName") or f"{stack.name}-{lid}"
-        self.runtime.register(name, str(code_dir), str(handler), source=where)
+        env = {k: str(v) for k, v in env_vars.items()}
+        self.runtime.register(name, str(code_dir), str(handler), source=where, environment=env, region=stack.region)
         role = self._role_arn(stack.region, f"{stack.name}-{lid}Role")
         client = self._client("lambda", stack.region)
         cfg = client.create_function(
@@ -236,7 +239,7 @@ class Deployer:
             Code={"ZipFile": _zip()},
             Timeout=int(merged.get("Timeout", 3)),
             MemorySize=int(merged.get("MemorySize", 128)),
-            Environment={"Variables": {k: str(v) for k, v in env_vars.items()}},
+            Environment={"Variables": env},
             Architectures=list(merged.get("Architectures") or ["x86_64"]),
         )
         arn = cfg["FunctionArn"]

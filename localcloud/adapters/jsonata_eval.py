@@ -17,6 +17,7 @@ import uuid
 from typing import Any
 
 import jsonata
+from jsonata.utils import Utils
 from moto.stepfunctions.parser.asl.component.common.string import string_expression as se
 from moto.stepfunctions.parser.asl.jsonata import validations
 from moto.stepfunctions.parser.asl.jsonata.jsonata import (
@@ -103,10 +104,21 @@ def _compiled(expression: str) -> jsonata.Jsonata:
     return compiled
 
 
+def _json_nulls(value: Any) -> Any:
+    """JSON null → jsonata-python's null (its ``None`` means *undefined*, as in JavaScript)."""
+    if value is None:
+        return Utils.NULL_VALUE
+    if isinstance(value, dict):
+        return {k: _json_nulls(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_nulls(v) for v in value]
+    return value
+
+
 def evaluate(expression: str, bindings: dict[str, Any]) -> Any:
     """Evaluate one JSONata expression with ``bindings`` (names without the ``$``)."""
     try:
-        return _compiled(expression).evaluate(None, bindings)
+        return _compiled(expression).evaluate(None, {k: _json_nulls(v) for k, v in bindings.items()})
     except JSONataException:
         raise
     except Exception as err:

@@ -144,10 +144,24 @@ class InProcessLambdaRuntime:
         self._stdout: ThreadLocalStdout | None = None
 
     # -- set-up --------------------------------------------------------------------------------------
-    def register(self, function_name: str, code_dir: str, handler: str, source: str) -> None:
-        """Record where a function's code is, and prove now that its handler imports."""
+    def register(
+        self, function_name: str, code_dir: str, handler: str, source: str, environment: dict[str, str], region: str
+    ) -> None:
+        """Record where a function's code is, and prove now that its handler imports — under the function's
+        own environment, as Lambda imports it (Powertools reads its settings at import time)."""
         self._code_dirs[function_name] = code_dir
-        self.load_handler(code_dir, handler, source=source)
+        env = self._base_environment()
+        env.update({"AWS_REGION": region, "AWS_DEFAULT_REGION": region, "AWS_LAMBDA_FUNCTION_NAME": function_name})
+        env.update(environment)
+        env.update(self.extra_environment)
+        previous = self._environ.overlay if self._environ else None
+        if self._environ is not None:
+            self._environ.overlay = env
+        try:
+            self.load_handler(code_dir, handler, source=source)
+        finally:
+            if self._environ is not None:
+                self._environ.overlay = previous
 
     def load_handler(self, code_dir: str, handler: str, source: str = "template") -> Callable[..., Any]:
         key = (code_dir, handler)
@@ -188,9 +202,13 @@ class InProcessLambdaRuntime:
         self._patches.undo_all()
 
     # -- invocation ----------------------------------------------------------------------------------
-    def environment_for(self, fn: LambdaFunction) -> dict[str, str]:
+    def _base_environment(self) -> dict[str, str]:
+        """The process environment a function starts from (without the test runner's Powertools settings)."""
         base = self._environ._base if self._environ else os.environ
-        env = {k: v for k, v in base.items() if not k.startswith("POWERTOOLS_")}
+        return {k: v for k, v in base.items() if not k.startswith("POWERTOOLS_")}
+
+    def environment_for(self, fn: LambdaFunction) -> dict[str, str]:
+        env = self._base_environment()
         env.update(
             {
                 "AWS_REGION": fn.region,

@@ -375,9 +375,7 @@ class GlobalTablesSimulator:
     def _existing_table(self, region: str, name: str) -> Any:
         table = _backend(region).tables.get(name)
         if table is None:
-            raise AwsError(
-                "ResourceNotFoundException", f"Requested resource not found: Table: {name} not found"
-            )
+            raise AwsError("ResourceNotFoundException", f"Requested resource not found: Table: {name} not found")
         return table
 
     def _apply_replica_updates(
@@ -403,9 +401,7 @@ class GlobalTablesSimulator:
         members = list(group.replicas) if group else [region]
         creates, deletes = self._validate_updates(name, region, members, updates)
         stream = stream_specification or table.stream_specification or {}
-        if creates and (
-            not stream.get("StreamEnabled") or stream.get("StreamViewType") != REQUIRED_STREAM_VIEW
-        ):
+        if creates and (not stream.get("StreamEnabled") or stream.get("StreamViewType") != REQUIRED_STREAM_VIEW):
             raise AwsError(
                 "ValidationException",
                 f"Table {name} in {region} needs DynamoDB Streams enabled with StreamViewType "
@@ -459,8 +455,7 @@ class GlobalTablesSimulator:
             if action == "Disassociate":
                 raise AwsError(
                     "ValidationException",
-                    "ReplicaUpdates Disassociate is not modeled by localcloud; "
-                    "use Delete to remove a replica.",
+                    "ReplicaUpdates Disassociate is not modeled by localcloud; use Delete to remove a replica.",
                 )
             if action == "Create":
                 self._validate_create(name, region, members, target)
@@ -471,8 +466,7 @@ class GlobalTablesSimulator:
             elif target not in members:
                 raise AwsError(
                     "ValidationException",
-                    f"Cannot update the replica of {name} in {target}: it is not a replica "
-                    f"(replicas: {members}).",
+                    f"Cannot update the replica of {name} in {target}: it is not a replica (replicas: {members}).",
                 )
         return creates, deletes
 
@@ -493,8 +487,7 @@ class GlobalTablesSimulator:
         if target in members:
             raise AwsError(
                 "ValidationException",
-                f"Cannot create a replica of {name} in {target}: it already is a replica "
-                f"(replicas: {members}).",
+                f"Cannot create a replica of {name} in {target}: it already is a replica (replicas: {members}).",
             )
         if name in _backend(target).tables:
             raise AwsError(
@@ -508,8 +501,7 @@ class GlobalTablesSimulator:
         if target not in members:
             raise AwsError(
                 "ValidationException",
-                f"Cannot delete the replica of {name} in {target}: it is not a replica "
-                f"(replicas: {members}).",
+                f"Cannot delete the replica of {name} in {target}: it is not a replica (replicas: {members}).",
             )
         if target == region:
             others = [member for member in members if member != target]

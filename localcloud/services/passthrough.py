@@ -45,7 +45,7 @@ def moto_response(call: Call) -> Response:
         for url, method_to_execute in _backend_for(service).urls.items():
             if re.compile(url).match(clean_url):
                 try:
-                    status, headers, body = method_to_execute(request, request.url, request.headers)
+                    status, headers, body = method_to_execute(request, request.raw_url, request.headers)
                 except HTTPException as error:
                     return error.code, dict(error.get_headers()), error.get_body()
                 return int(status), dict(headers), body

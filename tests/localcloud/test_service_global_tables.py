@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -179,11 +180,17 @@ def test_replica_is_creating_for_the_modeled_delay(env: Any) -> None:
     _ddb(EAST).update_table(TableName=TABLE, ReplicaUpdates=[{"Create": {"RegionName": WEST}}])
     west_now = _ddb(WEST).describe_table(TableName=TABLE)["Table"]
     east_now = _ddb(EAST).describe_table(TableName=TABLE)["Table"]
-    clock.advance(61)
+    _put(EAST, "during-creation")
+    clock.advance(30)
+    not_yet = _get(WEST, "during-creation")
+    clock.advance(31)
     west_later = _ddb(WEST).describe_table(TableName=TABLE)["Table"]
     east_later = _ddb(EAST).describe_table(TableName=TABLE)["Table"]
 
-    # Then the replica is CREATING (the source UPDATING) until the delay has passed, then ACTIVE
+    # Then the replica is CREATING (the source UPDATING) until the delay has passed, then ACTIVE,
+    # and a write made meanwhile reaches it once it is ACTIVE
+    assert not_yet is None
+    assert _get(WEST, "during-creation") is not None
     assert west_now["TableStatus"] == "CREATING"
     assert east_now["TableStatus"] == "UPDATING"
     assert east_now["Replicas"] == [{"RegionName": WEST, "ReplicaStatus": "CREATING"}]
@@ -485,9 +492,7 @@ def test_replicated_writes_show_in_the_receiving_stream(env: Any) -> None:
     # botocore 1.44, moto 5.2.5 answers the dynamodbstreams API with 404 "Not yet implemented")
     shard = dynamodb_backends[DEFAULT_ACCOUNT_ID][WEST].tables[TABLE].stream_shard
     records = [record.to_json() for record in shard.items]
-    assert [(r["eventName"], r["dynamodb"]["NewImage"]["status"]) for r in records] == [
-        ("INSERT", {"S": "open"})
-    ]
+    assert [(r["eventName"], r["dynamodb"]["NewImage"]["status"]) for r in records] == [("INSERT", {"S": "open"})]
 
 
 def test_deleting_a_replica_table_directly_leaves_the_global_table(env: Any) -> None:
@@ -501,6 +506,33 @@ def test_deleting_a_replica_table_directly_leaves_the_global_table(env: Any) -> 
     # Then us-east-1 is no longer global
     assert sim.replicas(TABLE) == []
     assert "Replicas" not in _ddb(EAST).describe_table(TableName=TABLE)["Table"]
+
+
+def test_concurrent_writers_from_many_threads_all_replicate(env: Any) -> None:
+    # Given a global table
+    clock, sim = env
+    _global_table()
+
+    # When eight threads write 20 items each in us-east-1 while others read us-west-2
+    def write(worker: int) -> None:
+        client = _ddb(EAST)
+        for n in range(20):
+            client.put_item(TableName=TABLE, Item=_key(f"w{worker}-{n}"))
+
+    def read(_: int) -> None:
+        client = _ddb(WEST)
+        for _n in range(20):
+            client.scan(TableName=TABLE, Select="COUNT")
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        futures = [pool.submit(write, w) for w in range(8)] + [pool.submit(read, r) for r in range(4)]
+        for future in futures:
+            future.result()
+    clock.advance(1)
+
+    # Then every write reached us-west-2
+    assert _ddb(WEST).scan(TableName=TABLE, Select="COUNT")["Count"] == 160
+    assert sim.pending_writes() == 0
 
 
 # -- outages and metrics -----------------------------------------------------------------------------
@@ -635,8 +667,6 @@ def test_write_times_come_from_the_virtual_clock(env: Any) -> None:
     clock, sim = env
     _global_table()
     sim.set_replication_latency(2)
-    start = clock.now()
-    assert start.tzinfo is not None and start.utcoffset() == UTC.utcoffset(datetime.now(UTC))
 
     # When an item is written and 1.5 s of virtual time pass
     _put(EAST, "inc-1")

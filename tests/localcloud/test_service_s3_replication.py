@@ -113,9 +113,7 @@ def test_object_replicates_after_the_latency_with_the_same_body_and_etag(env: An
     _buckets()
 
     # When an object is written to the source
-    put = _s3(EAST).put_object(
-        Bucket=SOURCE, Key="calls/0001.wav", Body=b"RIFF-audio", Metadata={"incident": "inc-1"}
-    )
+    put = _s3(EAST).put_object(Bucket=SOURCE, Key="calls/0001.wav", Body=b"RIFF-audio", Metadata={"incident": "inc-1"})
     early = _replica_keys()
     pending_status = _s3(EAST).head_object(Bucket=SOURCE, Key="calls/0001.wav")["ReplicationStatus"]
     clock.advance(2.5)
@@ -131,6 +129,21 @@ def test_object_replicates_after_the_latency_with_the_same_body_and_etag(env: An
     assert replica["ReplicationStatus"] == "REPLICA"
     assert _s3(EAST).head_object(Bucket=SOURCE, Key="calls/0001.wav")["ReplicationStatus"] == "COMPLETED"
     assert sim.pending() == 0
+
+
+def test_keys_with_special_characters_replicate_under_the_same_key(env: Any) -> None:
+    # Given replicating buckets
+    clock, _sim = env
+    _buckets()
+    key = "calls/2026 11/é+%20 (1).wav"
+
+    # When an object with spaces, a plus, a percent sign and non-ASCII in its key is written
+    _s3(EAST).put_object(Bucket=SOURCE, Key=key, Body=b"a")
+    clock.advance(3)
+
+    # Then the replica has exactly that key
+    assert _replica_keys() == [key]
+    assert _s3(WEST).get_object(Bucket=REPLICA, Key=key)["Body"].read() == b"a"
 
 
 def test_copy_and_multipart_uploads_replicate(env: Any) -> None:

@@ -24,6 +24,7 @@ import boto3
 from moto import mock_aws
 
 from localcloud.adapters.callback_cause import CallbackCauseAdapter
+from localcloud.adapters.cloudwatch_dimensions import CloudWatchDimensionsAdapter
 from localcloud.adapters.jsonata_eval import JsonataAdapter
 from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
 from localcloud.adapters.sdk_casing import SdkCasingAdapter
@@ -55,6 +56,7 @@ class LocalCloud:
             self.runtime,
             self.interceptor,
             CallbackCauseAdapter(self.interceptor),
+            CloudWatchDimensionsAdapter(),
         ]
         self.stacks: dict[tuple[str, str], Stack] = {}
         self._mock: Any = None

@@ -35,7 +35,8 @@ Modeled (DynamoDB Developer Guide, "Global tables - multi-active replication"; A
 - CloudWatch ``AWS/DynamoDB`` ``ReplicationLatency`` (Milliseconds; dimensions ``TableName``,
   ``ReceivingRegion``) in the source Region, one series per table and direction, through the
   ``MetricsSimulator`` when given: the configured latency, or the age of the oldest write not yet
-  delivered in that direction when that is larger (a paused Region's growing backlog).
+  delivered in that direction when that is larger (a paused Region's growing backlog). Unlike
+  DynamoDB, which reports it only while items are replicated, the series has a value every minute.
 - replicas leave the global table when their table is deleted (``DeleteTable`` in that Region).
 
 Not modeled: settings synchronisation across replicas after creation (GSI, billing, TTL, stream

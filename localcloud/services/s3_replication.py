@@ -41,6 +41,11 @@ Modeled (Amazon S3 User Guide, "Replicating objects within and across Regions"):
 - ``GetBucketReplication`` answers the stored configuration as it was put (moto 5.2.5 drops each
   rule's ``Filter`` and ``DeleteMarkerReplication``).
 
+How writes are seen: PutObject, CopyObject, CompleteMultipartUpload, DeleteObject and DeleteObjects
+are routed here and answered by moto itself (``passthrough.moto_response``); once moto has answered,
+the response names the version (or delete marker) the write created, and that is what is queued.
+A write moto refuses is never queued.
+
 Not modeled: the IAM role's permissions, KMS-encrypted object selection (``SourceSelectionCriteria``),
 replica modification sync, existing-object replication, S3 Replication Time Control events, event
 notifications of the destination bucket for replicas, delete markers for keys the destination never
@@ -290,8 +295,10 @@ class S3ReplicationSimulator:
     def _observe(self, bucket_name: str, key_name: str, version_id: str | None, delete_marker: bool) -> None:
         """A write succeeded in ``bucket_name``: queue it for every destination whose rule matches."""
         bucket = _bucket(bucket_name)
-        if bucket is None or not version_id:
+        if bucket is None or not rules_of(bucket):
             return
+        # An unversioned (or suspended) bucket answers no VersionId; its objects are version "null".
+        version_id = version_id or "null"
         version = _backend().get_object(bucket_name, key_name, version_id, return_delete_marker=True)
         if version is None:
             return

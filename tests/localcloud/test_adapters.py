@@ -26,6 +26,7 @@ from localcloud.adapters.patching import Patch
 from localcloud.adapters.sdk_casing import SdkCasingAdapter
 from localcloud.adapters.virtual_time import VirtualTimeAdapter
 from localcloud.clock import VirtualClock, VirtualTimeoutEvent
+from localcloud.cloud import LocalCloud
 
 
 def test_moto_still_ships_without_a_jsonata_evaluator() -> None:
@@ -164,3 +165,28 @@ def test_each_invocation_thread_sees_only_its_own_environment() -> None:
 def test_a_patch_of_something_moto_no_longer_has_fails_loudly() -> None:
     with pytest.raises(AttributeError, match="moto changed under the adapter"):
         Patch(LambdaFunction, "_invoke_lambda_in_docker", None)
+
+
+def test_moto_still_orders_cloudwatch_dimensions_by_comparing_a_name_with_a_value() -> None:
+    from moto.cloudwatch.models import Dimension
+
+    # The gap: with moto's ordering, these two dimensions are each "less" than the other in no order.
+    a, b = Dimension("TableName", "t"), Dimension("ReceivingRegion", "us-west-2")
+    assert not (a < b) and not (b < a)
+
+
+def test_a_two_dimension_metric_is_found_whatever_the_order_of_its_dimensions(cloud: LocalCloud) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    cw = cloud.client("cloudwatch", "us-east-1")
+    cw.put_metric_data(Namespace="AWS/DynamoDB", MetricData=[{
+        "MetricName": "ReplicationLatency", "Value": 250.0, "Unit": "Milliseconds",
+        "Dimensions": [{"Name": "ReceivingRegion", "Value": "us-west-2"}, {"Name": "TableName", "Value": "t"}]}])
+    now = datetime.now(UTC)
+    out = cw.get_metric_data(
+        MetricDataQueries=[{"Id": "m", "MetricStat": {"Metric": {
+            "Namespace": "AWS/DynamoDB", "MetricName": "ReplicationLatency",
+            "Dimensions": [{"Name": "TableName", "Value": "t"}, {"Name": "ReceivingRegion", "Value": "us-west-2"}]},
+            "Period": 60, "Stat": "Maximum"}}],
+        StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(minutes=1))
+    assert out["MetricDataResults"][0]["Values"] == [250.0]

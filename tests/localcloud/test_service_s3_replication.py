@@ -297,16 +297,21 @@ def test_unversioned_destination_is_not_replicated_and_reported(env: Any) -> Non
 
 def test_suspended_source_versioning_is_reported(env: Any) -> None:
     # Given replicating buckets whose source then suspends versioning
-    _clock, sim = env
+    clock, sim = env
     _buckets()
     _s3(EAST).put_bucket_versioning(Bucket=SOURCE, VersioningConfiguration={"Status": "Suspended"})
 
-    # When the problems are listed
-    problems = sim.problems()
+    # When an object is written
+    _s3(EAST).put_object(Bucket=SOURCE, Key="calls/0001.wav", Body=b"a")
+    clock.advance(3)
 
-    # Then the source's versioning is named
-    assert problems == [
-        f"bucket {SOURCE} rule '{RULE_ID}': source bucket {SOURCE} has versioning Suspended, expected Enabled"
+    # Then it is not replicated and the source's versioning is named
+    reason = f"source bucket {SOURCE} has versioning Suspended, expected Enabled"
+    assert _replica_keys() == []
+    assert _s3(EAST).head_object(Bucket=SOURCE, Key="calls/0001.wav")["ReplicationStatus"] == "FAILED"
+    assert sim.problems() == [
+        f"bucket {SOURCE} rule '{RULE_ID}': {reason}",
+        f"1 object(s) written to {SOURCE} were not replicated to {REPLICA} (rule '{RULE_ID}'): {reason}",
     ]
 
 

@@ -180,6 +180,7 @@ class EventRouter:
             )
             return
         sfn = boto3.client("stepfunctions", region_name=region)
-        out = sfn.start_execution(stateMachineArn=target_arn, input=input_json)
+        # EventBridge names each execution it starts (moto would name every one "None").
+        out = sfn.start_execution(stateMachineArn=target_arn, input=input_json, name=str(uuid.uuid4()))
         with self._lock:
             self.started.append({"executionArn": out["executionArn"], "stateMachineArn": target_arn, "why": why})

@@ -66,6 +66,26 @@ class DataLossRefused(DrError):
     """A failback was asked to allow data loss; failback never does."""
 
 
+class RestoreFailed(DrError):
+    """A restore test's restore job failed or could not be started (backups and restore tests)."""
+
+
+class RestoreTimedOut(DrError):
+    """A restore job did not finish within the restore test's bounded poll."""
+
+
+class ValidationFailed(DrError):
+    """A restored resource did not match its source (item count, sampled items, objects, status)."""
+
+
+class CleanupIncomplete(DrError):
+    """Resources a restore test created are still there after cleanup (retried while deletions settle)."""
+
+
+class VerificationFailed(DrError):
+    """The backup verification could not produce its report (not: it found problems; those are findings)."""
+
+
 # -- retried by the state machines (transient) -----------------------------------------------------------
 class TransientAwsError(DrError):
     """An AWS call was throttled or failed with a 5xx after the SDK's own retries."""

@@ -27,35 +27,35 @@ def acquire(table: str, region: str, holder: str, operation: str, mode: str, sec
     now = datetime.now(UTC)
     ddb = client("dynamodb", region)
     try:
-        with aws_errors("dynamodb:UpdateItem (acquire lease)", TransientAwsError):
-            out = ddb.update_item(
-                TableName=table,
-                Key=LEASE_KEY,
-                UpdateExpression=(
-                    "SET holder = :h, #op = :op, #mode = :mode, #state = :held, acquired_at = :now, "
-                    "expires_at = :exp, note = :note ADD fence :one"
-                ),
-                ConditionExpression=(
-                    "attribute_not_exists(pk) OR #state = :released OR holder = :h "
-                    "OR (#state = :held AND expires_at < :now)"
-                ),
-                ExpressionAttributeNames={"#op": "operation", "#mode": "mode", "#state": "state"},
-                ExpressionAttributeValues={
-                    ":h": {"S": holder},
-                    ":op": {"S": operation},
-                    ":mode": {"S": mode},
-                    ":held": {"S": "HELD"},
-                    ":released": {"S": "RELEASED"},
-                    ":now": {"S": _iso(now)},
-                    ":exp": {"S": _iso(now + timedelta(seconds=seconds))},
-                    ":note": {"S": f"{operation} ({mode}) running"},
-                    ":one": {"N": "1"},
-                },
-                ReturnValues="ALL_NEW",
-            )
+        out = ddb.update_item(
+            TableName=table,
+            Key=LEASE_KEY,
+            UpdateExpression=(
+                "SET holder = :h, #op = :op, #mode = :mode, #state = :held, acquired_at = :now, "
+                "expires_at = :exp, note = :note ADD fence :one"
+            ),
+            ConditionExpression=(
+                "attribute_not_exists(pk) OR #state = :released OR holder = :h "
+                "OR (#state = :held AND expires_at < :now)"
+            ),
+            ExpressionAttributeNames={"#op": "operation", "#mode": "mode", "#state": "state"},
+            ExpressionAttributeValues={
+                ":h": {"S": holder},
+                ":op": {"S": operation},
+                ":mode": {"S": mode},
+                ":held": {"S": "HELD"},
+                ":released": {"S": "RELEASED"},
+                ":now": {"S": _iso(now)},
+                ":exp": {"S": _iso(now + timedelta(seconds=seconds))},
+                ":note": {"S": f"{operation} ({mode}) running"},
+                ":one": {"N": "1"},
+            },
+            ReturnValues="ALL_NEW",
+        )
     except ClientError as err:
         if error_code(err) != "ConditionalCheckFailedException":
-            raise
+            with aws_errors("dynamodb:UpdateItem (acquire lease)", TransientAwsError):
+                raise
         current = describe(table, region) or {}
         raise LeaseHeld(
             f"another DR operation holds the lease: {current.get('operation', '?')} by {current.get('holder', '?')}, "

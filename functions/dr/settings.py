@@ -23,6 +23,23 @@ class Settings(BaseSettings):
     endpoint_timeout_seconds: float = Field(default=5.0, alias="ENDPOINT_TIMEOUT_SECONDS", gt=0)
     max_backup_age_hours: int = Field(default=26, alias="MAX_BACKUP_AGE_HOURS", gt=0)
     replication_latency_budget_seconds: int = Field(default=5, alias="REPLICATION_LATENCY_BUDGET_SECONDS", gt=0)
+    # backups: the plan's rules (template parameters), what verification allows, how restore tests run
+    reports_bucket: str = Field(default="", alias="REPORTS_BUCKET")
+    backup_plan_name: str = Field(default="", alias="BACKUP_PLAN_NAME")
+    daily_retention_days: int = Field(default=35, alias="BACKUP_DAILY_RETENTION_DAYS", gt=0)
+    weekly_retention_days: int = Field(default=90, alias="BACKUP_WEEKLY_RETENTION_DAYS", gt=0)
+    monthly_retention_days: int = Field(default=365, alias="BACKUP_MONTHLY_RETENTION_DAYS", gt=0)
+    daily_max_age_hours: float = Field(default=26, alias="BACKUP_DAILY_MAX_AGE_HOURS", gt=0)
+    weekly_max_age_hours: float = Field(default=8 * 24, alias="BACKUP_WEEKLY_MAX_AGE_HOURS", gt=0)
+    monthly_max_age_hours: float = Field(default=32 * 24, alias="BACKUP_MONTHLY_MAX_AGE_HOURS", gt=0)
+    copy_grace_hours: float = Field(default=24, alias="BACKUP_COPY_GRACE_HOURS", ge=0)
+    job_lookback_hours: float = Field(default=24, alias="BACKUP_JOB_LOOKBACK_HOURS", gt=0)
+    min_aurora_retention_days: int = Field(default=35, alias="MIN_AURORA_BACKUP_RETENTION_DAYS", gt=0)
+    restore_role_arn: str = Field(default="", alias="RESTORE_ROLE_ARN")
+    restore_max_polls: int = Field(default=120, alias="RESTORE_MAX_POLLS", gt=0)
+    restore_sample_size: int = Field(default=5, alias="RESTORE_SAMPLE_SIZE", ge=1, le=100)
+    restore_count_tolerance_percent: float = Field(default=1.0, alias="RESTORE_COUNT_TOLERANCE_PERCENT", ge=0)
+    restore_changed_at_attribute: str = Field(default="updated_at", alias="RESTORE_CHANGED_AT_ATTRIBUTE")
 
 
 def get_settings() -> Settings:

@@ -99,8 +99,8 @@ def _latest_latency_ms(clock: VirtualClock, receiving: str = WEST) -> float:
                     "Metric": {
                         "Namespace": "AWS/DynamoDB",
                         "MetricName": "ReplicationLatency",
-                        # Listed in name order: moto 5.2.5 matches GetMetricData dimensions with a
-                        # broken sort (Dimension.__lt__), so only the stored order is found.
+                        # In name order: this bare fixture runs without localcloud's
+                        # cloudwatch_dimensions adapter, and moto 5.2.5 alone finds only that order.
                         "Dimensions": [
                             {"Name": "ReceivingRegion", "Value": receiving},
                             {"Name": "TableName", "Value": TABLE},

@@ -85,8 +85,8 @@ def _latest(metric: str, clock: VirtualClock) -> float:
                     "Metric": {
                         "Namespace": "AWS/S3",
                         "MetricName": metric,
-                        # In name order: moto 5.2.5 matches GetMetricData dimensions with a broken
-                        # sort (Dimension.__lt__), so only the order the series was stored in is found.
+                        # In name order: this bare fixture runs without localcloud's
+                        # cloudwatch_dimensions adapter, and moto 5.2.5 alone finds only that order.
                         "Dimensions": [
                             {"Name": "DestinationBucket", "Value": REPLICA},
                             {"Name": "RuleId", "Value": RULE_ID},

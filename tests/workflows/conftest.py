@@ -1,0 +1,81 @@
+"""Helpers for whole-workflow tests: start a workflow, read what it notified, read its audit record."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from localcloud.cloud import LocalCloud
+from localcloud.scenario import Platform
+
+
+class Inbox:
+    """An SQS queue subscribed to the DR topic: what the on-call would have received."""
+
+    def __init__(self, cloud: LocalCloud, topic_arn: str, region: str) -> None:
+        self.sqs = cloud.client("sqs", region)
+        self.url = self.sqs.create_queue(QueueName=f"inbox-{int(time.monotonic() * 1e6)}")["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        cloud.client("sns", region).subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+        self.received: list[dict[str, Any]] = []
+
+    def messages(self) -> list[dict[str, Any]]:
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return self.received
+            for message in batch:
+                body = json.loads(message["Body"])
+                self.received.append({"subject": body.get("Subject"), "message": body["Message"]})
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+
+    def subjects(self) -> list[str]:
+        return [m["subject"] for m in self.messages()]
+
+
+@pytest.fixture
+def inbox(platform: Platform) -> Inbox:
+    return Inbox(platform.cloud, platform.stack.physical("EventsTopic"), platform.design.recovery_region)
+
+
+def audit(platform: Platform, execution: str) -> dict[str, Any]:
+    item = platform.cloud.client("dynamodb", platform.design.recovery_region).get_item(
+        TableName=platform.stack.physical("StateTable"), Key={"pk": {"S": f"audit#{execution}"}}
+    )["Item"]
+    return dict(json.loads(item["report"]["S"]))
+
+
+def lease(platform: Platform) -> dict[str, Any]:
+    from dr.lease import describe_with
+
+    return describe_with(platform.cloud.client("dynamodb", platform.design.recovery_region),
+                         platform.stack.physical("StateTable")) or {}
+
+
+def start(platform: Platform, workflow: str, payload: Any) -> str:
+    logical = {"failover": "FailoverStateMachine", "failback": "FailbackStateMachine"}[workflow]
+    return platform.cloud.start_execution(platform.stack.arn(logical), payload)
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("the condition never became true")
+
+
+def approval_token(platform: Platform, execution: str) -> str:
+    ddb = platform.cloud.client("dynamodb", platform.design.recovery_region)
+
+    def token() -> str | None:
+        item = ddb.get_item(TableName=platform.stack.physical("StateTable"), Key={"pk": {"S": f"approval#{execution}"}})
+        return item.get("Item", {}).get("token", {}).get("S")
+
+    return str(wait_until(token))

@@ -3,18 +3,30 @@
 Everything in the process (moto's history timestamps, the handlers' ``datetime.now()``, the simulated
 services) reads the same clock, because it is installed with time-machine, which moves ``time.time`` and
 ``datetime.now`` for the whole process. The clock also ticks with real time, so nothing can deadlock on it.
+
+How time jumps (a small discrete-event scheduler): a Wait state or a retry back-off registers a *timer* and
+blocks. When no real work is in progress — no AWS call being answered, no Lambda handler running
+(``busy()``) — for a short settle period, the clock jumps to the earliest timer and wakes it. So a branch
+that waits 20 s never makes a task running in a parallel branch look 20 s slower than it was, and a drill
+of an hour runs in seconds. Timeouts (TimeoutSeconds, waitForTaskToken) are counted on the clock but are
+never jumped to: they wait for a real actor (a task, a person) or for time moved by something else.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import time_machine
 
 _POLL_REAL_SECONDS = 0.01
+SETTLE_REAL_SECONDS = 0.02  # how long nothing must be busy before the clock may jump
 
 
 class VirtualClock:
@@ -25,15 +37,36 @@ class VirtualClock:
         self._traveller: Any = None
         self._coordinates: Any = None
         self._lock = threading.RLock()
-        self.listeners: list[Callable[[datetime], object]] = []  # told after every advance (schedules)
+        self.listeners: list[Callable[[datetime], object]] = []  # told after every jump or advance
+        self._cond = threading.Condition()
+        self._timers: list[tuple[datetime, int, threading.Event]] = []
+        self._sequence = itertools.count()
+        self._busy = 0
+        self._quiet_since = time.monotonic()
+        self._running = False
+        self._scheduler: threading.Thread | None = None
+        self.jumps = 0
 
+    # -- lifecycle -----------------------------------------------------------------------------------
     def install(self) -> None:
         if self._traveller is not None:
             return
         self._traveller = time_machine.travel(self._start, tick=True)
         self._coordinates = self._traveller.start()
+        self._running = True
+        self._scheduler = threading.Thread(target=self._schedule, name="virtual-clock", daemon=True)
+        self._scheduler.start()
 
     def uninstall(self) -> None:
+        self._running = False
+        with self._cond:
+            for _, _, event in self._timers:
+                event.set()
+            self._timers.clear()
+            self._cond.notify_all()
+        if self._scheduler is not None:
+            self._scheduler.join(timeout=5)
+            self._scheduler = None
         if self._traveller is not None:
             self._traveller.stop()
             self._traveller = None
@@ -46,36 +79,89 @@ class VirtualClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
-    def advance(self, seconds: float) -> datetime:
-        """Move the clock forward by ``seconds`` (a Wait state, a retry back-off, a test's fast-forward)."""
-        if seconds < 0:
-            raise ValueError(f"the clock only moves forward; asked to move by {seconds} s")
+    # -- moving time ---------------------------------------------------------------------------------
+    def _shift(self, seconds: float) -> datetime:
         with self._lock:
-            if seconds and self._coordinates is not None:
+            if seconds > 0 and self._coordinates is not None:
                 self._coordinates.shift(timedelta(seconds=seconds))
-            now = self.now()
+            return self.now()
+
+    def _notify(self, now: datetime) -> None:
         for listener in list(self.listeners):
             listener(now)
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the clock forward by ``seconds`` (a test's fast-forward); due timers fire."""
+        if seconds < 0:
+            raise ValueError(f"the clock only moves forward; asked to move by {seconds} s")
+        now = self._shift(seconds)
+        with self._cond:
+            self._cond.notify_all()
+        self._notify(now)
         return now
 
     def advance_to(self, moment: datetime) -> datetime:
-        """Move the clock to ``moment`` unless it is already past it (two branches waiting together)."""
-        with self._lock:
-            delta = (moment - self.now()).total_seconds()
-            if delta > 0:
-                self.advance(delta)
-            return self.now()
+        """Move the clock to ``moment`` unless it is already past it."""
+        delta = (moment - self.now()).total_seconds()
+        return self.advance(delta) if delta > 0 else self.now()
+
+    def skip(self, seconds: float) -> None:
+        """A pause inside busy work (the SDK's own retry back-off): time passes, nobody waits."""
+        self._shift(max(0.0, float(seconds)))
+
+    # -- waiting -------------------------------------------------------------------------------------
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        """Real work in progress (an AWS call, a Lambda handler): the clock must not jump meanwhile."""
+        with self._cond:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy -= 1
+                self._quiet_since = time.monotonic()
+                self._cond.notify_all()
+
+    def sleep_until(self, deadline: datetime, still: Callable[[], bool] = lambda: True) -> None:
+        """Block until the clock reaches ``deadline`` (jumped there when nothing else is busy)."""
+        if not self._running:
+            return
+        event = threading.Event()
+        with self._cond:
+            heapq.heappush(self._timers, (deadline, next(self._sequence), event))
+            self._cond.notify_all()
+        while not event.wait(0.05):
+            if not self._running or not still():
+                with self._cond:
+                    self._timers = [t for t in self._timers if t[2] is not event]
+                    heapq.heapify(self._timers)
+                return
 
     def sleep(self, seconds: float) -> None:
-        """What ``time.sleep`` becomes in the adapted engine: time passes, nobody waits."""
-        self.advance(max(0.0, float(seconds)))
+        """What ``time.sleep`` becomes in the engine (Retry back-off): a timer on the virtual clock."""
+        self.sleep_until(self.now() + timedelta(seconds=max(0.0, float(seconds))))
+
+    def _schedule(self) -> None:
+        while self._running:
+            jumped_to: datetime | None = None
+            with self._cond:
+                self._cond.wait(0.005)
+                now = self.now()
+                while self._timers and self._timers[0][0] <= now:
+                    heapq.heappop(self._timers)[2].set()
+                quiet = time.monotonic() - self._quiet_since >= SETTLE_REAL_SECONDS
+                if self._timers and self._busy == 0 and quiet:
+                    jumped_to = self._shift((self._timers[0][0] - now).total_seconds())
+                    self.jumps += 1
+                    while self._timers and self._timers[0][0] <= jumped_to:
+                        heapq.heappop(self._timers)[2].set()
+                    self._quiet_since = time.monotonic()
+            if jumped_to is not None:
+                self._notify(jumped_to)
 
     def wait_for(self, event: threading.Event, timeout: float | None) -> bool:
-        """Wait for ``event`` until ``timeout`` seconds of *virtual* time have passed.
-
-        The event is set by a real actor (a callback, a finishing task); the deadline moves only when the
-        clock does (another execution's Wait, a test's ``advance``, or real time ticking).
-        """
+        """Wait for ``event`` until ``timeout`` seconds of *virtual* time have passed (never jumped to)."""
         if timeout is None:
             return event.wait()
         deadline = self.now() + timedelta(seconds=timeout)

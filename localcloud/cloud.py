@@ -43,9 +43,9 @@ TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 class LocalCloud:
     def __init__(self, start: datetime | None = None) -> None:
         self.clock = VirtualClock(start)
-        self.runtime = InProcessLambdaRuntime(on_output=self._lambda_output)
+        self.runtime = InProcessLambdaRuntime(on_output=self._lambda_output, busy=self.clock.busy)
         self.runtime.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon offline
-        self.interceptor = Interceptor()
+        self.interceptor = Interceptor(busy=self.clock.busy)
         self.faults = Faults()
         self.router = EventRouter()
         self.deployer = Deployer(self.runtime, self.router)
@@ -79,12 +79,26 @@ class LocalCloud:
 
     def stop(self) -> None:
         self.clock.listeners.clear()
+        self._stop_running_executions()
         for adapter in reversed(self.adapters):
             adapter.uninstall()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
         self.clock.uninstall()
+
+    def _stop_running_executions(self) -> None:
+        """Nothing outlives its cloud: executions still running (a test that ended early) are stopped."""
+        if self._mock is None:
+            return
+        for stack in list(self.stacks.values()):
+            for resource in stack.resources.values():
+                if resource.type != "AWS::Serverless::StateMachine":
+                    continue
+                sfn = self.client("stepfunctions", stack.region)
+                for execution in sfn.list_executions(stateMachineArn=resource.ref, statusFilter="RUNNING")["executions"]:
+                    with contextlib.suppress(Exception):
+                        sfn.stop_execution(executionArn=execution["executionArn"], cause="localcloud stopped")
 
     def __enter__(self) -> LocalCloud:
         return self.start()

@@ -357,7 +357,12 @@ class Deployer:
         if props.get("VersioningConfiguration"):
             client.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
         if props.get("BucketEncryption"):
-            rules = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            # CloudFormation says ServerSideEncryptionByDefault; the API, ApplyServerSideEncryptionByDefault
+            api_name = {"ServerSideEncryptionByDefault": "ApplyServerSideEncryptionByDefault"}
+            rules = [
+                {api_name.get(k, k): v for k, v in rule.items()}
+                for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            ]
             client.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
         if props.get("PublicAccessBlockConfiguration"):
             client.put_public_access_block(
@@ -452,7 +457,12 @@ class Deployer:
         )
 
     def _backup_plan(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
-        plan = props["BackupPlan"]
+        plan = dict(props["BackupPlan"])
+        if "BackupPlanRule" in plan:  # CloudFormation's names for the rules and their vault differ from the API's
+            plan["Rules"] = [
+                {("TargetBackupVaultName" if k == "TargetBackupVault" else k): v for k, v in rule.items()}
+                for rule in plan.pop("BackupPlanRule")
+            ]
         out = self._client("backup", stack.region).create_backup_plan(BackupPlan=plan)
         attrs = {
             "BackupPlanId": out["BackupPlanId"],

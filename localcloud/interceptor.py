@@ -105,6 +105,12 @@ def serialize_error(call: Call, code: str, message: str, status: int) -> Respons
     return status, _request_id(out["headers"]), out["body"]
 
 
+# Calls that only watch executions (a test or drctl polling) are not work the clock must wait for.
+WATCHING = frozenset({
+    ("stepfunctions", "DescribeExecution"), ("stepfunctions", "GetExecutionHistory"),
+    ("stepfunctions", "ListExecutions"), ("stepfunctions", "DescribeStateMachine"),
+})
+
 SimulatedHandler = Callable[[Call], Response]
 Hook = Callable[[Call], None]
 
@@ -112,8 +118,9 @@ Hook = Callable[[Call], None]
 class Interceptor:
     name = "interceptor"
 
-    def __init__(self) -> None:
+    def __init__(self, busy: Callable[[], Any] | None = None) -> None:
         self._patches = PatchSet()
+        self._busy = busy  # the clock's ``busy()``: no time jump while a call is being answered
         self._routes: dict[tuple[str, str], SimulatedHandler] = {}
         self._hooks: list[Hook] = []
         self._fault_source: Callable[[Call], Response | None] | None = None
@@ -152,6 +159,12 @@ class Interceptor:
         call = self.identify(normalized)
         if call is None:
             return original(request)
+        if self._busy is None or (call.service, call.operation) in WATCHING:
+            return self._handle(original, request, call)
+        with self._busy():
+            return self._handle(original, request, call)
+
+    def _handle(self, original: Callable[[Any], Response | None], request: Any, call: Call) -> Response | None:
         with self._lock:
             self.calls[(call.service, call.operation)] += 1
         if self._fault_source is not None:

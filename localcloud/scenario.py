@@ -21,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from localcloud import scenario_backups
 from localcloud.cloud import LocalCloud
 from localcloud.deployer import Stack
 from localcloud.endpoints import HealthEndpoint
@@ -249,6 +250,7 @@ class Platform:
             "RecoveryEndpointUrl": self.recovery_endpoint.url,
             "BackupVaultName": d.backup_vault,
             "RecoveryBackupVaultName": d.recovery_backup_vault,
+            "ManageBackupVaults": "false",  # the vaults exist already, with their history (_backups)
         }
         if d.use_arc:
             params.update(
@@ -318,6 +320,66 @@ class Platform:
                 "previousState": {"value": "OK" if state == "ALARM" else "ALARM"},
             },
             resources=[f"arn:aws:cloudwatch:{d.primary_region}:{ACCOUNT_ID}:alarm:{name}"],
+        )
+
+    # -- backups: what the plan would have made, and knobs that break one thing each ------------------
+    def seed_backup_history(self) -> int:
+        """Daily/weekly/monthly recovery points with their retention, monthly copies in the recovery
+        vault, the last day's completed jobs (after ``deploy()``: the plan is the stack's). See
+        localcloud.scenario_backups."""
+        return scenario_backups.seed_history(self)
+
+    def table_arn(self, name: str | None = None) -> str:
+        d = self.design
+        return f"arn:aws:dynamodb:{d.primary_region}:{ACCOUNT_ID}:table/{name or d.tables[0]}"
+
+    def bucket_arn(self, name: str | None = None) -> str:
+        return f"arn:aws:s3:::{name or self.design.buckets[0]}"
+
+    def cluster_arn(self) -> str:
+        d = self.design
+        return f"arn:aws:rds:{d.primary_region}:{ACCOUNT_ID}:cluster:{d.primary_cluster_id}"
+
+    def backup_stale(self, resource_arn: str, rule: str = "daily", hours: float = 30.0) -> list[str]:
+        """The resource's newest ``rule`` recovery point is more than ``hours`` old."""
+        return scenario_backups.make_stale(self, resource_arn, rule, hours)
+
+    def backup_job_failed(self, resource_arn: str, state: str = "FAILED", hours_ago: float = 2.0) -> str:
+        return scenario_backups.fail_job(self, resource_arn, state, hours_ago)
+
+    def backup_copy_missing(self, resource_arn: str) -> str:
+        """The newest monthly recovery point of the resource has no copy in the recovery vault."""
+        return scenario_backups.drop_copy(self, resource_arn)
+
+    def backup_unencrypted(self, resource_arn: str) -> str:
+        """The resource's newest daily recovery point is not encrypted."""
+        return scenario_backups.newest_daily(self, resource_arn, encrypted=False)
+
+    def backup_retention(self, resource_arn: str, days: int) -> str:
+        """The resource's newest daily recovery point is kept ``days`` days."""
+        return scenario_backups.newest_daily(self, resource_arn, delete_after_days=days)
+
+    def backup_corrupted(self, resource_arn: str) -> str:
+        """The resource's newest recovery point holds data that does not match its source."""
+        snapshot = self.backup.snapshot_of(resource_arn, self.design.primary_region)
+        return scenario_backups.newest_daily(
+            self, resource_arn, snapshot=scenario_backups.corrupted(snapshot), minutes_ago=30
+        )
+
+    def pitr_off(self, table: str | None = None) -> None:
+        self.cloud.client("dynamodb", self.design.primary_region).update_continuous_backups(
+            TableName=table or self.design.tables[0],
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False},
+        )
+
+    def replication_off(self, bucket: str | None = None) -> None:
+        self.cloud.client("s3", self.design.primary_region).delete_bucket_replication(
+            Bucket=bucket or self.design.buckets[0]
+        )
+
+    def aurora_backup_retention(self, days: int) -> None:
+        self.cloud.client("rds", self.design.primary_region).modify_db_cluster(
+            DBClusterIdentifier=self.design.primary_cluster_id, BackupRetentionPeriod=days, ApplyImmediately=True
         )
 
     # -- views ---------------------------------------------------------------------------------------

@@ -137,3 +137,4 @@ class RestoreResult(Loose):
     validation_reported: bool = False
     checks: list[dict[str, Any]] = Field(default_factory=list)
     message: str = ""
+    error: dict[str, Any] | None = None  # the Step Functions error output, when a step of the restore failed

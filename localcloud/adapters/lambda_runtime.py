@@ -132,7 +132,10 @@ class InProcessLambdaRuntime:
 
     name = "lambda-in-process"
 
-    def __init__(self, on_output: Callable[[str, str, str], None] | None = None) -> None:
+    def __init__(
+        self, on_output: Callable[[str, str, str], None] | None = None, busy: Callable[[], Any] | None = None
+    ) -> None:
+        self._busy = busy
         self._code_dirs: dict[str, str] = {}
         self._handlers: dict[tuple[str, str], Callable[..., Any]] = {}
         self._lock = threading.Lock()
@@ -225,6 +228,12 @@ class InProcessLambdaRuntime:
         return env
 
     def invoke(self, fn: LambdaFunction, event: Any) -> tuple[str, bool, str]:
+        if self._busy is None:
+            return self._invoke(fn, event)
+        with self._busy():
+            return self._invoke(fn, event)
+
+    def _invoke(self, fn: LambdaFunction, event: Any) -> tuple[str, bool, str]:
         code_dir = self._code_dirs.get(fn.function_name)
         if code_dir is None:
             payload = {

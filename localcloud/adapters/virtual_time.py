@@ -3,12 +3,14 @@
 moto's engine sleeps in real time (``Event.wait`` in WaitFunction, ``time.sleep`` in the retrier,
 ``threading.Event().wait(timeout)`` for TimeoutSeconds and for waitForTaskToken). Here a Wait of one hour
 moves the clock by an hour and returns at once; a timeout expires when the *virtual* deadline passes.
-The SDK's own retry back-off inside the handlers (botocore's ``time.sleep``) advances the clock too.
+The SDK's own retry back-off inside the handlers (botocore's ``time.sleep``) moves the clock at once
+(it happens inside busy work). See ``localcloud.clock`` for when the clock jumps.
 """
 
 from __future__ import annotations
 
 import types
+from datetime import timedelta
 from typing import Any
 
 import botocore.endpoint
@@ -34,15 +36,16 @@ class VirtualTimeAdapter:
 
         def wait_interval(_self: Any, env: Any, wait_seconds: int) -> None:
             if wait_seconds > 0 and env.is_running():
-                clock.advance(wait_seconds)
+                clock.sleep_until(clock.now() + timedelta(seconds=wait_seconds), still=env.is_running)
 
-        time_shim = types.SimpleNamespace(sleep=clock.sleep, time=lambda: clock.now().timestamp())
+        engine_time = types.SimpleNamespace(sleep=clock.sleep, time=lambda: clock.now().timestamp())
+        sdk_time = types.SimpleNamespace(sleep=clock.skip, time=lambda: clock.now().timestamp())
         threading_shim = types.SimpleNamespace(Event=VirtualTimeoutEvent)
         self._patches.add(wait_function.WaitFunction, "_wait_interval", wait_interval)
-        self._patches.add(retrier_decl, "time", time_shim)
+        self._patches.add(retrier_decl, "time", engine_time)
         self._patches.add(execute_state, "threading", threading_shim)
         self._patches.add(callback, "Event", VirtualTimeoutEvent)
-        self._patches.add(botocore.endpoint, "time", time_shim)
+        self._patches.add(botocore.endpoint, "time", sdk_time)
 
     def uninstall(self) -> None:
         self._patches.undo_all()

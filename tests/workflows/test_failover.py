@@ -81,7 +81,9 @@ def test_lag_over_the_rpo_budget_asks_and_an_approval_proceeds(platform: Platfor
     platform.primary_outage()
     execution = start(platform, "failover", {"mode": "unplanned", "reason": "test"})
     token = approval_token(platform, execution)
-    message = next(m for m in inbox.messages() if m["subject"].startswith("[DR] Approval needed"))
+    message = wait_until(
+        lambda: next((m for m in inbox.messages() if m["subject"].startswith("[DR] Approval needed")), None)
+    )
     assert f"drctl approve {execution}" in message["message"]
     assert "over the RPO budget of 900 s" in message["message"]
 

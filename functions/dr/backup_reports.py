@@ -1,0 +1,150 @@
+"""The evidence the backup workflows leave: a JSON report and a short Markdown summary in the reports
+bucket, the audit record in the state table (what ``drctl report`` reads), and the notification text.
+
+Keys in the reports bucket: ``<workflow>/<YYYY>/<MM>/<DD>/<execution name>.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from dr.aws import aws_errors, client
+from dr.errors import TransientAwsError
+from dr.settings import Settings
+
+AUDIT_MAX_FINDINGS = 200  # a DynamoDB item holds 400 KB; the full list is in the reports bucket
+MESSAGE_MAX_LINES = 20
+
+
+def key(workflow: str, execution_name: str, started_at: datetime, suffix: str) -> str:
+    return f"{workflow}/{started_at:%Y/%m/%d}/{execution_name}.{suffix}"
+
+
+def store(report: dict[str, Any], markdown: str, started_at: datetime, settings: Settings) -> dict[str, str]:
+    """Write the JSON report and the Markdown summary; returns their s3:// locations."""
+    if not settings.reports_bucket:
+        return {}
+    s3 = client("s3", settings.recovery_region)
+    name = str(report["execution"]).rsplit(":", 1)[-1]
+    locations: dict[str, str] = {}
+    for suffix, body, content_type in (
+        ("json", json.dumps(report, indent=2, default=str), "application/json"),
+        ("md", markdown, "text/markdown; charset=utf-8"),
+    ):
+        object_key = key(str(report["workflow"]), name, started_at, suffix)
+        with aws_errors(f"s3:PutObject {settings.reports_bucket}/{object_key}", TransientAwsError):
+            s3.put_object(Bucket=settings.reports_bucket, Key=object_key, Body=body.encode(), ContentType=content_type)
+        locations["json" if suffix == "json" else "markdown"] = f"s3://{settings.reports_bucket}/{object_key}"
+    return locations
+
+
+def compact(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as the audit record keeps it: at most AUDIT_MAX_FINDINGS findings, no per-resource list."""
+    out = {k: v for k, v in report.items() if k != "resources"}
+    findings = report.get("findings") or []
+    if len(findings) > AUDIT_MAX_FINDINGS:
+        out["findings"] = findings[:AUDIT_MAX_FINDINGS]
+        out["findings_truncated"] = len(findings) - AUDIT_MAX_FINDINGS
+    return out
+
+
+def audit(report: dict[str, Any], settings: Settings) -> None:
+    with aws_errors("write the audit record", TransientAwsError):
+        client("dynamodb", settings.recovery_region).put_item(
+            TableName=settings.state_table,
+            Item={
+                "pk": {"S": f"audit#{report['execution']}"},
+                "workflow": {"S": str(report["workflow"])},
+                "status": {"S": str(report["status"])},
+                "finished_at": {"S": str(report.get("finished_at", ""))},
+                "report": {"S": json.dumps(compact(report), default=str)},
+            },
+        )
+
+
+# -- backup verification ---------------------------------------------------------------------------------
+def verification_markdown(report: dict[str, Any]) -> str:
+    summary = report["summary"]["by_severity"]
+    lines = [
+        f"# Backup verification: {report['status']}",
+        "",
+        f"- execution: `{report['execution']}`",
+        f"- started: {report['started_at']} by {report['requested_by']} ({report['trigger']})",
+        f"- vault: {report['vault']} ({report['primary_region']}), copies: {report['recovery_vault']} "
+        f"({report['recovery_region']})",
+        f"- resources checked: {report['resources_checked']}; backup jobs {report['jobs']['backup_jobs']}, "
+        f"copy jobs {report['jobs']['copy_jobs']} in the last {report['jobs']['lookback_hours']:g} h",
+        f"- findings: {len(report['findings'])} (HIGH {summary['HIGH']}, MEDIUM {summary['MEDIUM']}, "
+        f"LOW {summary['LOW']})",
+        "",
+    ]
+    if not report["findings"]:
+        lines.append(
+            "Every protected resource has fresh, complete, encrypted recovery points with the copies and "
+            "retention the policy demands."
+        )
+    else:
+        lines += ["| severity | resource | check | reason |", "| --- | --- | --- | --- |"]
+        for finding in report["findings"]:
+            name = str(finding["resource"]).rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+            reason = str(finding["reason"]).replace("|", "\\|")
+            lines.append(f"| {finding['severity']} | {name} | {finding['check']} | {reason} |")
+        lines += ["", "What each check means and how to fix it: docs/findings.md"]
+    return "\n".join(lines) + "\n"
+
+
+def verification_message(report: dict[str, Any]) -> dict[str, str]:
+    """The SNS subject and message when the verification found something."""
+    findings = report["findings"]
+    summary = report["summary"]["by_severity"]
+    lines = [
+        f"Backup verification found {len(findings)} problem(s) in {report['resources_checked']} protected resources "
+        f"(HIGH {summary['HIGH']}, MEDIUM {summary['MEDIUM']}, LOW {summary['LOW']}).",
+        "",
+    ]
+    for finding in findings[:MESSAGE_MAX_LINES]:
+        lines.append(f"[{finding['severity']}] {finding['check']}: {finding['reason']}")
+    if len(findings) > MESSAGE_MAX_LINES:
+        lines.append(f"... and {len(findings) - MESSAGE_MAX_LINES} more")
+    lines += [
+        "",
+        f"Report: {report.get('report_location', {}).get('markdown', 'drctl report ' + str(report['execution']))}",
+        f"Execution: {report['execution']}",
+        "What each finding means and how to fix it: docs/findings.md",
+    ]
+    return {
+        "subject": f"[DR] backup verification: {len(findings)} finding(s)"[:100],
+        "message": "\n".join(lines),
+    }
+
+
+# -- restore test ----------------------------------------------------------------------------------------
+def restore_markdown(report: dict[str, Any]) -> str:
+    lines = [
+        f"# Restore test ({report['mode']}): {report['status']}",
+        "",
+        f"- execution: `{report['execution']}`",
+        f"- started: {report['started_at']} by {report['requested_by']} ({report['trigger']})",
+        f"- restored from: vault {report['source_vault']} in {report['restore_region']}"
+        + (" (the recovery region's copies)" if report["from_copies"] else ""),
+        f"- RTO objective: {report['rto_objective_seconds']} s",
+        f"- resources left behind: {report['leftover_resources']}",
+        "",
+        "| resource | type | status | restore time | within RTO | validated |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for result in report["results"]:
+        seconds = result.get("restore_seconds")
+        lines.append(
+            f"| {str(result['resource_arn']).rsplit(':', 1)[-1].rsplit('/', 1)[-1]} | {result['resource_type']} "
+            f"| {result['status']} | {'n/a' if seconds is None else f'{seconds:.0f} s'} "
+            f"| {result.get('within_rto')} | {result.get('validated')} |"
+        )
+    for result in report["results"]:
+        if result.get("message"):
+            lines.append(f"\n- {result['resource_type']}: {result['message']}")
+    if report.get("leftover"):
+        lines += ["", "Left behind (delete by hand): " + ", ".join(report["leftover"])]
+    return "\n".join(lines) + "\n"

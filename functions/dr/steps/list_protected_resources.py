@@ -1,0 +1,24 @@
+"""ListProtectedResources: the resources the verification checks, one Map iteration each: the inventory's
+tables, Aurora cluster and buckets, then every other resource with a recovery point in the vault."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dr.backup_models import BackupRequest
+from dr.backup_verification import arn_parts, list_resources
+from dr.inventory import load_inventory
+from dr.models import parse
+from dr.settings import get_settings
+from dr.steps._handler import lambda_step
+
+
+@lambda_step
+def handler(event: dict[str, Any]) -> dict[str, Any]:
+    request = parse(BackupRequest, event.get("request"), "request")
+    partition, account = arn_parts(request.execution)
+    resources, findings = list_resources(request, load_inventory(get_settings()), account, partition)
+    return {
+        "resources": [r.model_dump(mode="json") for r in resources],
+        "findings": [f.model_dump(mode="json") for f in findings],
+    }

@@ -1,0 +1,166 @@
+"""RecordRestoreTest: the restore test's report (per resource: status, restore time against the RTO,
+validated), evidence in the reports bucket, the audit record, metrics; it also tells AWS Backup about any
+completed restore whose validation never ran, and names the error when the test failed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from dr import backup_reports, report, restore_test
+from dr.backup_models import BackupRequest, RestorePlanItem, RestoreResult
+from dr.backup_policy import error_message
+from dr.models import parse
+from dr.observability import logger, metrics
+from dr.settings import Settings, get_settings
+from dr.steps._handler import lambda_step
+
+# The error a failed test ends with, most urgent first.
+_ERRORS = (
+    ("CleanupIncomplete", lambda r, leftover: leftover > 0),
+    ("RestoreFailed", lambda r, _: any(x.status in ("RESTORE_FAILED", "ERROR", "NOT_RUN") for x in r)),
+    ("RestoreTimedOut", lambda r, _: any(x.status == "RESTORE_TIMED_OUT" for x in r)),
+    ("ValidationFailed", lambda r, _: any(x.status == "VALIDATION_FAILED" for x in r)),
+)
+
+
+def results_of(
+    plan: list[RestorePlanItem], missing: list[dict[str, Any]], raw: list[Any] | None
+) -> list[RestoreResult]:
+    """One result per plan item (a lost Map iteration is an ERROR), then the types that could not run."""
+    given = {str(r.get("recovery_point_arn")): r for r in raw or [] if isinstance(r, dict)}
+    out = []
+    for item in plan:
+        found = given.get(item.recovery_point_arn)
+        if found is None:
+            out.append(
+                RestoreResult(
+                    resource_arn=item.resource_arn,
+                    resource_type=item.resource_type,
+                    recovery_point_arn=item.recovery_point_arn,
+                    status="ERROR",
+                    message="the restore of this resource did not report back (the Map state failed)",
+                )
+            )
+        else:
+            result = RestoreResult.model_validate(found)
+            if result.error:
+                result = result.model_copy(update={"message": f"{result.message}: {error_message(result.error)}"})
+            out.append(result)
+    out += [
+        RestoreResult(
+            resource_arn=m.get("resource_arn", ""),
+            resource_type=m.get("resource_type", ""),
+            recovery_point_arn="",
+            status="NOT_RUN",
+            message=m.get("message", ""),
+        )
+        for m in missing
+    ]
+    return out
+
+
+def settle_validation(plan: list[RestorePlanItem], results: list[RestoreResult]) -> list[RestoreResult]:
+    """A completed restore that was never validated is reported to AWS Backup as FAILED, with why."""
+    items = {i.recovery_point_arn: i for i in plan}
+    out = []
+    for result in results:
+        item = items.get(result.recovery_point_arn)
+        settled = result
+        if item and result.restore_job_id and not result.validation_reported and result.status != "SUCCEEDED":
+            reported = restore_test.report_validation(
+                item, result.restore_job_id, False, f"{result.status}: {result.message}"
+            )
+            settled = result.model_copy(update={"validation_reported": reported})
+        out.append(settled)
+    return out
+
+
+def build(event: dict[str, Any], settings: Settings, now: datetime) -> dict[str, Any]:
+    request = parse(BackupRequest, event.get("request"), "request")
+    selection = event.get("selection") or {}
+    plan = [parse(RestorePlanItem, i, "plan item") for i in selection.get("plan") or []]
+    missing = list(selection.get("missing") or [])
+    cleanup = event.get("cleanup") or {}
+    dry_run = request.mode == "dry-run"
+    if dry_run:
+        results = [
+            RestoreResult(
+                resource_arn=i.resource_arn,
+                resource_type=i.resource_type,
+                recovery_point_arn=i.recovery_point_arn,
+                status="PLANNED",
+                message=f"would restore {i.recovery_point_arn} ({i.recovery_point_created_at.isoformat()}) from "
+                f"vault {i.vault} in {i.region} into {i.restore_name}, validate it, and delete it",
+            )
+            for i in plan
+        ] + results_of([], missing, [])
+    else:
+        results = settle_validation(plan, results_of(plan, missing, event.get("results")))
+    leftover = int(cleanup.get("leftover_resources", 0))
+    error = None if dry_run else next((name for name, failed in _ERRORS if failed(results, leftover)), None)
+    status = "DRY_RUN" if dry_run else ("FAILED" if error else "SUCCEEDED")
+    vault = plan[0].vault if plan else (request.recovery_vault if request.from_copies else request.vault)
+    region = plan[0].region if plan else (request.recovery_region if request.from_copies else request.primary_region)
+    slowest = max((r.restore_seconds for r in results if r.restore_seconds is not None), default=None)
+    return {
+        "workflow": "restore-test",
+        "mode": request.mode,
+        "status": status,
+        "error": error,
+        "execution": request.execution,
+        "trigger": request.trigger,
+        "requested_by": request.requested_by,
+        "reason": request.reason,
+        "started_at": request.started_at.isoformat(),
+        "finished_at": now.isoformat(),
+        "from_copies": request.from_copies,
+        "source_vault": vault,
+        "restore_region": region,
+        "rto_objective_seconds": settings.rto_seconds,
+        "rto": report.objective(slowest, settings.rto_seconds),
+        "results": [r.model_dump(mode="json") for r in results],
+        "leftover_resources": leftover,
+        "leftover": list(cleanup.get("leftover") or []),
+        "deleted": list(cleanup.get("deleted") or []),
+        "cleanup_attempts": int(cleanup.get("attempts") or 0),
+    }
+
+
+def publish(out: dict[str, Any], settings: Settings) -> None:
+    metrics.add_dimension(name="Workflow", value="restore-test")
+    metrics.add_metric(
+        name="RestoreTestSucceeded" if out["status"] == "SUCCEEDED" else "RestoreTestFailed",
+        unit=MetricUnit.Count,
+        value=1,
+    )
+    metrics.add_metric(name="RestoreTestLeftoverResources", unit=MetricUnit.Count, value=out["leftover_resources"])
+    for result in out["results"]:
+        if result.get("restore_seconds") is not None:
+            with single_metric(
+                name="RestoreSeconds",
+                unit=MetricUnit.Seconds,
+                value=result["restore_seconds"],
+                namespace=settings.metrics_namespace,
+            ) as metric:
+                metric.add_dimension(name="ResourceType", value=result["resource_type"])
+
+
+@lambda_step
+def handler(event: dict[str, Any]) -> dict[str, Any]:
+    settings = get_settings()
+    out = build(event, settings, datetime.now(UTC))
+    request = parse(BackupRequest, event.get("request"), "request")
+    out["report_location"] = backup_reports.store(
+        out, backup_reports.restore_markdown(out), request.started_at, settings
+    )
+    backup_reports.audit(out, settings)
+    if out["status"] != "DRY_RUN":
+        publish(out, settings)
+    logger.info(
+        "restore test recorded",
+        extra={"status": out["status"], "error": out["error"], "leftover": out["leftover_resources"]},
+    )
+    return out

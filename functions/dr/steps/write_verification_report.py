@@ -1,0 +1,107 @@
+"""WriteVerificationReport: gather every finding, write the JSON report and the Markdown summary to the
+reports bucket, publish the findings as metrics, write the audit record, and say what to notify."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from dr import backup_policy as policy
+from dr import backup_reports
+from dr.backup_models import BackupRequest, Finding, ProtectedResource, ResourceCheck
+from dr.models import parse
+from dr.observability import logger, metrics
+from dr.settings import Settings, get_settings
+from dr.steps._handler import lambda_step
+
+
+def gather(resources: list[ProtectedResource], checks: list[ResourceCheck], extra: list[Finding]) -> list[Finding]:
+    """Every finding: each resource's, a failed iteration as ``resource-unreadable``, and the vault's."""
+    by_arn = {r.arn: r for r in resources}
+    findings = list(extra)
+    for check in checks:
+        findings += check.findings
+        if check.error is not None:
+            resource = by_arn.get(check.resource) or ProtectedResource(
+                arn=check.resource, type=check.resource_type, name=check.resource, region=""
+            )
+            findings.append(
+                policy.unreadable(
+                    resource,
+                    "the backup state",
+                    "CheckFailed",
+                    f"the check failed after its retries: {policy.error_message(check.error)}",
+                )
+            )
+    return policy.sort_findings(findings)
+
+
+def build(event: dict[str, Any], settings: Settings, now: datetime) -> dict[str, Any]:
+    request = parse(BackupRequest, event.get("request"), "request")
+    listing = event.get("resources") or {}
+    resources = [parse(ProtectedResource, r, "resource") for r in listing.get("resources", [])]
+    checks = [parse(ResourceCheck, c, "resource check") for c in event.get("checks") or []]
+    jobs = event.get("jobs") or {}
+    extra = [parse(Finding, f, "finding") for f in listing.get("findings", []) + jobs.get("findings", [])]
+    findings = gather(resources, checks, extra)
+    return {
+        "workflow": "backup-verification",
+        "status": "FINDINGS" if findings else "SUCCEEDED",
+        "passed": not findings,
+        "execution": request.execution,
+        "trigger": request.trigger,
+        "requested_by": request.requested_by,
+        "reason": request.reason,
+        "started_at": request.started_at.isoformat(),
+        "finished_at": now.isoformat(),
+        "primary_region": request.primary_region,
+        "recovery_region": request.recovery_region,
+        "vault": request.vault,
+        "recovery_vault": request.recovery_vault,
+        "resources_checked": len(checks),
+        "recovery_points_checked": sum(c.recovery_points for c in checks),
+        "copies_checked": sum(c.copies for c in checks),
+        "jobs": {
+            "backup_jobs": jobs.get("backup_jobs", 0),
+            "copy_jobs": jobs.get("copy_jobs", 0),
+            "lookback_hours": jobs.get("lookback_hours", settings.job_lookback_hours),
+        },
+        "findings": [f.model_dump(mode="json") for f in findings],
+        "summary": policy.summarize(findings),
+        "resources": [
+            {"resource": c.resource, "type": c.resource_type, "findings": len(c.findings), "newest": c.newest}
+            for c in checks
+        ],
+    }
+
+
+def publish(report: dict[str, Any], settings: Settings) -> None:
+    metrics.add_dimension(name="Workflow", value="backup-verification")
+    metrics.add_metric(name="BackupFindings", unit=MetricUnit.Count, value=len(report["findings"]))
+    metrics.add_metric(name="BackupResourcesVerified", unit=MetricUnit.Count, value=report["resources_checked"])
+    for severity, count in report["summary"]["by_severity"].items():
+        with single_metric(
+            name="BackupFindingsBySeverity", unit=MetricUnit.Count, value=count, namespace=settings.metrics_namespace
+        ) as metric:
+            metric.add_dimension(name="Severity", value=severity)
+
+
+@lambda_step
+def handler(event: dict[str, Any]) -> dict[str, Any]:
+    settings = get_settings()
+    report = build(event, settings, datetime.now(UTC))
+    request = parse(BackupRequest, event.get("request"), "request")
+    report["report_location"] = backup_reports.store(
+        report, backup_reports.verification_markdown(report), request.started_at, settings
+    )
+    backup_reports.audit(report, settings)
+    publish(report, settings)
+    logger.info(
+        "backup verification recorded",
+        extra={"findings": len(report["findings"]), "resources": report["resources_checked"]},
+    )
+    out = backup_reports.compact(report)  # the state's output stays small, whatever the platform's size
+    out["notification"] = backup_reports.verification_message(report) if report["findings"] else None
+    return out

@@ -1,0 +1,207 @@
+"""The platform's backups as its plan would have made them, and the ways a test breaks them.
+
+``seed_history(platform)`` (the stack deployed, so its backup plan exists) gives every protected resource
+what the design's plan leaves behind by now: a recovery point of the ``daily`` rule for each of the last 35
+days at 02:00 UTC, of the ``weekly`` rule for each Sunday 03:00 UTC of the last 90 days, of the ``monthly``
+rule for the 1st 04:00 UTC of each of the last 12 months, each with its rule's retention, encrypted with
+the vault's key, holding the resource's data as it is when seeded; a completed copy of every monthly one in
+the recovery region's vault; and the completed backup (and copy) jobs of the last 24 hours. Seeding is
+O(1) per recovery point: thousands take milliseconds.
+
+The knobs below each break exactly one thing the backup verification or the restore test checks; they are
+exposed as methods of ``Platform`` (``platform.backup_stale(...)``, ...).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from localcloud.services.backup import DynamoTableSnapshot, S3BucketSnapshot, Snapshot
+from localcloud.template import ACCOUNT_ID
+
+if TYPE_CHECKING:
+    from localcloud.scenario import Platform
+
+# (rule, retention days, the slots it fires at: (weekday or None, day of month or None, hour UTC))
+RULES: tuple[tuple[str, int, tuple[int | None, int | None, int]], ...] = (
+    ("daily", 35, (None, None, 2)),
+    ("weekly", 90, (6, None, 3)),  # Sunday (datetime.weekday() == 6)
+    ("monthly", 365, (None, 1, 4)),
+)
+COPIED_RULE = "monthly"
+JOB_WINDOW = timedelta(hours=24)
+
+
+def slots(
+    now: datetime, retention_days: int, when: tuple[int | None, int | None, int], done_after: float
+) -> Iterator[datetime]:
+    """The times a rule fired within its retention whose backup has finished by ``now``, newest first."""
+    weekday, day, hour = when
+    moment = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+    oldest = now - timedelta(days=retention_days)
+    while moment > oldest:
+        matches = (weekday is None or moment.weekday() == weekday) and (day is None or moment.day == day)
+        if matches and moment + timedelta(seconds=done_after) <= now:
+            yield moment
+        moment -= timedelta(days=1)
+
+
+def plan_rules(platform: Platform) -> tuple[str, dict[str, str]]:
+    """(plan id, rule name -> rule id) of the stack's backup plan in the primary region."""
+    region = platform.design.primary_region
+    plan_id = str(platform.stacks[region].physical("BackupPlan"))
+    plan = platform.cloud.client("backup", region).get_backup_plan(BackupPlanId=plan_id)["BackupPlan"]
+    return plan_id, {rule["RuleName"]: rule["RuleId"] for rule in plan["Rules"]}
+
+
+def recovery_vault_arn(platform: Platform) -> str:
+    d = platform.design
+    return f"arn:aws:backup:{d.recovery_region}:{ACCOUNT_ID}:backup-vault:{d.recovery_backup_vault}"
+
+
+def seed_history(platform: Platform, resources: list[tuple[str, str]] | None = None) -> int:
+    """Seed what the plan would have made by now; returns how many recovery points (copies included)."""
+    d = platform.design
+    backup = platform.backup
+    now = platform.cloud.clock.now()
+    plan_id, rule_ids = plan_rules(platform)
+    duration = backup.durations.backup
+    seeded = 0
+    for arn, kind in resources or platform.resource_arns():
+        snapshot = backup.snapshot_of(arn, d.primary_region)
+        for rule, days, when in RULES:
+            for created in slots(now, days, when, duration):
+                point = backup.seed_recovery_point(
+                    d.backup_vault,
+                    d.primary_region,
+                    arn,
+                    kind,
+                    created,
+                    delete_after_days=days,
+                    plan_id=plan_id,
+                    rule_id=rule_ids[rule],
+                    snapshot=snapshot,
+                )
+                seeded += 1
+                recent = now - created <= JOB_WINDOW
+                if recent:
+                    backup.seed_backup_job(
+                        d.backup_vault,
+                        d.primary_region,
+                        arn,
+                        "COMPLETED",
+                        created,
+                        resource_type=kind,
+                        plan_id=plan_id,
+                        rule_id=rule_ids[rule],
+                        create_recovery_point=False,
+                        delete_after_days=days,
+                    )
+                if rule == COPIED_RULE:
+                    backup.seed_copy_job(
+                        d.backup_vault,
+                        d.primary_region,
+                        recovery_vault_arn(platform),
+                        arn,
+                        created_at=created + timedelta(seconds=duration),
+                        source_recovery_point_arn=point,
+                        resource_type=kind,
+                        delete_after_days=days,
+                    )
+                    seeded += 1
+    return seeded
+
+
+# -- knobs: each breaks one thing ---------------------------------------------------------------------
+def _points(platform: Platform, region: str, vault: str, resource_arn: str) -> list[dict[str, Any]]:
+    client = platform.cloud.client("backup", region)
+    return list(
+        client.list_recovery_points_by_backup_vault(BackupVaultName=vault, ByResourceArn=resource_arn)["RecoveryPoints"]
+    )
+
+
+def _rule_of(point: dict[str, Any]) -> str | None:
+    return (point.get("CreatedBy") or {}).get("BackupRuleName")
+
+
+def make_stale(platform: Platform, resource_arn: str, rule: str = "daily", hours: float = 30.0) -> list[str]:
+    """Delete the resource's recovery points of ``rule`` taken in the last ``hours``: its newest one is
+    older than that (a rule that stopped running). Returns the deleted ARNs."""
+    d = platform.design
+    now = platform.cloud.clock.now()
+    client = platform.cloud.client("backup", d.primary_region)
+    deleted = []
+    for point in _points(platform, d.primary_region, d.backup_vault, resource_arn):
+        if _rule_of(point) == rule and now - point["CreationDate"] < timedelta(hours=hours):
+            client.delete_recovery_point(BackupVaultName=d.backup_vault, RecoveryPointArn=point["RecoveryPointArn"])
+            deleted.append(str(point["RecoveryPointArn"]))
+    return deleted
+
+
+def fail_job(platform: Platform, resource_arn: str, state: str = "FAILED", hours_ago: float = 2.0) -> str:
+    """A backup job of the daily rule that ended ``state`` (FAILED, ABORTED, EXPIRED, PARTIAL) lately."""
+    d = platform.design
+    plan_id, rule_ids = plan_rules(platform)
+    return platform.backup.seed_backup_job(
+        d.backup_vault,
+        d.primary_region,
+        resource_arn,
+        state,
+        platform.cloud.clock.now() - timedelta(hours=hours_ago),
+        plan_id=plan_id,
+        rule_id=rule_ids["daily"],
+        create_recovery_point=False,
+    )
+
+
+def drop_copy(platform: Platform, resource_arn: str) -> str:
+    """Delete the copy of the resource's newest monthly recovery point from the recovery vault."""
+    d = platform.design
+    copies = _points(platform, d.recovery_region, d.recovery_backup_vault, resource_arn)
+    newest = max(copies, key=lambda p: p["CreationDate"])
+    platform.cloud.client("backup", d.recovery_region).delete_recovery_point(
+        BackupVaultName=d.recovery_backup_vault, RecoveryPointArn=newest["RecoveryPointArn"]
+    )
+    return str(newest["RecoveryPointArn"])
+
+
+def newest_daily(
+    platform: Platform,
+    resource_arn: str,
+    *,
+    encrypted: bool = True,
+    delete_after_days: int = 35,
+    snapshot: Snapshot | None = None,
+    minutes_ago: float = 60,
+) -> str:
+    """A new daily-rule recovery point of the resource, newer than any other, as asked."""
+    d = platform.design
+    plan_id, rule_ids = plan_rules(platform)
+    kind = next(k for a, k in platform.resource_arns() if a == resource_arn)
+    return platform.backup.seed_recovery_point(
+        d.backup_vault,
+        d.primary_region,
+        resource_arn,
+        kind,
+        platform.cloud.clock.now() - timedelta(minutes=minutes_ago),
+        encrypted=encrypted,
+        delete_after_days=delete_after_days,
+        plan_id=plan_id,
+        rule_id=rule_ids["daily"],
+        snapshot=snapshot or platform.backup.snapshot_of(resource_arn, d.primary_region),
+    )
+
+
+def corrupted(snapshot: Snapshot) -> Snapshot:
+    """The same backup with half of its table items, or one object's bytes changed: data that does not
+    match its source."""
+    if isinstance(snapshot, DynamoTableSnapshot):
+        return dataclasses.replace(snapshot, items=snapshot.items[: len(snapshot.items) // 2])
+    if isinstance(snapshot, S3BucketSnapshot) and snapshot.objects:
+        first = snapshot.objects[0]
+        changed = dataclasses.replace(first, body=first.body + b" (corrupted)", etag='"0000corrupted0000"')
+        return dataclasses.replace(snapshot, objects=[changed, *snapshot.objects[1:]])
+    return snapshot

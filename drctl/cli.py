@@ -16,7 +16,7 @@ from typing import Any
 
 from dr import lease as lease_ops
 
-from drctl import operations
+from drctl import backups, operations
 from drctl.render import render
 from drctl.target import Target, TargetError
 
@@ -37,8 +37,16 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     drill = sub.add_parser("drill", help="run a workflow end to end and report what it achieved")
-    drill.add_argument("workflow", choices=["failover"])
-    drill.add_argument("--mode", choices=["planned", "unplanned", "dry-run"], default="planned")
+    drill.add_argument("workflow", choices=["failover", *backups.WORKFLOWS])
+    drill.add_argument(
+        "--mode",
+        choices=["planned", "unplanned", "dry-run", "full"],
+        default=None,
+        help="failover: planned (default), unplanned, dry-run; restore-test: full (default), dry-run",
+    )
+    drill.add_argument(
+        "--from-copies", action="store_true", help="restore-test: restore from the recovery region's copies"
+    )
     drill.add_argument(
         "--approve",
         choices=["auto", "ask"],
@@ -114,7 +122,13 @@ def _drill(args: argparse.Namespace) -> int:
 
     show = (lambda line: print(line, file=sys.stderr)) if args.output == "json" else print
     approver = (lambda _execution: True) if args.approve == "auto" else _ask
-    payload = {"mode": args.mode, "reason": args.reason, "requested_by": f"drctl:{getpass.getuser()}"}
+    backup_workflow = args.workflow in backups.WORKFLOWS
+    if backup_workflow:
+        args.mode = args.mode or backups.default_mode(args.workflow)
+        payload = backups.payload(args)
+    else:
+        args.mode = args.mode or "planned"
+        payload = {"mode": args.mode, "reason": args.reason, "requested_by": f"drctl:{getpass.getuser()}"}
     target = _remote(args)
     if target is not None:
         show(f"{args.workflow} drill ({args.mode}) on {target.label}: stack {target.stack_name} in {target.region}")
@@ -125,7 +139,9 @@ def _drill(args: argparse.Namespace) -> int:
                 f"{args.workflow} drill ({args.mode}) on localcloud (embedded AWS, no account): "
                 f"{platform.design.primary_region} -> {platform.design.recovery_region}"
             )
-            if args.mode == "unplanned":
+            if backup_workflow:
+                backups.prepare(platform)
+            elif args.mode == "unplanned":
                 show("scenario: the primary's API stops answering; Route 53 and the probe see it")
                 platform.primary_outage()
             out = run(local, args.workflow, payload, show, approver, args.timeout)
@@ -172,6 +188,7 @@ def _serve(args: argparse.Namespace) -> int:
     from localcloud.server import LocalCloudServer
 
     with local_platform() as (cloud, platform, _local):
+        backups.prepare(platform)  # so that backup-verification and restore-test drills find a healthy history
         server = LocalCloudServer(cloud, args.port).start()
         design = platform.design
         print(f"localcloud: {server.endpoint_url}  (stack {design.stack_name} in {design.recovery_region})")

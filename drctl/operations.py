@@ -145,7 +145,7 @@ def report(target: Target, execution: str) -> dict[str, Any]:
     events = history(target, execution)
     steps, transitions = timeline(events)
     status = described["status"]
-    if out.get("status") in ("DRY_RUN", "SKIPPED") and status == "SUCCEEDED":
+    if out.get("status") in ("DRY_RUN", "SKIPPED", "FINDINGS") and status == "SUCCEEDED":
         status = out["status"]
     elif status == "SUCCEEDED" and described.get("output"):
         final = json.loads(described["output"])

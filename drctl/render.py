@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from drctl import backups
+
 
 def _seconds(value: Any) -> str:
     return "n/a" if value is None else f"{float(value):.1f} s"
@@ -38,6 +40,7 @@ def as_text(report: dict[str, Any]) -> str:
         lines.append("  decision: " + report["decision"]["action"] + " — " + "; ".join(report["decision"]["reasons"]))
         if report.get("mode") == "dry-run":
             lines.extend(["  plan:"] + [f"    - {p}" for p in report["decision"]["plan"]])
+    lines += backups.text_lines(report)
     for key in ("error", "cause", "phase"):
         if report.get(key):
             lines.append(f"  {key}: {report[key]}")

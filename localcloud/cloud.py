@@ -61,6 +61,7 @@ class LocalCloud:
         self.stacks: dict[tuple[str, str], Stack] = {}
         self._mock: Any = None
         self._router_lock = threading.Lock()
+        self._clients: dict[tuple[str, str], Any] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> LocalCloud:
@@ -115,7 +116,12 @@ class LocalCloud:
         return stack
 
     def client(self, service: str, region: str) -> Any:
-        return boto3.client(service, region_name=region)
+        """A client of the embedded AWS (cached: boto3 clients are thread-safe and slow to create)."""
+        key = (service, region)
+        with self._router_lock:
+            if key not in self._clients:
+                self._clients[key] = boto3.client(service, region_name=region)
+            return self._clients[key]
 
     # -- time ----------------------------------------------------------------------------------------
     def advance(self, seconds: float) -> datetime:

@@ -86,6 +86,7 @@ class Deployer:
     def __init__(self, runtime: InProcessLambdaRuntime, router: EventRouter) -> None:
         self.runtime = runtime
         self.router = router
+        self._clients: dict[tuple[str, str], Any] = {}
 
     def deploy(
         self,
@@ -187,7 +188,10 @@ class Deployer:
         }
 
     def _client(self, service: str, region: str) -> Any:
-        return boto3.client(service, region_name=region)
+        key = (service, region)
+        if key not in self._clients:  # creating a client costs ~10 ms; a deploy makes a hundred calls
+            self._clients[key] = boto3.client(service, region_name=region)
+        return self._clients[key]
 
     def _role_arn(self, region: str, name: str) -> str:
         iam = self._client("iam", region)

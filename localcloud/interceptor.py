@@ -105,6 +105,13 @@ def serialize_error(call: Call, code: str, message: str, status: int) -> Respons
     return status, _request_id(out["headers"]), out["body"]
 
 
+# DynamoDB applies a conditional write atomically; moto checks and writes in two steps, so two threads can
+# both pass a condition (two holders of one lease). localcloud answers these one at a time.
+ATOMIC = frozenset({
+    ("dynamodb", "PutItem"), ("dynamodb", "UpdateItem"), ("dynamodb", "DeleteItem"),
+    ("dynamodb", "TransactWriteItems"), ("dynamodb", "BatchWriteItem"), ("dynamodb", "ExecuteStatement"),
+})
+
 # Calls that only watch executions (a test or drctl polling) are not work the clock must wait for.
 WATCHING = frozenset({
     ("stepfunctions", "DescribeExecution"), ("stepfunctions", "GetExecutionHistory"),
@@ -126,6 +133,7 @@ class Interceptor:
         self._fault_source: Callable[[Call], Response | None] | None = None
         self.calls: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
+        self._atomic = threading.RLock()
 
     def route(self, service: str, operation: str, handler: SimulatedHandler) -> None:
         self._routes[(service, operation)] = handler
@@ -174,6 +182,9 @@ class Interceptor:
         for hook in list(self._hooks):
             hook(call)
         simulated = self._routes.get((call.service, call.operation))
+        if (call.service, call.operation) in ATOMIC:
+            with self._atomic:
+                return simulated(call) if simulated is not None else original(request)
         if simulated is not None:
             return simulated(call)
         return original(request)

@@ -157,10 +157,16 @@ def fail_job(platform: Platform, resource_arn: str, state: str = "FAILED", hours
     )
 
 
-def drop_copy(platform: Platform, resource_arn: str) -> str:
-    """Delete the copy of the resource's newest monthly recovery point from the recovery vault."""
+def drop_copy(platform: Platform, resource_arn: str, older_than: timedelta = timedelta(days=2)) -> str:
+    """Delete from the recovery vault the newest copy of the resource that is older than ``older_than``
+    (a monthly recovery point whose copy should long be there)."""
     d = platform.design
-    copies = _points(platform, d.recovery_region, d.recovery_backup_vault, resource_arn)
+    cutoff = platform.cloud.clock.now() - older_than
+    copies = [
+        p
+        for p in _points(platform, d.recovery_region, d.recovery_backup_vault, resource_arn)
+        if p["CreationDate"] < cutoff
+    ]
     newest = max(copies, key=lambda p: p["CreationDate"])
     platform.cloud.client("backup", d.recovery_region).delete_recovery_point(
         BackupVaultName=d.recovery_backup_vault, RecoveryPointArn=newest["RecoveryPointArn"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -33,9 +34,19 @@ THROTTLING_CODES = frozenset(
 )
 
 
-@lru_cache(maxsize=64)
+_CLIENTS_LOCK = threading.Lock()
+
+
 def client(service: str, region: str, endpoint_url: str | None = None) -> Any:
-    """One client per service, region (and endpoint), reused across warm invocations."""
+    """One client per service, region (and endpoint), reused across warm invocations. Created under a lock:
+    where invocations share a process (localcloud's Map iterations), each client is built once, not once
+    per concurrent caller."""
+    with _CLIENTS_LOCK:
+        return _client(service, region, endpoint_url)
+
+
+@lru_cache(maxsize=64)
+def _client(service: str, region: str, endpoint_url: str | None) -> Any:
     return boto3.session.Session().client(service, region_name=region, config=_CONFIG, endpoint_url=endpoint_url)
 
 

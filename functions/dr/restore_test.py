@@ -209,6 +209,10 @@ def _changed_since(item: dict[str, Any] | None, attribute: str, moment: datetime
     return (changed if changed.tzinfo else changed.replace(tzinfo=UTC)) > moment
 
 
+def _key(schema: list[dict[str, str]]) -> str:
+    return ", ".join(f"{k['AttributeName']} {k['KeyType']}" for k in schema)
+
+
 def validate_table(item: RestorePlanItem, settings: Settings) -> list[dict[str, Any]]:
     """ACTIVE, the source's key schema, its item count, and sampled items equal to the source's."""
     restored_ddb, source_ddb = client("dynamodb", item.region), client("dynamodb", item.source_region)
@@ -219,7 +223,7 @@ def validate_table(item: RestorePlanItem, settings: Settings) -> list[dict[str, 
         _check(
             "key-schema",
             table["KeySchema"] == source["KeySchema"],
-            f"key schema {table['KeySchema']} (source {source['KeySchema']})",
+            f"key {_key(table['KeySchema'])} (source {_key(source['KeySchema'])})",
         ),
     ]
     restored_count = sum(

@@ -69,3 +69,28 @@ def test_throttled_lambda_invocations_are_retried_by_the_state_machine(cloud: Lo
 def test_an_unknown_fault_kind_is_refused_with_the_choices(cloud: LocalCloud) -> None:
     with pytest.raises(ValueError, match="fault kind must be one of"):
         cloud.faults.inject("rds", "FailoverGlobalCluster", "explode")
+
+
+def test_conditional_writes_are_atomic_as_in_dynamodb(cloud: LocalCloud) -> None:
+    import threading
+
+    ddb = boto3.client("dynamodb", region_name="us-west-2")
+    ddb.create_table(TableName="locks", BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    winners: list[int] = []
+
+    def claim(n: int) -> None:
+        try:
+            ddb.put_item(TableName="locks", Item={"pk": {"S": "lease"}, "holder": {"N": str(n)}},
+                         ConditionExpression="attribute_not_exists(pk)")
+            winners.append(n)
+        except ddb.exceptions.ConditionalCheckFailedException:
+            pass
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 1

@@ -48,6 +48,7 @@ def build(event: dict[str, Any], settings: Settings, now: datetime) -> dict[str,
     findings = gather(resources, checks, extra)
     return {
         "workflow": "backup-verification",
+        "mode": request.mode,
         "status": "FINDINGS" if findings else "SUCCEEDED",
         "passed": not findings,
         "execution": request.execution,

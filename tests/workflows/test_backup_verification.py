@@ -1,0 +1,236 @@
+"""The backup verification on localcloud: a healthy platform has no findings; each broken thing yields
+exactly its own finding; a resource that cannot be read is a finding, never a crash; bad input changes
+nothing. Each test asserts the report, where it was written, and what was notified."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from localcloud.scenario import Platform
+from tests.workflows.conftest import Inbox, audit, wait_until
+
+VERIFICATION = "BackupVerificationStateMachine"
+
+
+@pytest.fixture
+def backups(platform: Platform) -> Platform:
+    """The platform with the backups its plan would have made by now."""
+    platform.seed_backup_history()
+    return platform
+
+
+def verify(platform: Platform, payload: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run the verification to its end: (DescribeExecution, its report)."""
+    execution = platform.cloud.start_execution(platform.stack.arn(VERIFICATION), payload or {"requested_by": "test"})
+    result = platform.cloud.wait(execution)
+    report = json.loads(result["output"]) if result.get("output") else {}
+    return result, report
+
+
+def findings(report: dict[str, Any]) -> list[tuple[str, str, str, str | None]]:
+    return [(f["check"], f["severity"], f["resource"], f.get("rule")) for f in report["findings"]]
+
+
+def reports_bucket(platform: Platform) -> str:
+    return str(platform.stack.physical("ReportsBucket"))
+
+
+def stored(platform: Platform, location: str) -> str:
+    bucket, _, key = location.removeprefix("s3://").partition("/")
+    s3 = platform.cloud.client("s3", platform.design.recovery_region)
+    return str(s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode())
+
+
+@contextmanager
+def lambda_output(platform: Platform) -> Iterator[None]:
+    """pytest puts its own sys.stdout back at the start of every test phase, over the Lambda runtime's
+    per-invocation capture (through which EMF metrics reach CloudWatch); restore it while a workflow runs."""
+    saved, sys.stdout = sys.stdout, platform.cloud.runtime._stdout
+    try:
+        yield
+    finally:
+        sys.stdout = saved
+
+
+def findings_metric(platform: Platform) -> list[float]:
+    cloudwatch = platform.cloud.client("cloudwatch", platform.design.recovery_region)
+    now = datetime.now(UTC)
+    points = cloudwatch.get_metric_statistics(
+        Namespace="RoadCallDR",
+        MetricName="BackupFindings",
+        Dimensions=[{"Name": "Workflow", "Value": "backup-verification"}, {"Name": "service", "Value": "roadcall-dr"}],
+        StartTime=now - timedelta(hours=1),
+        EndTime=now + timedelta(minutes=5),
+        Period=3600,
+        Statistics=["Maximum"],
+    )["Datapoints"]
+    return [p["Maximum"] for p in points]
+
+
+def test_a_healthy_platform_verifies_with_no_findings(backups: Platform, inbox: Inbox) -> None:
+    d = backups.design
+    with lambda_output(backups):
+        result, report = verify(backups)
+
+    assert result["status"] == "SUCCEEDED"
+    assert (report["status"], report["passed"], report["findings"]) == ("SUCCEEDED", True, [])
+    assert report["resources_checked"] == len(d.tables) + 1 + len(d.buckets)
+    in_vault = backups.backup.recovery_points(d.backup_vault, d.primary_region)
+    copies = backups.backup.recovery_points(d.recovery_backup_vault, d.recovery_region)
+    assert report["recovery_points_checked"] == len(in_vault)
+    assert report["copies_checked"] == len(copies) > 0
+    assert report["jobs"]["backup_jobs"] == len(backups.resource_arns())  # last night's daily jobs, all COMPLETED
+    # the evidence: JSON and Markdown in the encrypted reports bucket, the audit record, the metric
+    assert json.loads(stored(backups, report["report_location"]["json"]))["findings"] == []
+    assert stored(backups, report["report_location"]["markdown"]).startswith("# Backup verification: SUCCEEDED")
+    assert audit(backups, result["executionArn"])["status"] == "SUCCEEDED"
+    assert wait_until(lambda: findings_metric(backups)) == [0.0]
+    # nothing to notify
+    assert not [s for s in inbox.subjects() if "backup verification" in s]
+
+
+def test_each_broken_case_yields_exactly_its_finding(backups: Platform, inbox: Inbox) -> None:
+    # Given nine things broken, each on its own resource or its own check
+    p, d = backups, backups.design
+    p.backup_stale(p.table_arn(d.tables[0]))
+    p.backup_unencrypted(p.table_arn(d.tables[1]))
+    p.pitr_off(d.tables[2])
+    p.backup_job_failed(p.table_arn(d.tables[3]), "FAILED")
+    p.backup_job_failed(p.table_arn(d.tables[4]), "PARTIAL")
+    p.backup_retention(p.cluster_arn(), 7)
+    p.aurora_backup_retention(7)
+    p.backup_copy_missing(p.bucket_arn(d.buckets[0]))
+    p.replication_off(d.buckets[1])
+
+    # When the verification runs
+    result, report = verify(backups)
+
+    # Then it ran to its report, which holds exactly one finding per broken thing, and nothing else
+    assert result["status"] == "SUCCEEDED"
+    assert (report["status"], report["passed"]) == ("FINDINGS", False)
+    assert sorted(findings(report), key=str) == sorted(
+        [
+            ("recovery-point-stale", "HIGH", p.table_arn(d.tables[0]), "daily"),
+            ("recovery-point-unencrypted", "HIGH", p.table_arn(d.tables[1]), "daily"),
+            ("pitr-disabled", "HIGH", p.table_arn(d.tables[2]), None),
+            ("backup-job-failed", "HIGH", p.table_arn(d.tables[3]), "daily"),
+            ("backup-job-failed", "MEDIUM", p.table_arn(d.tables[4]), "daily"),
+            ("retention-mismatch", "HIGH", p.cluster_arn(), "daily"),
+            ("aurora-retention-short", "HIGH", p.cluster_arn(), None),
+            ("copy-missing", "HIGH", p.bucket_arn(d.buckets[0]), "monthly"),
+            ("replication-disabled", "HIGH", p.bucket_arn(d.buckets[1]), None),
+        ],
+        key=str,
+    )
+    assert all(f["reason"] for f in report["findings"])  # each says why, in plain language
+    assert report["summary"]["by_severity"] == {"HIGH": 8, "MEDIUM": 1, "LOW": 0}
+    # and the on-call was told once, with the worst first
+    [message] = [m for m in inbox.messages() if "backup verification" in str(m["subject"])]
+    assert message["subject"] == "[DR] backup verification: 9 finding(s)"
+    assert message["message"].splitlines()[2].startswith("[HIGH] ")
+
+
+def test_the_findings_are_counted_as_a_metric_and_the_markdown_names_them(backups: Platform) -> None:
+    backups.backup_stale(backups.table_arn())
+    backups.pitr_off(backups.design.tables[0])
+
+    with lambda_output(backups):
+        _, report = verify(backups)
+
+    assert sorted(f[0] for f in findings(report)) == ["pitr-disabled", "recovery-point-stale"]
+    assert wait_until(lambda: findings_metric(backups)) == [2.0]
+    markdown = stored(backups, report["report_location"]["markdown"])
+    assert markdown.startswith("# Backup verification: FINDINGS")
+    assert "| HIGH | roadcall-users-prod | pitr-disabled |" in markdown
+
+
+def test_a_resource_that_cannot_be_read_is_a_finding_not_a_crash(backups: Platform) -> None:
+    # Given the PITR setting of one table cannot be read (permission removed), and the vault and S3 throttle
+    backups.cloud.faults.inject("dynamodb", "DescribeContinuousBackups", "access-denied", times=1)
+    backups.cloud.faults.inject("backup", "ListRecoveryPointsByBackupVault", "throttle", times=4)
+    backups.cloud.faults.inject("s3", "GetBucketReplication", "throttle", times=4)
+
+    result, report = verify(backups)
+
+    assert result["status"] == "SUCCEEDED"
+    [(check, severity, resource, _)] = findings(report)
+    assert (check, severity) == ("resource-unreadable", "HIGH")
+    assert resource in [backups.table_arn(t) for t in backups.design.tables]
+    assert "AccessDeniedException" in report["findings"][0]["reason"]
+    # the throttling was retried away: it is no finding
+
+
+def test_a_resource_whose_check_keeps_failing_becomes_a_finding_after_the_retries(backups: Platform) -> None:
+    # Given the vault answers every recovery-point listing with a 5xx (retried by the SDK, then the workflow)
+    backups.cloud.faults.inject("backup", "ListRecoveryPointsByBackupVault", "5xx", times=None)
+
+    result, report = verify(backups)
+
+    # Then every resource is a resource-unreadable finding; the verification still reports
+    assert result["status"] == "SUCCEEDED"
+    assert {f[0] for f in findings(report)} == {"resource-unreadable"}
+    assert sorted(f[2] for f in findings(report)) == sorted(arn for arn, _ in backups.resource_arns())
+    assert "after its retries" in report["findings"][0]["reason"]
+
+
+def test_resources_only_the_vault_knows_are_verified_too(backups: Platform) -> None:
+    # Given a table outside the inventory, backed up into the vault by hand long ago
+    d = backups.design
+    arn = backups.table_arn("roadcall-legacy-prod")
+    backups.backup.seed_recovery_point(
+        d.backup_vault, d.primary_region, arn, "DynamoDB", datetime.now(UTC) - timedelta(days=20)
+    )
+
+    _, report = verify(backups)
+
+    assert report["resources_checked"] == len(backups.resource_arns()) + 1
+    # it has no rule's recovery points, and the table itself does not exist
+    assert sorted((c, r) for c, _, r, _ in findings(report)) == sorted(
+        [("recovery-point-missing", arn)] * 3 + [("resource-unreadable", arn)]
+    )
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"mode": "full"}, '"not an object"'],
+    ids=["unknown field", "not an object"],
+)
+def test_bad_input_ends_in_invalid_input_with_nothing_changed(backups: Platform, inbox: Inbox, payload: Any) -> None:
+    execution = backups.cloud.start_execution(backups.stack.arn(VERIFICATION), payload)
+    result = backups.cloud.wait(execution)
+
+    assert (result["status"], result["error"]) == ("FAILED", "InvalidInput")
+    entered = {
+        e["stateEnteredEventDetails"]["name"]
+        for e in backups.cloud.history(execution)
+        if "stateEnteredEventDetails" in e
+    }
+    assert "ListProtectedResources" not in entered and "WriteReport" not in entered
+    s3 = backups.cloud.client("s3", backups.design.recovery_region)
+    assert s3.list_objects_v2(Bucket=reports_bucket(backups)).get("KeyCount") == 0
+    assert audit(backups, execution)["error"] == "InvalidInput"
+    assert "[DR] backup-verification failed: InvalidInput" in inbox.subjects()
+
+
+def test_the_daily_schedule_runs_the_verification_after_the_backup_window(backups: Platform) -> None:
+    # When the clock reaches 08:00 UTC (the daily rule starts at 02:00 and has three hours to finish)
+    now = backups.cloud.clock.now()
+    eight = now.replace(hour=8, minute=0, second=0, microsecond=0)
+    eight = eight if eight > now else eight + timedelta(days=1)
+    backups.cloud.advance((eight - now).total_seconds() + 1)
+
+    # Then the schedule started one verification, which ran to its report
+    arn = backups.stack.arn(VERIFICATION)
+    started = wait_until(lambda: [s for s in backups.cloud.router.started if s["stateMachineArn"] == arn])
+    assert len(started) == 1
+    result = backups.cloud.wait(started[0]["executionArn"])
+    report = json.loads(result["output"])
+    assert (report["trigger"], report["requested_by"]) == ("schedule", "schedule:daily")
+    assert report["resources_checked"] == len(backups.resource_arns())

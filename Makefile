@@ -1,6 +1,8 @@
 # RoadCall DR automation. `make help` lists the targets.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
+# sam-cli must never phone home: this machine, and CI, reach nothing but the package registries.
+export SAM_CLI_TELEMETRY := 0
 
 PYTHON ?= $(shell ls -d $$(pyenv root 2>/dev/null || echo /root/.pyenv)/versions/3.13*/bin/python3 2>/dev/null | head -1 || true)
 ifeq ($(strip $(PYTHON)),)

@@ -97,7 +97,9 @@ class LocalCloud:
                 if resource.type != "AWS::Serverless::StateMachine":
                     continue
                 sfn = self.client("stepfunctions", stack.region)
-                for execution in sfn.list_executions(stateMachineArn=resource.ref, statusFilter="RUNNING")["executions"]:
+                for execution in sfn.list_executions(stateMachineArn=resource.ref, statusFilter="RUNNING")[
+                    "executions"
+                ]:
                     with contextlib.suppress(Exception):
                         sfn.stop_execution(executionArn=execution["executionArn"], cause="localcloud stopped")
 

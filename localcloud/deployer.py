@@ -120,7 +120,9 @@ class Deployer:
             creator = self._creators().get(kind)
             if creator is None:
                 stack.skipped[lid] = kind
-                placeholder = f"arn:aws:localcloud:{region}:{ACCOUNT_ID}:{kind.replace('::', '-').lower()}/{stack_name}-{lid}"
+                placeholder = (
+                    f"arn:aws:localcloud:{region}:{ACCOUNT_ID}:{kind.replace('::', '-').lower()}/{stack_name}-{lid}"
+                )
                 stack.resources[lid] = Resource(lid, kind, placeholder, {"Arn": placeholder})
                 ctx.refs[lid] = placeholder
                 continue

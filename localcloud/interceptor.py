@@ -107,16 +107,26 @@ def serialize_error(call: Call, code: str, message: str, status: int) -> Respons
 
 # DynamoDB applies a conditional write atomically; moto checks and writes in two steps, so two threads can
 # both pass a condition (two holders of one lease). localcloud answers these one at a time.
-ATOMIC = frozenset({
-    ("dynamodb", "PutItem"), ("dynamodb", "UpdateItem"), ("dynamodb", "DeleteItem"),
-    ("dynamodb", "TransactWriteItems"), ("dynamodb", "BatchWriteItem"), ("dynamodb", "ExecuteStatement"),
-})
+ATOMIC = frozenset(
+    {
+        ("dynamodb", "PutItem"),
+        ("dynamodb", "UpdateItem"),
+        ("dynamodb", "DeleteItem"),
+        ("dynamodb", "TransactWriteItems"),
+        ("dynamodb", "BatchWriteItem"),
+        ("dynamodb", "ExecuteStatement"),
+    }
+)
 
 # Calls that only watch executions (a test or drctl polling) are not work the clock must wait for.
-WATCHING = frozenset({
-    ("stepfunctions", "DescribeExecution"), ("stepfunctions", "GetExecutionHistory"),
-    ("stepfunctions", "ListExecutions"), ("stepfunctions", "DescribeStateMachine"),
-})
+WATCHING = frozenset(
+    {
+        ("stepfunctions", "DescribeExecution"),
+        ("stepfunctions", "GetExecutionHistory"),
+        ("stepfunctions", "ListExecutions"),
+        ("stepfunctions", "DescribeStateMachine"),
+    }
+)
 
 SimulatedHandler = Callable[[Call], Response]
 Hook = Callable[[Call], None]

@@ -179,14 +179,37 @@ def test_a_two_dimension_metric_is_found_whatever_the_order_of_its_dimensions(cl
     from datetime import UTC, datetime, timedelta
 
     cw = cloud.client("cloudwatch", "us-east-1")
-    cw.put_metric_data(Namespace="AWS/DynamoDB", MetricData=[{
-        "MetricName": "ReplicationLatency", "Value": 250.0, "Unit": "Milliseconds",
-        "Dimensions": [{"Name": "ReceivingRegion", "Value": "us-west-2"}, {"Name": "TableName", "Value": "t"}]}])
+    cw.put_metric_data(
+        Namespace="AWS/DynamoDB",
+        MetricData=[
+            {
+                "MetricName": "ReplicationLatency",
+                "Value": 250.0,
+                "Unit": "Milliseconds",
+                "Dimensions": [{"Name": "ReceivingRegion", "Value": "us-west-2"}, {"Name": "TableName", "Value": "t"}],
+            }
+        ],
+    )
     now = datetime.now(UTC)
     out = cw.get_metric_data(
-        MetricDataQueries=[{"Id": "m", "MetricStat": {"Metric": {
-            "Namespace": "AWS/DynamoDB", "MetricName": "ReplicationLatency",
-            "Dimensions": [{"Name": "TableName", "Value": "t"}, {"Name": "ReceivingRegion", "Value": "us-west-2"}]},
-            "Period": 60, "Stat": "Maximum"}}],
-        StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(minutes=1))
+        MetricDataQueries=[
+            {
+                "Id": "m",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/DynamoDB",
+                        "MetricName": "ReplicationLatency",
+                        "Dimensions": [
+                            {"Name": "TableName", "Value": "t"},
+                            {"Name": "ReceivingRegion", "Value": "us-west-2"},
+                        ],
+                    },
+                    "Period": 60,
+                    "Stat": "Maximum",
+                },
+            }
+        ],
+        StartTime=now - timedelta(minutes=5),
+        EndTime=now + timedelta(minutes=1),
+    )
     assert out["MetricDataResults"][0]["Values"] == [250.0]

@@ -75,15 +75,21 @@ def test_conditional_writes_are_atomic_as_in_dynamodb(cloud: LocalCloud) -> None
     import threading
 
     ddb = boto3.client("dynamodb", region_name="us-west-2")
-    ddb.create_table(TableName="locks", BillingMode="PAY_PER_REQUEST",
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    ddb.create_table(
+        TableName="locks",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
     winners: list[int] = []
 
     def claim(n: int) -> None:
         try:
-            ddb.put_item(TableName="locks", Item={"pk": {"S": "lease"}, "holder": {"N": str(n)}},
-                         ConditionExpression="attribute_not_exists(pk)")
+            ddb.put_item(
+                TableName="locks",
+                Item={"pk": {"S": "lease"}, "holder": {"N": str(n)}},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
             winners.append(n)
         except ddb.exceptions.ConditionalCheckFailedException:
             pass

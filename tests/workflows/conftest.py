@@ -52,8 +52,12 @@ def audit(platform: Platform, execution: str) -> dict[str, Any]:
 def lease(platform: Platform) -> dict[str, Any]:
     from dr.lease import describe_with
 
-    return describe_with(platform.cloud.client("dynamodb", platform.design.recovery_region),
-                         platform.stack.physical("StateTable")) or {}
+    return (
+        describe_with(
+            platform.cloud.client("dynamodb", platform.design.recovery_region), platform.stack.physical("StateTable")
+        )
+        or {}
+    )
 
 
 def start(platform: Platform, workflow: str, payload: Any) -> str:

@@ -17,7 +17,9 @@ def failover_executions(platform: Platform) -> list[dict]:
     return platform.cloud.executions(platform.stack.arn("FailoverStateMachine"))
 
 
-def test_an_alarm_on_the_primary_bus_fails_over_alone_and_measures_rto_and_rpo(platform: Platform, inbox: Inbox) -> None:
+def test_an_alarm_on_the_primary_bus_fails_over_alone_and_measures_rto_and_rpo(
+    platform: Platform, inbox: Inbox
+) -> None:
     # Given the primary's API goes down and its health alarm fires in us-east-1
     platform.primary_outage()
     platform.alarm_event("ALARM")
@@ -103,13 +105,17 @@ def test_a_rejection_or_a_timeout_aborts_with_nothing_changed(platform: Platform
     token = approval_token(platform, execution)
     if how == "reject":
         platform.cloud.client("stepfunctions", RECOVERY).send_task_failure(
-            taskToken=token, error="ApprovalRejected", cause="rejected by sre: not during the sale")
+            taskToken=token, error="ApprovalRejected", cause="rejected by sre: not during the sale"
+        )
     else:
         platform.cloud.advance(601)
     result = platform.cloud.wait(execution)
 
-    expected = ("ApprovalRejected", "rejected by sre: not during the sale") if how == "reject" else (
-        "ApprovalTimedOut", "nobody approved within 600 s; aborted with nothing changed")
+    expected = (
+        ("ApprovalRejected", "rejected by sre: not during the sale")
+        if how == "reject"
+        else ("ApprovalTimedOut", "nobody approved within 600 s; aborted with nothing changed")
+    )
     assert (result["status"], result["error"], result["cause"]) == ("FAILED", *expected)
     assert platform.snapshot() == before
     assert audit(platform, execution)["changed"] == []
@@ -142,7 +148,9 @@ def test_bad_console_input_ends_in_invalid_input_with_nothing_changed(platform: 
     assert "[DR] failover failed: InvalidInput" in inbox.subjects()
 
 
-def test_access_denied_on_the_promotion_is_a_named_failure_recorded_and_notified(platform: Platform, inbox: Inbox) -> None:
+def test_access_denied_on_the_promotion_is_a_named_failure_recorded_and_notified(
+    platform: Platform, inbox: Inbox
+) -> None:
     platform.cloud.faults.inject("rds", "FailoverGlobalCluster", "access-denied", times=None)
     platform.primary_outage()
     execution = start(platform, "failover", {"mode": "unplanned"})
@@ -162,7 +170,8 @@ def test_access_denied_on_the_promotion_is_a_named_failure_recorded_and_notified
 def test_arc_routing_controls_move_the_traffic(arc_platform: Platform) -> None:
     execution = start(arc_platform, "failover", {"mode": "planned"})
     arc_platform.cloud.client("stepfunctions", RECOVERY).send_task_success(
-        taskToken=approval_token(arc_platform, execution), output="{}")
+        taskToken=approval_token(arc_platform, execution), output="{}"
+    )
     result = arc_platform.cloud.wait(execution)
     assert result["status"] == "SUCCEEDED"
     assert arc_platform.snapshot()["routing_controls"] == {"primary": "Off", "recovery": "On"}

@@ -16,7 +16,7 @@ from typing import Any
 
 from dr import lease as lease_ops
 
-from drctl import backups, operations
+from drctl import backups, failback, operations
 from drctl.render import render
 from drctl.target import Target, TargetError
 
@@ -37,12 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     drill = sub.add_parser("drill", help="run a workflow end to end and report what it achieved")
-    drill.add_argument("workflow", choices=["failover", *backups.WORKFLOWS])
+    drill.add_argument("workflow", choices=["failover", *failback.WORKFLOWS, *backups.WORKFLOWS])
     drill.add_argument(
         "--mode",
         choices=["planned", "unplanned", "dry-run", "full"],
         default=None,
-        help="failover: planned (default), unplanned, dry-run; restore-test: full (default), dry-run",
+        help="failover: planned (default), unplanned, dry-run; failback, gameday: planned (default), dry-run; "
+        "restore-test: full (default), dry-run",
     )
     drill.add_argument(
         "--from-copies", action="store_true", help="restore-test: restore from the recovery region's copies"
@@ -79,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     lease = sub.add_parser("lease", help="show or clear the DR lease")
     lease.add_argument("action", choices=["show", "clear"])
     lease.add_argument("--reason", default="", help="why it is safe to clear (required for clear)")
+
+    setup = sub.add_parser("setup", help="set up replication between the regions (idempotent)")
+    setup.add_argument("what", choices=["replication"])
+    setup.add_argument("--from", dest="from_region", required=True, help="the region replication flows from")
+    setup.add_argument("--to", dest="to_region", required=True, help="the region replication flows toward")
+    setup.add_argument("--dry-run", action="store_true", help="say what would change; change nothing")
+    setup.add_argument("--output", choices=["text", "json"], default="text")
+    setup.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for replicas and clusters")
 
     serve = sub.add_parser("serve", help="run the embedded AWS with the platform and the app on a loopback port")
     serve.add_argument("--port", type=int, default=0)
@@ -122,6 +131,8 @@ def _drill(args: argparse.Namespace) -> int:
 
     show = (lambda line: print(line, file=sys.stderr)) if args.output == "json" else print
     approver = (lambda _execution: True) if args.approve == "auto" else _ask
+    if args.workflow in failback.WORKFLOWS:
+        return failback.drill(args, show, approver, _remote(args))
     backup_workflow = args.workflow in backups.WORKFLOWS
     if backup_workflow:
         args.mode = args.mode or backups.default_mode(args.workflow)
@@ -220,8 +231,13 @@ def _report(args: argparse.Namespace) -> int:
     return 0 if out.get("status") in OK_STATUSES else 1
 
 
+def _setup(args: argparse.Namespace) -> int:
+    return failback.setup_command(args, _remote(args))
+
+
 COMMANDS = {
     "drill": _drill,
+    "setup": _setup,
     "status": _status,
     "lease": _lease,
     "serve": _serve,

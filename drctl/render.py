@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from drctl import backups
+from drctl import backups, failback
 
 
 def _seconds(value: Any) -> str:
@@ -41,6 +41,7 @@ def as_text(report: dict[str, Any]) -> str:
         if report.get("mode") == "dry-run":
             lines.extend(["  plan:"] + [f"    - {p}" for p in report["decision"]["plan"]])
     lines += backups.text_lines(report)
+    lines += failback.text_lines(report)
     for key in ("error", "cause", "phase"):
         if report.get(key):
             lines.append(f"  {key}: {report[key]}")

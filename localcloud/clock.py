@@ -79,6 +79,15 @@ class VirtualClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
+    @property
+    def busy_count(self) -> int:
+        return self._busy
+
+    @property
+    def pending_timers(self) -> list[str]:
+        with self._cond:
+            return [deadline.isoformat() for deadline, _, _ in sorted(self._timers)]
+
     # -- moving time ---------------------------------------------------------------------------------
     def _shift(self, seconds: float) -> datetime:
         with self._lock:

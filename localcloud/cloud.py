@@ -152,7 +152,15 @@ class LocalCloud:
             if out["status"] in TERMINAL:
                 return out
             if time.monotonic() > deadline:
-                raise ExecutionTimeout(f"{execution_arn} still {out['status']} after {timeout} s of real time")
+                history = self.history(execution_arn)
+                entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+                exits = [e["stateExitedEventDetails"] for e in history if "stateExitedEventDetails" in e]
+                raise ExecutionTimeout(
+                    f"{execution_arn} still {out['status']} after {timeout} s of real time; last states entered: "
+                    f"{entered[-6:]}; clock {self.clock.now().isoformat()}, {self.clock.jumps} jumps, "
+                    f"busy {self.clock.busy_count}, timers {self.clock.pending_timers}; "
+                    f"last state output: {exits[-1]['output'][:2000] if exits else '-'}"
+                )
             time.sleep(poll)
 
     def wait_for_state(self, execution_arn: str, state_name: str, timeout: float = 60.0) -> dict[str, Any]:

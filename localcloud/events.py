@@ -92,6 +92,7 @@ class EventRouter:
         self.schedules: list[Schedule] = []
         self.started: list[dict[str, Any]] = []  # every execution the router started (for tests and drills)
         self._lock = threading.Lock()
+        self._tick_lock = threading.RLock()
         self._last_tick: datetime | None = None
 
     def add_rule(
@@ -147,9 +148,17 @@ class EventRouter:
 
     # -- schedules -----------------------------------------------------------------------------------
     def tick(self, now: datetime) -> int:
-        """Fire every schedule due since the last tick; returns how many executions were started."""
+        """Fire every schedule due since the last tick; returns how many targets were started.
+
+        Ticks are serialized: a tick that finds its slots already taken by a concurrent tick (the clock's
+        scheduler thread) returns only once those firings have completed, so what they publish is there
+        when the caller goes on."""
+        with self._tick_lock:
+            return self._tick(now)
+
+    def _tick(self, now: datetime) -> int:
         with self._lock:
-            since, self._last_tick = self._last_tick or now, now
+            since, self._last_tick = self._last_tick or now, max(now, self._last_tick or now)
         started = 0
         for schedule in self.schedules:
             if not schedule.enabled:
@@ -175,8 +184,10 @@ class EventRouter:
         """Start a state machine, or invoke a function asynchronously, as the rule's target."""
         region = target_arn.split(":")[3]
         if ":lambda:" in target_arn:
+            # EventBridge invokes asynchronously; here the invocation completes at its firing time, so what
+            # it publishes (the probe's metric) is there before anything reads it: same result, no race.
             boto3.client("lambda", region_name=region).invoke(
-                FunctionName=target_arn, InvocationType="Event", Payload=input_json.encode()
+                FunctionName=target_arn, InvocationType="RequestResponse", Payload=input_json.encode()
             )
             return
         sfn = boto3.client("stepfunctions", region_name=region)

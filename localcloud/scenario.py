@@ -276,13 +276,17 @@ class Platform:
         return self.stacks[self.design.recovery_region]
 
     # -- knobs ---------------------------------------------------------------------------------------
-    def primary_outage(self, replication_stops: bool = True) -> None:
-        """The primary's API stops answering; Route 53 sees it; replication out of it stops."""
+    def primary_outage(self, replication_stops: bool = True, minutes: float = 3) -> None:
+        """The primary's API stops answering; Route 53 sees it; replication out of it stops; ``minutes``
+        pass (the health alarm's evaluation: 2 of 3 minutes), so the probe in the recovery region has
+        seen it too by the time the alarm fires."""
         self.primary_endpoint.healthy = False
         self.health.set_endpoint_health(self.health_checks["primary"], False, immediate=True)
         if replication_stops:
             self.tables.pause_replication(self.design.primary_region)
             self.s3.pause_replication(self.design.primary_region)
+        if minutes:
+            self.cloud.advance(minutes * 60)
 
     def primary_recovers(self) -> None:
         self.primary_endpoint.healthy = True

@@ -62,8 +62,11 @@ def recovery_vault_arn(platform: Platform) -> str:
     return f"arn:aws:backup:{d.recovery_region}:{ACCOUNT_ID}:backup-vault:{d.recovery_backup_vault}"
 
 
-def seed_history(platform: Platform, resources: list[tuple[str, str]] | None = None) -> int:
-    """Seed what the plan would have made by now; returns how many recovery points (copies included)."""
+def seed_history(
+    platform: Platform, resources: list[tuple[str, str]] | None = None, counts: dict[str, int] | None = None
+) -> int:
+    """Seed what the plan would have made by now; returns how many recovery points (copies included).
+    ``counts`` keeps only each rule's newest N recovery points (a plan younger than its retention)."""
     d = platform.design
     backup = platform.backup
     now = platform.cloud.clock.now()
@@ -73,7 +76,9 @@ def seed_history(platform: Platform, resources: list[tuple[str, str]] | None = N
     for arn, kind in resources or platform.resource_arns():
         snapshot = backup.snapshot_of(arn, d.primary_region)
         for rule, days, when in RULES:
-            for created in slots(now, days, when, duration):
+            for n, created in enumerate(slots(now, days, when, duration)):
+                if counts is not None and n >= counts.get(rule, 0):
+                    break
                 point = backup.seed_recovery_point(
                     d.backup_vault,
                     d.primary_region,

@@ -62,10 +62,13 @@ class LocalCloudServer:
                     )
                     return
                 region, signing = match.group(1), match.group(2)
+                url = aws_url(signing, region, self.path)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                headers["Host"] = url.split("/")[2]  # moto rebuilds the URL from Host (simulated pass-throughs)
                 request = AWSPreparedRequest(
                     method=self.command,
-                    url=aws_url(signing, region, self.path),
-                    headers={k: v for k, v in self.headers.items()},
+                    url=url,
+                    headers=headers,
                     body=body,
                     stream_output=False,
                 )

@@ -65,7 +65,7 @@ class BackupRequest(Strict):
     recovery_vault: str
     from_copies: bool = False
     resource_types: list[TestedType] = Field(default_factory=list)
-    max_polls: int = Field(default=120, gt=0)
+    max_polls: int = Field(default=60, gt=0)
 
     @property
     def execution_name(self) -> str:

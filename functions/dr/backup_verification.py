@@ -9,6 +9,7 @@ run out, turns into the same finding for that one resource). Every list call fol
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 
 from dr import backup_policy as policy
-from dr.aws import client, error_code, is_transient, paginate
+from dr.aws import aws_errors, client, error_code, is_transient, paginate
 from dr.backup_models import BackupRequest, Finding, ProtectedResource, ResourceCheck
 from dr.errors import TransientAwsError
 from dr.inventory import Inventory
@@ -319,3 +320,87 @@ def check_jobs(
         "copy_jobs": len(copy_jobs),
         "findings": [f.model_dump(mode="json") for f in policy.sort_findings(findings)],
     }
+
+
+# -- batches: the Map iterates over batches whose resources and results live in the reports bucket ---------
+# Step Functions keeps at most 256 KB in a state: a Map whose items or results are the resources themselves
+# stops fitting at about a thousand of them. The state carries batch numbers and small summaries instead.
+def batch_key(request: BackupRequest, kind: str, batch: int) -> str:
+    """``backup-verification/YYYY/MM/DD/<execution>/<kind>/<batch>.json`` in the reports bucket."""
+    return f"backup-verification/{request.started_at:%Y/%m/%d}/{request.execution_name}/{kind}/{batch:05d}.json"
+
+
+def _put(settings: Settings, key: str, body: Any) -> None:
+    s3 = client("s3", settings.recovery_region)
+    with aws_errors(f"s3:PutObject {settings.reports_bucket}/{key}", TransientAwsError):
+        s3.put_object(
+            Bucket=settings.reports_bucket, Key=key, Body=json.dumps(body).encode(), ContentType="application/json"
+        )
+
+
+def _get(settings: Settings, key: str) -> Any:
+    s3 = client("s3", settings.recovery_region)
+    with aws_errors(f"s3:GetObject {settings.reports_bucket}/{key}", TransientAwsError):
+        return json.loads(s3.get_object(Bucket=settings.reports_bucket, Key=key)["Body"].read())
+
+
+def store_batches(request: BackupRequest, resources: list[ProtectedResource], settings: Settings) -> list[int]:
+    """Write the resources in batches of ``verify_batch_size``; returns the batch numbers."""
+    size = settings.verify_batch_size
+    batches = [resources[start : start + size] for start in range(0, len(resources), size)]
+    for number, batch in enumerate(batches):
+        _put(settings, batch_key(request, "resources", number), [r.model_dump(mode="json") for r in batch])
+    return list(range(len(batches)))
+
+
+def load_batch(request: BackupRequest, batch: int, settings: Settings) -> list[ProtectedResource]:
+    return [ProtectedResource.model_validate(r) for r in _get(settings, batch_key(request, "resources", batch))]
+
+
+RESOURCE_ATTEMPTS = 3  # per resource, each with the SDK's own retries and back-off
+
+
+def check_with_retries(
+    request: BackupRequest, resource: ProtectedResource, settings: Settings, now: datetime
+) -> ResourceCheck:
+    """One resource's check, tried again on throttling or 5xx; still failing, a ``resource-unreadable``
+    finding for that resource alone (the rest of its batch is not checked again)."""
+    last: TransientAwsError | None = None
+    for _ in range(RESOURCE_ATTEMPTS):
+        try:
+            return check_resource(request, resource, settings, now)
+        except TransientAwsError as err:
+            last = err
+    finding = policy.unreadable(
+        resource,
+        "the backup state",
+        "TransientAwsError",
+        f"the check kept failing after its retries ({RESOURCE_ATTEMPTS} attempts): {last}",
+    )
+    return ResourceCheck(resource=resource.arn, resource_type=resource.type, findings=[finding])
+
+
+def check_batch(request: BackupRequest, batch: int, settings: Settings, now: datetime) -> dict[str, Any]:
+    """Check every resource of one batch, store the results, return the batch's small summary."""
+    resources = load_batch(request, batch, settings)
+    checks = [check_with_retries(request, resource, settings, now) for resource in resources]
+    _put(settings, batch_key(request, "checks", batch), [c.model_dump(mode="json") for c in checks])
+    return {
+        "batch": batch,
+        "resources": len(checks),
+        "recovery_points": sum(c.recovery_points for c in checks),
+        "copies": sum(c.copies for c in checks),
+        "findings": sum(len(c.findings) for c in checks),
+    }
+
+
+def load_checks(request: BackupRequest, summary: dict[str, Any], settings: Settings) -> list[ResourceCheck]:
+    """A batch's results; for a batch whose iteration failed after its retries, one failed check per
+    resource (the report turns each into a ``resource-unreadable`` finding)."""
+    batch = int(summary["batch"])
+    if summary.get("error") is None:
+        return [ResourceCheck.model_validate(c) for c in _get(settings, batch_key(request, "checks", batch))]
+    return [
+        ResourceCheck(resource=r.arn, resource_type=r.type, error=summary["error"])
+        for r in load_batch(request, batch, settings)
+    ]

@@ -7,6 +7,7 @@ into one typed object, validated once per invocation with a clear error when som
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -15,8 +16,8 @@ from dr.errors import InvalidInput
 from dr.settings import Settings
 
 
-def _split(name: str) -> list[str]:
-    return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+def _split(name: str, env: Mapping[str, str] | None = None) -> list[str]:
+    return [part.strip() for part in (os.environ if env is None else env).get(name, "").split(",") if part.strip()]
 
 
 class AuroraInventory(BaseModel):
@@ -108,15 +109,17 @@ class Inventory(BaseModel):
         return tuple(self.tables)
 
 
-def load_inventory(settings: Settings) -> Inventory:
-    sources, replicas = _split("PROTECTED_BUCKETS"), _split("REPLICA_BUCKETS")
+def load_inventory(settings: Settings, env: Mapping[str, str] | None = None) -> Inventory:
+    """The inventory from this process's environment, or from ``env`` (drctl reads a deployed function's)."""
+    environ = os.environ if env is None else env
+    sources, replicas = _split("PROTECTED_BUCKETS", env), _split("REPLICA_BUCKETS", env)
     if len(sources) != len(replicas):
         raise InvalidInput(
             f"PROTECTED_BUCKETS has {len(sources)} buckets but REPLICA_BUCKETS has {len(replicas)}; "
             "expected one replica per protected bucket, in the same order"
         )
     endpoints = {}
-    for item in _split("ARC_CLUSTER_ENDPOINTS"):
+    for item in _split("ARC_CLUSTER_ENDPOINTS", env):
         region, sep, url = item.partition("=")
         if not sep:
             raise InvalidInput(f"ARC_CLUSTER_ENDPOINTS item {item!r}: expected REGION=URL")
@@ -125,24 +128,24 @@ def load_inventory(settings: Settings) -> Inventory:
         return Inventory(
             primary_region=settings.primary_region,
             recovery_region=settings.recovery_region,
-            tables=_split("PROTECTED_TABLES"),
+            tables=_split("PROTECTED_TABLES", env),
             aurora=AuroraInventory(
-                global_cluster_id=os.environ.get("AURORA_GLOBAL_CLUSTER_ID", ""),
-                primary_cluster_id=os.environ.get("AURORA_PRIMARY_CLUSTER_ID", ""),
-                secondary_cluster_id=os.environ.get("AURORA_SECONDARY_CLUSTER_ID", ""),
+                global_cluster_id=environ.get("AURORA_GLOBAL_CLUSTER_ID", ""),
+                primary_cluster_id=environ.get("AURORA_PRIMARY_CLUSTER_ID", ""),
+                secondary_cluster_id=environ.get("AURORA_SECONDARY_CLUSTER_ID", ""),
             ),
             buckets=[BucketPair(source=s, replica=r) for s, r in zip(sources, replicas, strict=True)],
             routing=RoutingInventory(
-                primary_health_check_id=os.environ.get("PRIMARY_HEALTH_CHECK_ID", ""),
-                recovery_health_check_id=os.environ.get("RECOVERY_HEALTH_CHECK_ID", ""),
-                primary_endpoint_url=os.environ.get("PRIMARY_ENDPOINT_URL", ""),
-                recovery_endpoint_url=os.environ.get("RECOVERY_ENDPOINT_URL", ""),
+                primary_health_check_id=environ.get("PRIMARY_HEALTH_CHECK_ID", ""),
+                recovery_health_check_id=environ.get("RECOVERY_HEALTH_CHECK_ID", ""),
+                primary_endpoint_url=environ.get("PRIMARY_ENDPOINT_URL", ""),
+                recovery_endpoint_url=environ.get("RECOVERY_ENDPOINT_URL", ""),
                 arc_cluster_endpoints=endpoints,
-                primary_routing_control_arn=os.environ.get("PRIMARY_ROUTING_CONTROL_ARN", ""),
-                recovery_routing_control_arn=os.environ.get("RECOVERY_ROUTING_CONTROL_ARN", ""),
+                primary_routing_control_arn=environ.get("PRIMARY_ROUTING_CONTROL_ARN", ""),
+                recovery_routing_control_arn=environ.get("RECOVERY_ROUTING_CONTROL_ARN", ""),
             ),
-            backup_vault=os.environ.get("BACKUP_VAULT_NAME", ""),
-            recovery_backup_vault=os.environ.get("RECOVERY_BACKUP_VAULT_NAME", ""),
+            backup_vault=environ.get("BACKUP_VAULT_NAME", ""),
+            recovery_backup_vault=environ.get("RECOVERY_BACKUP_VAULT_NAME", ""),
         )
     except ValidationError as err:
         raise InvalidInput(f"the platform inventory in the function's environment is incomplete: {err}") from err

@@ -169,8 +169,9 @@ def s3(request: OperationRequest, inv: Inventory) -> S3Readiness:
         dims = {"SourceBucket": source, "DestinationBucket": replica, "RuleId": rule_id}
         latency = pending = None
         try:
-            latency = probes.latest_metric(request.source_region, "AWS/S3", "ReplicationLatency", dims)
-            pending = probes.latest_metric(request.source_region, "AWS/S3", "OperationsPendingReplication", dims)
+            if rule_id:  # without a rule there is no metric to read (a failback before re-protection)
+                latency = probes.latest_metric(request.source_region, "AWS/S3", "ReplicationLatency", dims)
+                pending = probes.latest_metric(request.source_region, "AWS/S3", "OperationsPendingReplication", dims)
         except ClientError as err:
             problems.append(_unreadable(f"replication metrics of {source}", err))
         if not replicating:
@@ -209,7 +210,7 @@ def endpoints(request: OperationRequest, inv: Inventory, settings: Settings) -> 
             settings.recovery_region,
             settings.metrics_namespace,
             "PrimaryEndpointHealthy",
-            {"Endpoint": "primary"},
+            {"Endpoint": "primary", "service": settings.service_name},  # Powertools adds the service
             minutes=5,
             stat="Minimum",
         )

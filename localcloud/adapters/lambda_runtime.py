@@ -204,6 +204,18 @@ class InProcessLambdaRuntime:
     def uninstall(self) -> None:
         self._patches.undo_all()
 
+    def _current_stdout(self) -> ThreadLocalStdout:
+        """The capturing stdout, re-wrapped if someone (a test runner's capture) replaced ``sys.stdout``
+        since: what a handler prints (Powertools' EMF metrics) must reach this invocation's buffer."""
+        with self._lock:
+            current = sys.stdout
+            if not isinstance(current, ThreadLocalStdout):
+                self._stdout = ThreadLocalStdout(current)
+                sys.stdout = self._stdout
+            else:
+                self._stdout = current
+            return self._stdout
+
     # -- invocation ----------------------------------------------------------------------------------
     def _base_environment(self) -> dict[str, str]:
         """The process environment a function starts from (without the test runner's Powertools settings)."""
@@ -253,9 +265,10 @@ class InProcessLambdaRuntime:
             log_group_name=f"/aws/lambda/{fn.function_name}",
         )
         buffer = io.StringIO()
-        assert self._environ is not None and self._stdout is not None
+        assert self._environ is not None
+        stdout = self._current_stdout()
         self._environ.overlay = self.environment_for(fn)
-        self._stdout.capture(buffer)
+        stdout.capture(buffer)
         error_type: str | None = None
         try:
             result = handler(event, context)
@@ -270,7 +283,7 @@ class InProcessLambdaRuntime:
             }
             body = json.dumps(result)
         finally:
-            self._stdout.capture(None)
+            stdout.capture(None)
             self._environ.overlay = None
         logs = buffer.getvalue()
         with self._lock:

@@ -89,7 +89,16 @@ def test_the_alarm_samples_parse_as_alarm_events() -> None:
         assert event.detail.alarmName == "roadcall-dr-primary-health"
 
 
-@pytest.mark.parametrize("name", ["failover-planned.json", "failover-unplanned.json", "failover-dry-run.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "failover-planned.json",
+        "failover-unplanned.json",
+        "failover-dry-run.json",
+        "failback-planned.json",
+        "failback-dry-run.json",
+    ],
+)
 def test_the_console_samples_parse_as_console_inputs(name: str) -> None:
     ConsoleInput.model_validate(json.loads((ROOT / "events" / name).read_text()))
 
@@ -101,3 +110,31 @@ def test_the_alarm_rule_matches_the_alarm_the_primary_region_raises() -> None:
     alarm = RESOURCES["PrimaryHealthAlarm"]["Properties"]["AlarmName"]
     assert pattern["detail"]["alarmName"] == [alarm]
     assert pattern["detail"]["state"]["value"] == ["ALARM"]
+
+
+# -- backup verification and restore test ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "model"),
+    [
+        ("backup-verification.json", "VerificationInput"),
+        ("restore-test-full.json", "RestoreTestInput"),
+        ("restore-test-from-copies.json", "RestoreTestInput"),
+        ("restore-test-dry-run.json", "RestoreTestInput"),
+    ],
+)
+def test_the_backup_samples_parse_as_their_inputs(name: str, model: str) -> None:
+    from dr import backup_models
+
+    getattr(backup_models, model).model_validate(json.loads((ROOT / "events" / name).read_text()))
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "model"),
+    [("BackupVerificationStateMachine", "VerificationInput"), ("RestoreTestStateMachine", "RestoreTestInput")],
+)
+def test_the_backup_schedules_give_inputs_their_workflow_accepts(logical_id: str, model: str) -> None:
+    from dr import backup_models
+
+    for event in STATE_MACHINES[logical_id]["Properties"]["Events"].values():
+        assert event["Type"] == "ScheduleV2"
+        getattr(backup_models, model).model_validate(json.loads(event["Properties"]["Input"]))

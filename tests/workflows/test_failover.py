@@ -176,3 +176,20 @@ def test_arc_routing_controls_move_the_traffic(arc_platform: Platform) -> None:
     assert result["status"] == "SUCCEEDED"
     assert arc_platform.snapshot()["routing_controls"] == {"primary": "Off", "recovery": "On"}
     assert json.loads(result["output"])["changes"] == ["ARC via us-west-2: us-west-2 On, us-east-1 Off"]
+
+
+def test_the_probe_seeing_the_primary_healthy_makes_an_alarm_ask_instead_of_acting(platform: Platform) -> None:
+    # Given the alarm fires but the primary still answers the probe and a direct check (a false alarm)
+    platform.alarm_event("ALARM")
+    execution = wait_until(lambda: failover_executions(platform))[0]["executionArn"]
+    approval_token(platform, execution)
+
+    # Then the failover waits for a person, with the disagreement as the reason, having changed nothing
+    decided = next(
+        e for e in platform.cloud.history(execution)
+        if e["type"] == "TaskStateExited" and e["stateExitedEventDetails"]["name"] == "Decide"
+    )
+    decision = json.loads(decided["stateExitedEventDetails"]["output"])["Payload"]
+    assert (decision["action"], decision["evidence_agrees"]) == ("ASK", False)
+    assert any(r.startswith("the evidence disagrees: the alarm says us-east-1 is down") for r in decision["reasons"])
+    assert platform.writer_region() == "us-east-1"

@@ -17,7 +17,8 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
     request = parse(BackupRequest, event.get("request"), "request")
     plan = [parse(RestorePlanItem, item, "plan item") for item in event.get("plan") or []]
     results = [r for r in event.get("results") or [] if isinstance(r, dict)]
-    previous = event.get("previous") if isinstance(event.get("previous"), dict) else {}
+    given = event.get("previous")
+    previous: dict[str, Any] = given if isinstance(given, dict) else {}
     out = restore_test.clean_up(request, plan, results)
     out["deleted"] = sorted(set(previous.get("deleted") or []) | set(out["deleted"]))  # over every attempt
     out["attempts"] = int(previous.get("attempts") or 0) + 1

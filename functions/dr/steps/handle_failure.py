@@ -95,6 +95,7 @@ def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
     lease_state = "not held"
     if request is not None and name not in ("LeaseHeld",):
         changed, unchanged = what_changed(request, event.get("baseline") or {}, settings)
+        changed += [str(c) for c in event.get("changes") or []]  # what the workflow itself reports it changed
         moved = [c for c in changed if "moved" in c or "progress" in c or "check it" in c]
         lease_state = "BLOCKED" if moved else "RELEASED"
         note = f"{workflow} failed in {phase}: {name}: {cause}"[:900]

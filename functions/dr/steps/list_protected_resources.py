@@ -1,12 +1,13 @@
-"""ListProtectedResources: the resources the verification checks, one Map iteration each: the inventory's
-tables, Aurora cluster and buckets, then every other resource with a recovery point in the vault."""
+"""ListProtectedResources: the resources the verification checks: the inventory's tables, Aurora cluster
+and buckets, then every other resource with a recovery point in the vault. Written to the reports bucket
+in batches (one Map iteration each); the state carries only the batch numbers."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from dr.backup_models import BackupRequest
-from dr.backup_verification import arn_parts, list_resources
+from dr.backup_verification import arn_parts, list_resources, store_batches
 from dr.inventory import load_inventory
 from dr.models import parse
 from dr.settings import get_settings
@@ -16,9 +17,11 @@ from dr.steps._handler import lambda_step
 @lambda_step
 def handler(event: dict[str, Any]) -> dict[str, Any]:
     request = parse(BackupRequest, event.get("request"), "request")
+    settings = get_settings()
     partition, account = arn_parts(request.execution)
-    resources, findings = list_resources(request, load_inventory(get_settings()), account, partition)
+    resources, findings = list_resources(request, load_inventory(settings), account, partition)
     return {
-        "resources": [r.model_dump(mode="json") for r in resources],
+        "count": len(resources),
+        "batches": store_batches(request, resources, settings),
         "findings": [f.model_dump(mode="json") for f in findings],
     }

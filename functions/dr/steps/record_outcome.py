@@ -62,7 +62,7 @@ def build(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
             "s3": (promotion[2] or {}).get("rpo_seconds"),
         }
     now = datetime.now(UTC)
-    return {
+    out: dict[str, Any] = {
         "workflow": request.workflow,
         "mode": request.mode,
         "status": "DRY_RUN" if dry_run else "SUCCEEDED",
@@ -84,6 +84,10 @@ def build(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "steps": steps,
         "state_transitions": transitions,
     }
+    if request.workflow == "failback":
+        out["rpo"]["expected_seconds"] = 0  # a switchover waits for replication: nothing is lost
+    out.update(event.get("extra") or {})  # what a workflow adds to its report (the failback's re-protection)
+    return out
 
 
 def publish(out: dict[str, Any], settings: Settings) -> None:

@@ -11,22 +11,21 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from dr import backup_policy as policy
 from dr import backup_reports
 from dr.backup_models import BackupRequest, Finding, ProtectedResource, ResourceCheck
+from dr.backup_verification import load_checks
 from dr.models import parse
 from dr.observability import logger, metrics
 from dr.settings import Settings, get_settings
 from dr.steps._handler import lambda_step
 
 
-def gather(resources: list[ProtectedResource], checks: list[ResourceCheck], extra: list[Finding]) -> list[Finding]:
+def gather(checks: list[ResourceCheck], extra: list[Finding]) -> list[Finding]:
     """Every finding: each resource's, a failed iteration as ``resource-unreadable``, and the vault's."""
-    by_arn = {r.arn: r for r in resources}
     findings = list(extra)
     for check in checks:
         findings += check.findings
         if check.error is not None:
-            resource = by_arn.get(check.resource) or ProtectedResource(
-                arn=check.resource, type=check.resource_type, name=check.resource, region=""
-            )
+            name = check.resource.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+            resource = ProtectedResource(arn=check.resource, type=check.resource_type, name=name, region="")
             findings.append(
                 policy.unreadable(
                     resource,
@@ -41,11 +40,10 @@ def gather(resources: list[ProtectedResource], checks: list[ResourceCheck], extr
 def build(event: dict[str, Any], settings: Settings, now: datetime) -> dict[str, Any]:
     request = parse(BackupRequest, event.get("request"), "request")
     listing = event.get("resources") or {}
-    resources = [parse(ProtectedResource, r, "resource") for r in listing.get("resources", [])]
-    checks = [parse(ResourceCheck, c, "resource check") for c in event.get("checks") or []]
+    checks = [c for summary in event.get("checks") or [] for c in load_checks(request, summary, settings)]
     jobs = event.get("jobs") or {}
     extra = [parse(Finding, f, "finding") for f in listing.get("findings", []) + jobs.get("findings", [])]
-    findings = gather(resources, checks, extra)
+    findings = gather(checks, extra)
     return {
         "workflow": "backup-verification",
         "mode": request.mode,

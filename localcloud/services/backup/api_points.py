@@ -58,7 +58,12 @@ def _vault_point_matches(point: RecoveryPoint, params: dict[str, Any]) -> bool:
 def list_recovery_points_by_backup_vault(engine: BackupEngine, call: Call) -> dict[str, Any]:
     params = call.params
     engine.require_vault(call.region, params["BackupVaultName"])
-    points = engine.points.in_vault(call.region, params["BackupVaultName"])
+    if params.get("ByResourceArn"):  # the resource's own index (same order), not a scan of the whole vault
+        vault_name = params["BackupVaultName"]
+        of_resource = engine.points.of_resource(call.region, params["ByResourceArn"])
+        points = [p for p in of_resource if p.vault_name == vault_name]
+    else:
+        points = engine.points.in_vault(call.region, params["BackupVaultName"])
     if any(key.startswith("By") for key in params):
         points = [p for p in points if _vault_point_matches(p, params)]
     page, token = paginate(points, point_key, params.get("MaxResults"), params.get("NextToken"))

@@ -17,6 +17,7 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-west-2",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "RoadCallDR",
+        "POWERTOOLS_SERVICE_NAME": "roadcall-dr",  # handlers imported at collection read it at import
     }
 )
 os.environ.pop("AWS_PROFILE", None)

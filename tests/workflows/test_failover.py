@@ -186,10 +186,49 @@ def test_the_probe_seeing_the_primary_healthy_makes_an_alarm_ask_instead_of_acti
 
     # Then the failover waits for a person, with the disagreement as the reason, having changed nothing
     decided = next(
-        e for e in platform.cloud.history(execution)
+        e
+        for e in platform.cloud.history(execution)
         if e["type"] == "TaskStateExited" and e["stateExitedEventDetails"]["name"] == "Decide"
     )
     decision = json.loads(decided["stateExitedEventDetails"]["output"])["Payload"]
     assert (decision["action"], decision["evidence_agrees"]) == ("ASK", False)
     assert any(r.startswith("the evidence disagrees: the alarm says us-east-1 is down") for r in decision["reasons"])
     assert platform.writer_region() == "us-east-1"
+
+
+THROTTLED = [
+    ("rds", "DescribeGlobalClusters"),
+    ("rds", "DescribeDBClusters"),
+    ("rds", "SwitchoverGlobalCluster"),
+    ("dynamodb", "DescribeTable"),
+    ("dynamodb", "UpdateItem"),
+    ("dynamodb", "PutItem"),
+    ("cloudwatch", "GetMetricData"),
+    ("s3", "GetBucketReplication"),
+    ("s3", "GetBucketVersioning"),
+    ("route53", "GetHealthCheckStatus"),
+    ("route53", "UpdateHealthCheck"),
+    ("backup", "ListRecoveryPointsByBackupVault"),
+    ("lambda", "Invoke"),
+    ("sns", "Publish"),
+    ("stepfunctions", "GetExecutionHistory"),
+]
+
+
+def test_throttling_on_every_aws_call_is_retried_through(platform: Platform) -> None:
+    # Given every AWS call the failover makes is throttled four times (more than the SDK's own 3 attempts)
+    for service, operation in THROTTLED:
+        platform.cloud.faults.inject(service, operation, "throttle", times=4)
+    execution = start(platform, "failover", {"mode": "planned"})
+    platform.cloud.client("stepfunctions", RECOVERY).send_task_success(
+        taskToken=approval_token(platform, execution), output="{}"
+    )
+
+    result = platform.cloud.wait(execution)
+
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+    assert (platform.writer_region(), platform.traffic_region()) == (RECOVERY, RECOVERY)
+    fired = {(f.service, f.operation): f.fired for f in platform.cloud.faults._faults}
+    assert all(count == 4 for count in fired.values()), fired
+    retried = [e for e in platform.cloud.history(execution) if e["type"] == "TaskFailed"]
+    assert retried, "the state machine itself retried some of them"

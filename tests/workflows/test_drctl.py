@@ -1,0 +1,51 @@
+"""drctl end to end: the drill on the embedded AWS, and the same commands through a localcloud server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from drctl.cli import main
+from localcloud.scenario import Platform
+from localcloud.server import LocalCloudServer
+
+
+def test_drill_failover_json_reports_success_with_objectives_met(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["drill", "failover", "--output", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert (report["workflow"], report["mode"], report["status"]) == ("failover", "planned", "SUCCEEDED")
+    assert report["rto"]["met"] is True and report["rpo"]["met"] is True
+    assert (report["writer_region"], report["traffic_region"]) == ("us-west-2", "us-west-2")
+    assert set(report["rpo"]["by_store"]) == {"aurora", "dynamodb", "s3"}
+    names = [s["name"] for s in report["steps"]]
+    assert names[:3] == ["InitializeVariables", "ValidateInput", "AcquireLease"] and names[-1] == "FailoverSucceeded"
+    assert all({"name", "started_at", "finished_at", "status"} <= set(s) for s in report["steps"])
+    assert report["state_transitions"] == len(report["steps"])
+    for key in ("execution", "started_at", "finished_at"):
+        assert report[key]
+
+
+def test_the_same_commands_work_against_a_localcloud_server(
+    platform: Platform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = LocalCloudServer(platform.cloud).start()
+    try:
+        url = server.endpoint_url
+        assert main(["--endpoint-url", url, "drill", "failover", "--mode", "dry-run", "--output", "json"]) == 0
+        report = json.loads(capsys.readouterr().out.split("\n", 0)[0])
+        assert report["status"] == "DRY_RUN"
+        assert main(["--endpoint-url", url, "report", report["execution"], "--output", "markdown"]) == 0
+        markdown = capsys.readouterr().out
+        assert markdown.startswith("# Failover report: DRY_RUN")
+        assert "| ValidateInput |" in markdown
+        assert main(["--endpoint-url", url, "lease", "show"]) == 0
+        assert json.loads(capsys.readouterr().out)["state"] == "RELEASED"
+    finally:
+        server.stop()
+
+
+def test_commands_that_need_a_target_say_how_to_give_one(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["approve", "arn:aws:states:us-west-2:123456789012:execution:x:y"]) == 2
+    assert "needs a target: --stack NAME --region R" in capsys.readouterr().err

@@ -73,6 +73,7 @@ class LocalCloud:
         for adapter in self.adapters:
             adapter.install()
         self.interceptor.set_fault_source(self.faults.answer)
+        self.interceptor.caller = self.runtime.current_function
         self.interceptor.hook(self._route_events)
         self.router.tick(self.clock.now())
         self.clock.listeners.append(self.router.tick)

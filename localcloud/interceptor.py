@@ -142,6 +142,9 @@ class Interceptor:
         self._hooks: list[Hook] = []
         self._fault_source: Callable[[Call], Response | None] | None = None
         self.calls: Counter[tuple[str, str]] = Counter()
+        # Which Lambda function made which call (to check the template's Policies against what ran).
+        self.caller: Callable[[], str | None] = lambda: None
+        self.calls_by_function: dict[str, set[tuple[str, str]]] = {}
         self._lock = threading.Lock()
         self._atomic = threading.RLock()
 
@@ -183,8 +186,11 @@ class Interceptor:
             return self._handle(original, request, call)
 
     def _handle(self, original: Callable[[Any], Response | None], request: Any, call: Call) -> Response | None:
+        function = self.caller()
         with self._lock:
             self.calls[(call.service, call.operation)] += 1
+            if function is not None:
+                self.calls_by_function.setdefault(function, set()).add((call.service, call.operation))
         if self._fault_source is not None:
             fault = self._fault_source(call)
             if fault is not None:

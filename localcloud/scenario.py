@@ -11,6 +11,12 @@ us-east-1 (primary) and us-west-2 (recovery), by default:
 
 Knobs: ``primary_outage()``, ``recovery_endpoint_unhealthy()``, ``set_replication_lag(seconds)``,
 ``stale_backups(hours)``; views: ``writer_region()``, ``traffic_region()``, ``snapshot()``.
+
+Backups as the stack's plan would have made them (after ``deploy()``): ``seed_backup_history()``; and
+knobs that each break one thing the backup verification or the restore test checks: ``backup_stale``,
+``backup_job_failed``, ``backup_copy_missing``, ``backup_unencrypted``, ``backup_retention``,
+``backup_corrupted``, ``pitr_off``, ``replication_off``, ``aurora_backup_retention`` (see
+``localcloud.scenario_backups``).
 """
 
 from __future__ import annotations

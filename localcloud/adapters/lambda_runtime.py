@@ -145,6 +145,11 @@ class InProcessLambdaRuntime:
         self.on_output = on_output  # (function_name, region, captured stdout) -> None
         self._environ: ThreadLocalEnviron | None = None
         self._stdout: ThreadLocalStdout | None = None
+        self._current = threading.local()
+
+    def current_function(self) -> str | None:
+        """The function whose handler is running in this thread (None outside any invocation)."""
+        return getattr(self._current, "name", None)
 
     # -- set-up --------------------------------------------------------------------------------------
     def register(
@@ -268,6 +273,8 @@ class InProcessLambdaRuntime:
         assert self._environ is not None
         stdout = self._current_stdout()
         self._environ.overlay = self.environment_for(fn)
+        previous_function = self.current_function()
+        self._current.name = fn.function_name
         stdout.capture(buffer)
         error_type: str | None = None
         try:
@@ -284,6 +291,7 @@ class InProcessLambdaRuntime:
             body = json.dumps(result)
         finally:
             stdout.capture(None)
+            self._current.name = previous_function
             self._environ.overlay = None
         logs = buffer.getvalue()
         with self._lock:

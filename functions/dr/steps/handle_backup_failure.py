@@ -11,13 +11,14 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from dr import backup_reports
+from dr import backup_reports, restore_test
 from dr.aws import client
 from dr.backup_policy import error_message
 from dr.observability import logger, metrics
 from dr.settings import Settings, get_settings
 from dr.steps._handler import lambda_step
 
+NOTHING_RESTORED_YET = ("ValidateInput", "CheckLease", "SelectRecoveryPoints")
 FAIL_STATES = {
     "InvalidInput": "FailInvalidInput",
     "LeaseHeld": "FailLeaseHeld",
@@ -74,9 +75,13 @@ def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "lease": "not held",
         "finished_at": datetime.now(UTC).isoformat(),
     }
-    if workflow == "restore-test":
-        out.setdefault("results", [])
-        out.setdefault("leftover_resources", 0)
+    if workflow == "restore-test" and not report:
+        out["results"] = []
+        nothing_restored = phase in NOTHING_RESTORED_YET
+        out["leftover_resources"] = 0 if nothing_restored else None  # unknown: cleanup did not report
+        if not nothing_restored:
+            prefix = restore_test.name_prefix(execution)
+            changed.append(f"UNKNOWN whether restored resources are left: look for {prefix}* tables, buckets, clusters")
     backup_reports.audit(out, settings)
     lines = [
         f"{workflow.upper()} FAILED in {phase}: {name}",

@@ -88,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     setup.add_argument("--dry-run", action="store_true", help="say what would change; change nothing")
     setup.add_argument("--output", choices=["text", "json"], default="text")
     setup.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for replicas and clusters")
+    setup.add_argument(
+        "--scenario",
+        choices=["seeded", "half-configured"],
+        default="seeded",
+        help="localcloud only (no target): the state the embedded platform starts in",
+    )
 
     serve = sub.add_parser("serve", help="run the embedded AWS with the platform and the app on a loopback port")
     serve.add_argument("--port", type=int, default=0)

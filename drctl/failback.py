@@ -30,6 +30,7 @@ WORKFLOWS = ("failback", "gameday")
 MODES = ("planned", "dry-run")
 OK_STATUSES = {"SUCCEEDED", "DRY_RUN", "SKIPPED"}
 OUTAGE_SECONDS = 1800  # how long the local scenario's primary stays down after the failover
+_LAG_KEYS = ("aurora_lag_seconds", "dynamodb_latency_seconds", "s3_latency_seconds")
 Printer = Callable[[str], None]
 Approver = Callable[[str], bool | None]
 
@@ -160,10 +161,11 @@ def text_lines(report: dict[str, Any]) -> list[str]:
         lines += [f"      - {change}" for change in changes]
     lag = report.get("replication") or {}
     if lag:
+        seconds = {k: "n/a" if lag.get(k) is None else f"{lag[k]:.1f} s" for k in _LAG_KEYS}
         lines.append(
-            f"  replication: aurora {lag.get('aurora_lag_seconds')} s, "
-            f"dynamodb {lag.get('dynamodb_latency_seconds')} s, s3 {lag.get('s3_latency_seconds')} s, "
-            f"caught up {lag.get('caught_up')}"
+            f"  replication toward home: aurora {seconds['aurora_lag_seconds']}, "
+            f"dynamodb {seconds['dynamodb_latency_seconds']}, s3 {seconds['s3_latency_seconds']}; "
+            f"caught up: {lag.get('caught_up')}"
         )
     for phase, counts in ((report.get("outage_writes") or {}) or {}).items():
         if counts:
@@ -177,7 +179,7 @@ def text_lines(report: dict[str, Any]) -> list[str]:
         missing = scenario.get("missing_in_primary") or []
         lines.append(
             f"  drill: failover {scenario['failover'].get('status')}; written during the outage "
-            f"{scenario['written_during_outage']}; missing in the primary after the failback: "
+            f"{scenario['written_during_outage']}; missing in the primary at the end: "
             + ("none" if not missing else "; ".join(missing))
         )
     return lines
@@ -292,12 +294,15 @@ def setup_command(args: argparse.Namespace, target: Target | None) -> int:
         out = setup(target, args.from_region, args.to_region, args.dry_run, args.timeout)
     else:
         from drctl.drill import local_platform
+        from localcloud.scenario_failback import half_configured
 
         with local_platform() as (cloud, platform, local):
             print(
                 f"localcloud (embedded AWS, no account): a freshly seeded platform "
                 f"({platform.design.primary_region} -> {platform.design.recovery_region} replicating)"
             )
+            if args.scenario == "half-configured":
+                print("scenario: replication half set up:\n" + "\n".join(f"  - {b}" for b in half_configured(platform)))
             out = setup(local, args.from_region, args.to_region, args.dry_run, args.timeout, sleep=cloud.advance)
     print(render_setup(out, args.output))
     return 0 if out["status"] != "PENDING" else 1

@@ -426,7 +426,7 @@ def _replace_detached(run: _Run, rds: Any, target_id: str, existing: dict[str, A
         ),
     )
     run.act(
-        f"delete the detached cluster {target_id} keeping final snapshot {snapshot} (its writes after the failover)",
+        f"delete the detached cluster {target_id} keeping final snapshot {snapshot} (the data it holds)",
         lambda: rds.delete_db_cluster(
             DBClusterIdentifier=target_id, SkipFinalSnapshot=False, FinalDBSnapshotIdentifier=snapshot
         ),

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from dr.aws import aws_errors, client, error_code, paginate
 from dr.backup_models import BackupRequest, RestorePlanItem, RestoreResult
 from dr.backup_verification import arn_parts, inventory_resources, read
-from dr.errors import RestoreFailed, TransientAwsError
+from dr.errors import CleanupIncomplete, RestoreFailed, TransientAwsError
 from dr.inventory import Inventory
 from dr.settings import Settings
 
@@ -53,7 +53,8 @@ def restore_name(resource_type: str, source_name: str, execution: str) -> str:
 
 
 def ours(name: str, execution: str) -> bool:
-    return name.startswith(name_prefix(execution).lower()) or name.startswith(name_prefix(execution))
+    """Whether ``name`` is one this execution gave a temporary resource (the prefix is lower case)."""
+    return name.startswith(name_prefix(execution))
 
 
 # -- selection -------------------------------------------------------------------------------------------
@@ -515,7 +516,7 @@ def clean_up(request: BackupRequest, plan: list[RestorePlanItem], results: list[
     deleted: list[str] = []
     pending: list[str] = []
     prefix = name_prefix(request.execution)
-    with aws_errors("clean up the restored resources", TransientAwsError):
+    with aws_errors("clean up the restored resources", CleanupIncomplete):
         for item in plan:
             if not ours(item.restore_name, request.execution):  # never delete anything this test did not name
                 continue

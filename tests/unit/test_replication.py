@@ -156,8 +156,7 @@ def test_a_detached_secondary_is_replaced_keeping_a_final_snapshot_with_its_sett
     assert done.changes == [
         "delete instance roadcall-aurora-prod-dr-1 of the detached cluster roadcall-aurora-prod-dr",
         "tag the detached cluster roadcall-aurora-prod-dr with its settings (copied to its final snapshot)",
-        f"delete the detached cluster roadcall-aurora-prod-dr keeping final snapshot {snapshot} "
-        "(its writes after the failover)",
+        f"delete the detached cluster roadcall-aurora-prod-dr keeping final snapshot {snapshot} (the data it holds)",
         "create roadcall-aurora-prod-dr in us-west-2 as a secondary of roadcall-aurora-global",
         "create reader instance roadcall-aurora-prod-dr-1 (db.r6g.large) in roadcall-aurora-prod-dr",
         "create reader instance roadcall-aurora-prod-dr-2 (db.r6g.large) in roadcall-aurora-prod-dr",

@@ -5,9 +5,6 @@ nothing. Each test asserts the report, where it was written, and what was notifi
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,17 +45,6 @@ def stored(platform: Platform, location: str) -> str:
     return str(s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode())
 
 
-@contextmanager
-def lambda_output(platform: Platform) -> Iterator[None]:
-    """pytest puts its own sys.stdout back at the start of every test phase, over the Lambda runtime's
-    per-invocation capture (through which EMF metrics reach CloudWatch); restore it while a workflow runs."""
-    saved, sys.stdout = sys.stdout, platform.cloud.runtime._stdout
-    try:
-        yield
-    finally:
-        sys.stdout = saved
-
-
 def findings_metric(platform: Platform) -> list[float]:
     cloudwatch = platform.cloud.client("cloudwatch", platform.design.recovery_region)
     now = datetime.now(UTC)
@@ -76,8 +62,7 @@ def findings_metric(platform: Platform) -> list[float]:
 
 def test_a_healthy_platform_verifies_with_no_findings(backups: Platform, inbox: Inbox) -> None:
     d = backups.design
-    with lambda_output(backups):
-        result, report = verify(backups)
+    result, report = verify(backups)
 
     assert result["status"] == "SUCCEEDED"
     assert (report["status"], report["passed"], report["findings"]) == ("SUCCEEDED", True, []), report["findings"]
@@ -112,8 +97,7 @@ def test_each_broken_case_yields_exactly_its_finding(backups: Platform, inbox: I
     p.replication_off(d.buckets[1])
 
     # When the verification runs
-    with lambda_output(backups):
-        result, report = verify(backups)
+    result, report = verify(backups)
 
     # Then it ran to its report, which holds exactly one finding per broken thing, and nothing else
     assert result["status"] == "SUCCEEDED"

@@ -140,8 +140,8 @@ class Route53HealthSimulator:
 
     def _reported(self, health_check_id: str, depth: int) -> bool:
         check = self._health_check(health_check_id)
-        if check.disabled:
-            return True
+        if check.disabled:  # considered healthy without checking; Inverted still applies (a forced failover)
+            return not bool(check.inverted)
         if check.type_ == "CALCULATED":
             if depth >= _DEPTH_LIMIT:
                 raise ValueError(f"calculated health check {health_check_id} nests too deep (a cycle?)")
@@ -165,7 +165,9 @@ class Route53HealthSimulator:
         endpoint = self.endpoint_healthy(health_check_id)
         text = self._result_text(check.type_, endpoint)
         if check.disabled:
-            text = "Health check is disabled: Route 53 considers it healthy"
+            text = "Health check is disabled: Route 53 considers it healthy" + (
+                " (and inverted: reported unhealthy)" if check.inverted else ""
+            )
         elif check.inverted:
             text += " (the health check is inverted, so this result is reported the other way round)"
         status = f"{'Success' if reported else 'Failure'}: {text}"

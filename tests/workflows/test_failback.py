@@ -175,7 +175,9 @@ def test_failback_while_the_primary_is_still_unhealthy_refuses_and_changes_nothi
         f"the old primary us-east-1 is not healthy: the us-east-1 endpoint {platform.primary_endpoint.url} "
         "is not healthy: HTTP 503"
     )
-    assert "Route 53 health check" in result["cause"] and "reports the endpoint failing" in result["cause"]
+    # Route 53 does not check the primary while the failover pins it (disabled + inverted): the direct
+    # check from the recovery region is the evidence, and the cause names it.
+    assert "endpoint" in result["cause"] and "is not healthy: HTTP 503" in result["cause"]
     assert result["cause"].endswith("Nothing was changed; run the failback again when it has recovered.")
     assert state(platform) == before
     record = audit(platform, execution)

@@ -43,16 +43,25 @@ def _arc(inv: Inventory, request: OperationRequest) -> list[str]:
 def _health_checks(inv: Inventory, request: OperationRequest) -> list[str]:
     primary_check = inv.routing.primary_health_check_id
     route53 = client("route53", "us-east-1")
-    if request.target_region == inv.recovery_region:
-        if probes.health_check_healthy(primary_check):
-            route53.update_health_check(HealthCheckId=primary_check, Inverted=True)
-            return [f"inverted primary health check {primary_check}: Route 53 answers with {request.target_region}"]
-        return [f"primary health check {primary_check} already failing: Route 53 answers with {request.target_region}"]
     current = route53.get_health_check(HealthCheckId=primary_check)["HealthCheck"]["HealthCheckConfig"]
-    if current.get("Inverted"):
-        route53.update_health_check(HealthCheckId=primary_check, Inverted=False)
-        return [f"cleared the inversion of primary health check {primary_check}"]
-    return [f"primary health check {primary_check} not inverted: Route 53 follows the primary's health"]
+    pinned = bool(current.get("Disabled")) and bool(current.get("Inverted"))
+    if request.target_region == inv.recovery_region:
+        # Pin: a disabled check counts as healthy, inverted it counts as failing, whatever the primary
+        # does. Traffic stays in the recovery region when the primary comes back, until the failback.
+        if pinned:
+            return [
+                f"primary health check {primary_check} already pinned failing: Route 53 answers with "
+                f"{request.target_region}"
+            ]
+        route53.update_health_check(HealthCheckId=primary_check, Disabled=True, Inverted=True)
+        return [
+            f"pinned primary health check {primary_check} failing (disabled + inverted): Route 53 answers "
+            f"with {request.target_region}"
+        ]
+    if current.get("Disabled") or current.get("Inverted"):
+        route53.update_health_check(HealthCheckId=primary_check, Disabled=False, Inverted=False)
+        return [f"unpinned primary health check {primary_check}: Route 53 follows the primary's health again"]
+    return [f"primary health check {primary_check} not pinned: Route 53 follows the primary's health"]
 
 
 def move(request: OperationRequest) -> TrafficMove:

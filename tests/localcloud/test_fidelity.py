@@ -59,15 +59,11 @@ def test_every_feature_produces_the_exact_output(cloud: LocalCloud, stack: Stack
         "partition": [[1, 2], [3, 4], [5]],
         "range": [1, 5, 9],
     }
-    assert entered(cloud, execution) == [
-        "AssignInputs",
-        "DoubleValue",
-        "ChooseWait",
-        "WaitAnHour",
-        "FanOut",
-        "PutResult",
-        "PublishNotice",
-        "DoubleInRed",
+    # Parallel branches and Map items enter in any order; everything else in exactly this order.
+    states = entered(cloud, execution)
+    assert states[:5] == ["AssignInputs", "DoubleValue", "ChooseWait", "WaitAnHour", "FanOut"]
+    assert sorted(states[5:8]) == ["DoubleInRed", "PublishNotice", "PutResult"]
+    assert states[8:] == [
         "ProcessItems",
         "RunFlaky",
         "RunFlaky",
@@ -76,26 +72,7 @@ def test_every_feature_produces_the_exact_output(cloud: LocalCloud, stack: Stack
         "FailOnPurpose",
         "Summarize",
         "Done",
-    ] or sorted(entered(cloud, execution)) == sorted(
-        [
-            "AssignInputs",
-            "DoubleValue",
-            "ChooseWait",
-            "WaitAnHour",
-            "FanOut",
-            "PutResult",
-            "PublishNotice",
-            "DoubleInRed",
-            "ProcessItems",
-            "RunFlaky",
-            "RunFlaky",
-            "DescribeResults",
-            "ChooseCallback",
-            "FailOnPurpose",
-            "Summarize",
-            "Done",
-        ]
-    )
+    ]
 
 
 def test_parallel_branches_write_publish_and_see_their_own_environment(cloud: LocalCloud, stack: Stack) -> None:

@@ -9,12 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
-from dr import backup_reports, restore_test
-from dr.aws import client
+from dr import backup_reports, failure, restore_test
 from dr.backup_policy import error_message
-from dr.observability import logger, metrics
+from dr.observability import logger
 from dr.settings import Settings, get_settings
 from dr.steps._handler import lambda_step
 
@@ -83,27 +80,8 @@ def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
             prefix = restore_test.name_prefix(execution)
             changed.append(f"UNKNOWN whether restored resources are left: look for {prefix}* tables, buckets, clusters")
     backup_reports.audit(out, settings)
-    lines = [
-        f"{workflow.upper()} FAILED in {phase}: {name}",
-        cause,
-        "",
-        "Changed: " + ("; ".join(changed) or "nothing"),
-        "Unchanged: " + ("; ".join(unchanged) or "-"),
-        f"Execution: {execution}",
-        f"Report: drctl report {execution}",
-    ]
-    if report.get("report_location"):
-        lines.append(f"Evidence: {report['report_location'].get('markdown', '')}")
-    client("sns", settings.recovery_region).publish(
-        TopicArn=settings.topic_arn,
-        Subject=f"[DR] {workflow} failed: {name}"[:100],
-        Message="\n".join(lines),
-        MessageAttributes={"event": {"DataType": "String", "StringValue": f"{workflow}-failed"}},
-    )
-    metrics.add_dimension(name="Workflow", value=workflow)
-    metrics.add_metric(
-        name="".join(p.capitalize() for p in workflow.split("-")) + "Failed", unit=MetricUnit.Count, value=1
-    )
+    location = report.get("report_location")
+    failure.notify(settings, out, [f"Evidence: {location.get('markdown', '')}"] if location else [])
     logger.error("backup workflow failed", extra={"error": name, "cause": cause, "phase": phase})
     return {
         k: v

@@ -12,13 +12,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
-from dr import lease, probes
+from dr import failure, lease, probes
 from dr.aws import client
 from dr.inventory import load_inventory
 from dr.models import OperationRequest
-from dr.observability import logger, metrics
+from dr.observability import logger
 from dr.settings import Settings, get_settings
 from dr.steps._handler import lambda_step
 
@@ -127,25 +125,8 @@ def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
             "report": {"S": json.dumps(out)},
         },
     )
-    lines = [
-        f"{workflow.upper()} FAILED in {phase}: {name}",
-        cause,
-        "",
-        "Changed: " + ("; ".join(changed) or "nothing"),
-        "Unchanged: " + ("; ".join(unchanged) or "-"),
-        f"Lease: {lease_state}"
-        + (" — a person must check the platform, then run `drctl lease clear`" if lease_state == "BLOCKED" else ""),
-        f"Execution: {execution}",
-        f"Report: drctl report {execution}",
-    ]
-    client("sns", settings.recovery_region).publish(
-        TopicArn=settings.topic_arn,
-        Subject=f"[DR] {workflow} failed: {name}"[:100],
-        Message="\n".join(lines),
-        MessageAttributes={"event": {"DataType": "String", "StringValue": f"{workflow}-failed"}},
-    )
-    metrics.add_dimension(name="Workflow", value=workflow)
-    metrics.add_metric(name=f"{workflow.capitalize()}Failed", unit=MetricUnit.Count, value=1)
+    blocked = " — a person must check the platform, then run `drctl lease clear`" if lease_state == "BLOCKED" else ""
+    failure.notify(settings, out, [f"Lease: {lease_state}{blocked}"])
     logger.error("workflow failed", extra={"error": name, "cause": cause, "changed": changed, "phase": phase})
     return out
 

@@ -1,4 +1,10 @@
-"""Region-aware AWS clients, and the translation of AWS errors into the workflow's error names."""
+"""Region-aware AWS clients, the translation of AWS errors into the workflow's error names, and the ledger of
+the calls an invocation made per region (so a report can say what a run depended on).
+
+Two kinds of client: ``client`` for the region a step works in (the SDK's standard retries), and
+``source_client`` for reads of a region that may be down: one attempt, short timeouts, so "that region does
+not answer" is known in seconds and becomes evidence ("unknown"), never a stall.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +40,10 @@ THROTTLING_CODES = frozenset(
 )
 
 
+# A region that may be down is asked once, briefly: its silence is an answer.
+_SOURCE_CONFIG = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2, read_timeout=5)
 _CLIENTS_LOCK = threading.Lock()
+_LEDGER = threading.local()
 
 
 def client(service: str, region: str, endpoint_url: str | None = None) -> Any:
@@ -42,12 +51,57 @@ def client(service: str, region: str, endpoint_url: str | None = None) -> Any:
     where invocations share a process (localcloud's Map iterations), each client is built once, not once
     per concurrent caller."""
     with _CLIENTS_LOCK:
-        return _client(service, region, endpoint_url)
+        return _client(service, region, endpoint_url, False)
+
+
+def source_client(service: str, region: str) -> Any:
+    """A client for a region that may be impaired: one attempt, 2 s to connect, 5 s to answer."""
+    with _CLIENTS_LOCK:
+        return _client(service, region, None, True)
 
 
 @lru_cache(maxsize=64)
-def _client(service: str, region: str, endpoint_url: str | None) -> Any:
-    return boto3.session.Session().client(service, region_name=region, config=_CONFIG, endpoint_url=endpoint_url)
+def _client(service: str, region: str, endpoint_url: str | None, brief: bool) -> Any:
+    made = boto3.session.Session().client(
+        service, region_name=region, config=_SOURCE_CONFIG if brief else _CONFIG, endpoint_url=endpoint_url
+    )
+    return instrument(made)
+
+
+# -- the ledger of calls per region ---------------------------------------------------------------------
+def instrument(made: Any) -> Any:
+    """Count every call ``made`` sends, per region, in the invoking thread's ledger (see ``calls``)."""
+    region = str(made.meta.region_name)
+
+    def answered(http_response: Any = None, **_: Any) -> None:
+        status = int(getattr(http_response, "status_code", 0) or 0)
+        _record(region, failed=status >= 400)
+
+    def raised(**_: Any) -> None:
+        _record(region, failed=True)
+
+    made.meta.events.register("after-call", answered)
+    made.meta.events.register("after-call-error", raised)
+    return made
+
+
+def _record(region: str, failed: bool) -> None:
+    ledger: dict[str, dict[str, int]] | None = getattr(_LEDGER, "calls", None)
+    if ledger is None:
+        return
+    counts = ledger.setdefault(region, {"made": 0, "failed": 0})
+    counts["made"] += 1
+    counts["failed"] += int(failed)
+
+
+def start_ledger() -> None:
+    """Begin counting this thread's calls (a Lambda invocation)."""
+    _LEDGER.calls = {}
+
+
+def calls() -> dict[str, dict[str, int]]:
+    """The calls counted since ``start_ledger``: ``{region: {"made": N, "failed": M}}``."""
+    return {region: dict(counts) for region, counts in (getattr(_LEDGER, "calls", None) or {}).items()}
 
 
 def error_code(err: ClientError) -> str:

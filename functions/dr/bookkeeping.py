@@ -22,7 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dr.aws import error_code
+from dr.aws import error_code, instrument
 from dr.observability import logger
 from dr.settings import Settings
 
@@ -57,7 +57,7 @@ class Bookkeeping:
 
 @lru_cache(maxsize=8)
 def _client(service: str, region: str) -> Any:
-    return boto3.session.Session().client(service, region_name=region, config=_PATIENT)
+    return instrument(boto3.session.Session().client(service, region_name=region, config=_PATIENT))
 
 
 def _why(err: Exception) -> str:
@@ -81,17 +81,20 @@ def finish(
     notification: Notification | None,
     settings: Settings,
     audit_body: dict[str, Any] | None = None,
+    audit: bool = True,
 ) -> Bookkeeping:
-    """Write the audit record of ``report`` and publish ``notification`` (when given), independently."""
+    """Write the audit record of ``report`` (unless ``audit`` is False: the run's own record stands) and
+    publish ``notification`` (when given), independently."""
     done = Bookkeeping()
-    try:
-        _client("dynamodb", settings.recovery_region).put_item(
-            TableName=settings.state_table, Item=audit_item(report, audit_body)
-        )
-        done.audited = True
-    except (ClientError, BotoCoreError) as err:
-        done.audited = False
-        done.warnings.append(f"the audit record was not written ({_why(err)})")
+    if audit:
+        try:
+            _client("dynamodb", settings.recovery_region).put_item(
+                TableName=settings.state_table, Item=audit_item(report, audit_body)
+            )
+            done.audited = True
+        except (ClientError, BotoCoreError) as err:
+            done.audited = False
+            done.warnings.append(f"the audit record was not written ({_why(err)})")
     if notification is not None:
         try:
             _client("sns", settings.recovery_region).publish(

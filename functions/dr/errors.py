@@ -18,6 +18,10 @@ class InvalidInput(DrError):
     """The workflow input or a step payload does not match its model."""
 
 
+class InputTooLarge(InvalidInput):
+    """The workflow input is larger than a workflow input may be (Step Functions carries it in every state)."""
+
+
 class LeaseHeld(DrError):
     """Another DR operation holds the lease; this one must not run."""
 

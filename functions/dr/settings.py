@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     metrics_namespace: str = Field(default="RoadCallDR", alias="POWERTOOLS_METRICS_NAMESPACE")
     service_name: str = Field(default="roadcall-dr", alias="POWERTOOLS_SERVICE_NAME")
     lease_seconds: int = Field(default=4 * 3600, alias="LEASE_SECONDS", gt=0)
+    # the two alarms that may start a failover: Route 53's checkers (primary region, forwarded) and the probe
+    primary_health_alarm_name: str = Field(default="roadcall-dr-primary-health", alias="PRIMARY_HEALTH_ALARM_NAME")
+    probe_alarm_name: str = Field(default="roadcall-dr-primary-probe", alias="PROBE_ALARM_NAME")
     approval_timeout_seconds: int = Field(default=1800, alias="APPROVAL_TIMEOUT_SECONDS", gt=0)
     endpoint_timeout_seconds: float = Field(default=5.0, alias="ENDPOINT_TIMEOUT_SECONDS", gt=0)
     max_backup_age_hours: int = Field(default=26, alias="MAX_BACKUP_AGE_HOURS", gt=0)

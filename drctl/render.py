@@ -9,11 +9,11 @@ from drctl import backups, failback
 
 
 def _seconds(value: Any) -> str:
-    return "n/a" if value is None else f"{float(value):.1f} s"
+    return "unknown" if value is None else f"{float(value):.1f} s"
 
 
 def _met(value: Any) -> str:
-    return "n/a" if value is None else ("met" if value else "MISSED")
+    return "unknown" if value is None else ("met" if value else "MISSED")
 
 
 def as_json(report: dict[str, Any]) -> str:
@@ -38,6 +38,14 @@ def as_text(report: dict[str, Any]) -> str:
         lines.append(f"  writer: {report['writer_region']}   traffic: {report['traffic_region']}")
     if report.get("decision"):
         lines.append("  decision: " + report["decision"]["action"] + " — " + "; ".join(report["decision"]["reasons"]))
+        for source, said in (report["decision"].get("evidence") or {}).items():
+            lines.append(f"    {source}: {said}")
+    calls = report.get("source_region_calls")
+    if calls is not None:
+        lines.append(
+            f"  calls to {report.get('source_region')}: {calls['made']} made, {calls['failed']} failed"
+            + (f"   outage: {report['outage']}" if report.get("outage") else "")
+        )
         if report.get("mode") == "dry-run":
             lines.extend(["  plan:"] + [f"    - {p}" for p in report["decision"]["plan"]])
     lines += backups.text_lines(report)
@@ -45,7 +53,7 @@ def as_text(report: dict[str, Any]) -> str:
     for key in ("error", "cause", "phase"):
         if report.get(key):
             lines.append(f"  {key}: {report[key]}")
-    for key in ("changed", "unchanged"):
+    for key in ("changed", "unknown", "unchanged", "warnings"):
         if report.get(key):
             lines.append(f"  {key}: " + "; ".join(report[key]))
     if "state_transitions" in report:
@@ -73,6 +81,7 @@ def as_markdown(report: dict[str, Any]) -> str:
         "finished_at",
         "writer_region",
         "traffic_region",
+        "outage",
         "error",
         "cause",
     ):
@@ -90,6 +99,19 @@ def as_markdown(report: dict[str, Any]) -> str:
             f"| RPO | {_seconds(rpo['seconds'])} | {rpo['objective_seconds']} s | {_met(rpo['met'])} |",
         ]
         out += [f"| RPO {k} | {_seconds(v)} | | |" for k, v in (rpo.get("by_store") or {}).items()]
+    decision = report.get("decision") or {}
+    if decision:
+        out += ["", "## Decision", "", f"**{decision['action']}**: " + "; ".join(decision.get("reasons") or [])]
+        out += [f"- {source}: {said}" for source, said in (decision.get("evidence") or {}).items()]
+    if report.get("source_region_calls") is not None:
+        calls = report["source_region_calls"]
+        out += [
+            "",
+            f"AWS calls sent to the source region {report.get('source_region')}: "
+            f"{calls['made']} made, {calls['failed']} failed.",
+        ]
+    if report.get("warnings"):
+        out += ["", "## Warnings", ""] + [f"- {w}" for w in report["warnings"]]
     if report.get("steps"):
         out += ["", "## Timeline", "", "| step | started | finished | status |", "| --- | --- | --- | --- |"]
         out += [

@@ -14,8 +14,9 @@ The evidence rule (unplanned), exactly:
 - the sources: **route53** — Route 53's health checkers, seen through the failover record's DNS answer
   while traffic is not pinned (the answer follows the checkers), or through the health alarm that started
   the run; **probe** — the recovery region's scheduled probe, through its newest datapoint when at most
-  3 minutes old (the probe alarm is computed from the same datapoints and adds nothing); **direct** — the check made just now
-  from the recovery region. Each says down, up or unknown (readiness.probe_witness / route53_witness).
+  3 minutes old (the probe alarm is computed from the same datapoints and adds nothing); **direct** —
+  the check made just now from the recovery region. Each says down, up or unknown
+  (readiness.probe_witness / route53_witness).
 - agreement: route53 says down AND probe says down AND the direct check does not see the source healthy.
 - the direct check is the probe's vantage point, so it never counts as a second source: it can only veto.
 - any source saying up: the evidence disagrees → ask. One source down and the other unknown (a silent

@@ -16,8 +16,8 @@ of the newest heartbeat of S that T holds. What the bound is, and is not:
   it is what can be *known* from the recovery region, not the loss itself;
 - no heartbeat of S in T (never replicated, or replication toward T is off) is "unknown", never 0.
 
-Cost to the application: one item write per table per region per minute (about 86,400 writes a month per
-table in each region, replicated), visible to stream consumers of the production tables: they must skip
+Cost to the application: one item write per table per region per minute (about 43,800 writes a month per
+table in each region, each replicated), visible to stream consumers of the production tables: they must skip
 items whose key starts with ``__dr_heartbeat__`` (or carry ``dr_heartbeat_at``); one small object per
 bucket per region per minute, replicated (S3 PUT and replication charges, and an event for any bucket
 notification on the ``_dr/`` prefix).

@@ -78,6 +78,11 @@ class ValidationFailed(DrError):
     """A restored resource did not match its source (item count, sampled items, objects, status)."""
 
 
+class ValidationNotCompleted(DrError):
+    """A restore test could not validate a restored resource (an AWS error while reading it, or a check that
+    cannot run as configured): nothing is known about the backup, and AWS Backup was told nothing."""
+
+
 class CleanupIncomplete(DrError):
     """Resources a restore test created are still there after cleanup (retried while deletions settle)."""
 

@@ -494,16 +494,20 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def sweep(settings: Settings, now: datetime, dry_run: bool = False) -> dict[str, Any]:
-    """Delete what earlier restore tests left (see the module docstring for the rule); report all of it."""
+def sweep(
+    settings: Settings, now: datetime, dry_run: bool = False, live: list[tuple[str, datetime]] | None = None
+) -> dict[str, Any]:
+    """Delete what earlier restore tests left (see the module docstring for the rule); report all of it.
+    ``live``: the running restore tests (execution ARN, start), read from Step Functions when not given."""
     regions = sorted({settings.primary_region, settings.recovery_region})
     out: dict[str, Any] = {"swept": [], "kept": [], "untagged": [], "unchecked": [], "dry_run": dry_run}
-    try:
-        live = running_restore_tests(settings)
-    except (ClientError, BotoCoreError, ValueError) as err:
-        out["unchecked"].append(f"running restore tests: {_why(err)}; nothing was deleted")
-        out["swept_resources"] = 0
-        return out
+    if live is None:
+        try:
+            live = running_restore_tests(settings)
+        except (ClientError, BotoCoreError, ValueError) as err:
+            out["unchecked"].append(f"running restore tests: {_why(err)}; nothing was deleted")
+            out["swept_resources"] = 0
+            return out
     owners = {name_prefix(arn): arn for arn, _ in live} | {arn.rsplit(":", 1)[-1]: arn for arn, _ in live}
     oldest = min((_utc(start) for _, start in live), default=None)
     listing = existing(regions, f"{PREFIX}-", with_details=True)

@@ -367,7 +367,7 @@ def test_the_aurora_tables_to_compare_come_from_the_template_parameter(
 
 @pytest.mark.parametrize("entry", ["public.incidents; DROP TABLE x", "a.b.c", "t:key-with-dash"])
 def test_a_table_entry_that_is_not_an_identifier_is_refused_before_any_sql(entry: str) -> None:
-    with pytest.raises(rv.NotValidatable, match="is not schema.table"):
+    with pytest.raises(rv.NotValidatable, match=r"is not schema\.table"):
         rv.validation_tables(Settings(RESTORE_VALIDATION_TABLES=entry))
 
 

@@ -322,7 +322,7 @@ def test_the_sweeper_deletes_only_tagged_leftovers_of_no_running_test_older_than
         "drtest-0badc0de-roadcall-users-prod",
     ]
     assert {e["state"] for e in out["swept"]} == {"deleted"}
-    assert {e["age_seconds"] for e in out["swept"]} == {3 * 3600 + 600}
+    assert all(3 * 3600 + 600 <= e["age_seconds"] <= 3 * 3600 + 630 for e in out["swept"])  # real seconds pass too
     assert {e["execution"] for e in out["swept"]} == {"earlier"}
     assert out["swept_resources"] == 3
     # and nothing else is touched: the running test's, the younger one, the untagged one, the non-drtest one

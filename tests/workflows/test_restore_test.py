@@ -22,6 +22,8 @@ import pytest
 from dr import bookkeeping, restore_test
 
 from localcloud.scenario import Platform
+from localcloud.template import load_template
+from tests.contract.test_permissions import ROOT, action, allowed_actions
 from tests.workflows.conftest import Inbox, audit
 
 RESTORE_TEST = "RestoreTestStateMachine"
@@ -85,6 +87,23 @@ def validations(platform: Platform, region: str) -> dict[str, str | None]:
 
 def restore_messages(inbox: Inbox) -> list[dict[str, Any]]:
     return [m for m in inbox.messages() if "restore" in str(m["subject"])]
+
+
+def not_allowed(platform: Platform) -> dict[str, list[str]]:
+    """Calls a function made that its Policies in template.yaml do not allow (function -> IAM actions)."""
+    resources = load_template(ROOT / "template.yaml")["Resources"]
+    by_name = {
+        f"{platform.design.stack_name}-{lid}": r
+        for lid, r in resources.items()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
+    missing = {}
+    for function, calls in platform.cloud.interceptor.calls_by_function.items():
+        granted = allowed_actions(resources, by_name[function]["Properties"].get("Policies", []))
+        needed = {action(service, operation) for service, operation in calls} - granted
+        if needed:
+            missing[function] = sorted(needed)
+    return missing
 
 
 def leftover_table(platform: Platform, name: str, tags: list[dict[str, str]] | None = None) -> None:
@@ -352,6 +371,7 @@ def test_a_refused_deletion_leaves_only_that_and_the_sweeper_deletes_it_once_it_
         if i["pk"]["S"].startswith("audit#restore-sweep:")
     ]
     assert [(r["status"], [e["name"] for e in r["swept"]]) for r in records] == [("SWEPT", [table["name"]])]
+    assert not_allowed(backups) == {}  # the cleanup's and the scheduled sweeper's calls included
 
 
 def test_each_run_first_sweeps_what_earlier_runs_left_and_reports_it(backups: Platform) -> None:

@@ -75,7 +75,7 @@ class RestoreTimedOut(DrError):
 
 
 class ValidationFailed(DrError):
-    """A restored resource did not match its source (item count, sampled items, objects, status)."""
+    """The data read from a restored resource did not match what its source held at the recovery point."""
 
 
 class ValidationNotCompleted(DrError):

@@ -293,8 +293,13 @@ def _tables(region: str, prefix: str, with_details: bool) -> list[Found]:
         return [Found("DynamoDB", n, region) for n in names]
     out = []
     for name in names:
-        table = ddb.describe_table(TableName=name)["Table"]
-        tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
+        try:
+            table = ddb.describe_table(TableName=name)["Table"]
+            tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
+        except ClientError as err:
+            if _gone(err):  # deleted since it was listed
+                continue
+            raise
         out.append(Found("DynamoDB", name, region, table.get("CreationDateTime"), _tags(tags)))
     return out
 
@@ -311,7 +316,12 @@ def _buckets(region: str, prefix: str, regions: list[str], with_details: bool) -
         name = str(bucket["Name"])
         if not name.startswith(prefix.lower()):
             continue
-        where = _bucket_region(s3, name)
+        try:
+            where = _bucket_region(s3, name)
+        except ClientError as err:
+            if _gone(err):  # deleted since it was listed
+                continue
+            raise
         if where not in regions:
             continue
         tags: dict[str, str] = {}

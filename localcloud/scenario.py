@@ -2,7 +2,9 @@
 
 us-east-1 (primary) and us-west-2 (recovery), by default:
 - five DynamoDB global tables with a replica in the recovery region, streams and PITR on, items in them;
-- an Aurora global database: the primary cluster (a writer and two readers) and a secondary cluster;
+- an Aurora global database: the primary cluster (a writer and two readers) and a secondary cluster; the
+  primary's database holds rows (``sql_tables``), readable through the RDS Data API with a secret (a
+  Secrets Manager secret replicated to the recovery region) by the restore test;
 - three S3 buckets, versioned, replicated with Replication Time Control to versioned replicas, with objects;
 - the API's health endpoints (real HTTP servers on loopback) and a Route 53 health check for each;
 - optionally ARC routing controls for both cells (``use_arc=True``);
@@ -36,6 +38,7 @@ from localcloud.services.aurora import AuroraGlobalSimulator
 from localcloud.services.backup import BackupSimulator
 from localcloud.services.global_tables import GlobalTablesSimulator
 from localcloud.services.metrics import MetricsSimulator
+from localcloud.services.rds_data import RdsDataSimulator
 from localcloud.services.route53_health import Route53HealthSimulator
 from localcloud.services.s3_replication import S3ReplicationSimulator
 from localcloud.template import ACCOUNT_ID
@@ -72,6 +75,10 @@ class PlatformDesign:
     recovery_backup_vault: str = "roadcall-backup-vault-dr"
     items_per_table: int = 20
     objects_per_bucket: int = 10
+    database: str = "roadcall"
+    sql_tables: tuple[str, ...] = ("public.incidents", "public.call_records")
+    rows_per_table: int = 20
+    validation_user: str = "restore_validator"
     use_arc: bool = False
 
     @property
@@ -93,6 +100,7 @@ class Platform:
         self.tables = GlobalTablesSimulator(clock, self.metrics)
         self.s3 = S3ReplicationSimulator(clock, self.metrics)
         self.backup = BackupSimulator(clock)
+        self.rds_data = RdsDataSimulator(clock)
         for simulator in (
             self.metrics,
             self.aurora,
@@ -101,6 +109,7 @@ class Platform:
             self.tables,
             self.s3,
             self.backup,
+            self.rds_data,
         ):
             simulator.register(interceptor)
         self.primary_endpoint = HealthEndpoint("primary")
@@ -109,6 +118,7 @@ class Platform:
         self.routing_controls: dict[str, str] = {}
         self.arc_endpoints: dict[str, str] = {}
         self.stacks: dict[str, Stack] = {}
+        self.validation_secret_arn = ""
 
     # -- building ------------------------------------------------------------------------------------
     def seed(self) -> Platform:
@@ -119,6 +129,7 @@ class Platform:
             (d.primary_region, d.primary_cluster_id),
             (d.recovery_region, d.secondary_cluster_id),
         )
+        self._database()
         self._buckets()
         self._routing()
         self._backups()
@@ -151,6 +162,32 @@ class Platform:
                 )
             self.tables.make_global(name, d.primary_region, [d.recovery_region])
         self.tables.pump()
+
+    def _database(self) -> None:
+        """Rows in the primary cluster's database (written long before any backup), a user that may read
+        them, the Data API on, and the user's secret in Secrets Manager, replicated to the recovery region."""
+        d = self.design
+        written = self.cloud.clock.now() - timedelta(days=400)
+        for table in d.sql_tables:
+            self.rds_data.load_table(
+                d.primary_region,
+                d.primary_cluster_id,
+                d.database,
+                table,
+                ["id", "body", "updated_at"],
+                "id",
+                [{"id": n, "body": f"{table} row {n}", "updated_at": written} for n in range(1, d.rows_per_table + 1)],
+            )
+        password = "restore-validator-password"
+        self.rds_data.add_user(d.primary_region, d.primary_cluster_id, d.validation_user, password)
+        rds = self.cloud.client("rds", d.primary_region)
+        cluster = rds.describe_db_clusters(DBClusterIdentifier=d.primary_cluster_id)["DBClusters"][0]
+        rds.enable_http_endpoint(ResourceArn=cluster["DBClusterArn"])
+        self.validation_secret_arn = self.cloud.client("secretsmanager", d.primary_region).create_secret(
+            Name=f"{d.stack_name}/restore-validation",
+            SecretString=json.dumps({"username": d.validation_user, "password": password}),
+            AddReplicaRegions=[{"Region": d.recovery_region}],
+        )["ARN"]
 
     def _buckets(self) -> None:
         d = self.design
@@ -257,6 +294,9 @@ class Platform:
             "BackupVaultName": d.backup_vault,
             "RecoveryBackupVaultName": d.recovery_backup_vault,
             "ManageBackupVaults": "false",  # the vaults exist already, with their history (_backups)
+            "RestoreValidationTables": ",".join(d.sql_tables),
+            "RestoreValidationDatabase": d.database,
+            "RestoreValidationSecretArn": self.validation_secret_arn,
         }
         if d.use_arc:
             params.update(

@@ -79,7 +79,12 @@ class RestoreTimedOut(DrError):
 
 
 class ValidationFailed(DrError):
-    """A restored resource did not match its source (item count, sampled items, objects, status)."""
+    """The data read from a restored resource did not match what its source held at the recovery point."""
+
+
+class ValidationNotCompleted(DrError):
+    """A restore test could not validate a restored resource (an AWS error while reading it, or a check that
+    cannot run as configured): nothing is known about the backup, and AWS Backup was told nothing."""
 
 
 class CleanupIncomplete(DrError):

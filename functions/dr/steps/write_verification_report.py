@@ -1,5 +1,13 @@
-"""WriteVerificationReport: gather every finding, write the JSON report and the Markdown summary to the
-reports bucket, publish the findings as metrics, write the audit record, and say what to notify."""
+"""WriteVerificationReport: the end of a verification that ran. Gather every finding, write the JSON report
+and the Markdown summary to the reports bucket, publish the findings as metrics, then write the audit
+record and notify the findings (``dr.bookkeeping.finish``: each independent of the other, each retried).
+
+The rule: once the checks are gathered, nothing lost at the end turns the verification into a failure. A
+report that cannot be stored, an audit record or a notification that cannot be written, each becomes a
+line of ``warnings`` in the output (and the whole report goes to the logs); the execution still ends
+SUCCEEDED with its findings. Only reading the batches' results can fail the step (TransientAwsError,
+retried by the state machine) — before anything was written. A clean verification is recorded, not
+notified: only findings page the on-call."""
 
 from __future__ import annotations
 
@@ -12,6 +20,8 @@ from dr import backup_policy as policy
 from dr import backup_reports
 from dr.backup_models import BackupRequest, Finding, ProtectedResource, ResourceCheck
 from dr.backup_verification import load_checks
+from dr.bookkeeping import Notification, finish
+from dr.errors import TransientAwsError
 from dr.models import parse
 from dr.observability import logger, metrics
 from dr.settings import Settings, get_settings
@@ -87,20 +97,36 @@ def publish(report: dict[str, Any], settings: Settings) -> None:
             metric.add_dimension(name="Severity", value=severity)
 
 
+def end(report: dict[str, Any], request: BackupRequest, settings: Settings) -> dict[str, Any]:
+    """Store the report, count the findings, record and notify: what could not be done is a warning."""
+    warnings: list[str] = []
+    try:
+        report["report_location"] = backup_reports.store(
+            report, backup_reports.verification_markdown(report), request.started_at, settings
+        )
+    except TransientAwsError as err:
+        warnings.append(f"the report was not stored in the reports bucket ({err})")
+    report["warnings"] = warnings  # the audit record keeps them
+    publish(report, settings)
+    message = backup_reports.verification_message(report) if report["findings"] else None
+    notification = (
+        Notification(message["subject"], message["message"], "backup-verification-findings") if message else None
+    )
+    done = finish(report, notification, settings, audit_body=backup_reports.compact(report))
+    out = backup_reports.compact(report)  # the state's output stays small, whatever the platform's size
+    out["warnings"] = [*warnings, *done.warnings]
+    out["bookkeeping"] = done.as_json()
+    return out
+
+
 @lambda_step
 def handler(event: dict[str, Any]) -> dict[str, Any]:
     settings = get_settings()
     report = build(event, settings, datetime.now(UTC))
     request = parse(BackupRequest, event.get("request"), "request")
-    report["report_location"] = backup_reports.store(
-        report, backup_reports.verification_markdown(report), request.started_at, settings
-    )
-    backup_reports.audit(report, settings)
-    publish(report, settings)
+    out = end(report, request, settings)
     logger.info(
         "backup verification recorded",
-        extra={"findings": len(report["findings"]), "resources": report["resources_checked"]},
+        extra={"findings": len(report["findings"]), "resources": report["resources_checked"], "warnings": out["warnings"]},
     )
-    out = backup_reports.compact(report)  # the state's output stays small, whatever the platform's size
-    out["notification"] = backup_reports.verification_message(report) if report["findings"] else None
     return out

@@ -5,6 +5,7 @@ nothing. Each test asserts the report, where it was written, and what was notifi
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -205,3 +206,78 @@ def test_the_daily_schedule_runs_the_verification_after_the_backup_window(backup
     report = json.loads(result["output"])
     assert (report["trigger"], report["requested_by"]) == ("schedule", "schedule:daily")
     assert report["resources_checked"] == len(backups.resource_arns())
+
+
+def test_each_vault_is_listed_once_and_each_resource_read_once(backups: Platform) -> None:
+    # Given the platform's 9 resources with every recovery point their plan made (fewer than a page each)
+    d = backups.design
+    before = Counter(backups.cloud.interceptor.calls)
+
+    # When the verification runs
+    result, report = verify(backups)
+
+    # Then each vault was listed in one call for the whole run, not once per resource
+    calls = Counter(backups.cloud.interceptor.calls)
+    calls.subtract(before)
+    assert result["status"] == "SUCCEEDED" and report["findings"] == []
+    assert calls[("backup", "ListRecoveryPointsByBackupVault")] == 2  # the vault, the recovery vault
+    assert calls[("backup", "ListProtectedResourcesByBackupVault")] == 1
+    # and each resource's own protection was read once: PITR per table, the cluster, each bucket
+    assert calls[("dynamodb", "DescribeContinuousBackups")] == len(d.tables)
+    assert calls[("rds", "DescribeDBClusters")] == 1
+    assert calls[("s3", "GetBucketVersioning")] == calls[("s3", "GetBucketReplication")] == len(d.buckets)
+
+
+def test_a_vault_listed_in_many_pages_yields_the_same_report(
+    backups: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given listings read 10 recovery points a page (in AWS 1,000), so each vault takes many pages
+    from dr import backup_verification
+
+    monkeypatch.setattr(backup_verification, "PAGE", {"PageSize": 10})
+    before = Counter(backups.cloud.interceptor.calls)
+
+    # When the verification runs
+    _, report = verify(backups)
+
+    # Then it followed every page of both vaults, saw every recovery point and copy, and found nothing
+    d = backups.design
+    in_vault = backups.backup.recovery_points(d.backup_vault, d.primary_region)
+    copies = backups.backup.recovery_points(d.recovery_backup_vault, d.recovery_region)
+    calls = Counter(backups.cloud.interceptor.calls)
+    calls.subtract(before)
+    assert calls[("backup", "ListRecoveryPointsByBackupVault")] == -(-len(in_vault) // 10) + -(-len(copies) // 10)
+    assert (report["recovery_points_checked"], report["copies_checked"]) == (len(in_vault), len(copies))
+    assert report["findings"] == []
+
+
+def test_a_lost_audit_record_leaves_the_verification_succeeded_and_notified_with_a_warning(
+    backups: Platform, inbox: Inbox
+) -> None:
+    # Given one finding, and the state table refusing every write
+    p = backups
+    p.pitr_off(p.design.tables[0])
+    p.cloud.faults.inject("dynamodb", "PutItem", "access-denied", times=None, region=p.design.recovery_region)
+
+    result, report = verify(p)
+
+    # Then the verification that ran still succeeded, says what was lost, and the on-call was told anyway
+    assert (result["status"], report["status"]) == ("SUCCEEDED", "FINDINGS")
+    assert [w.split(" (")[0] for w in report["warnings"]] == ["the audit record was not written"]
+    assert (report["bookkeeping"]["audited"], report["bookkeeping"]["notified"]) == (False, True)
+    assert inbox.subjects() == ["[DR] backup verification: 1 finding(s)"]
+
+
+def test_a_failed_notification_never_fails_a_verification_that_ran(backups: Platform, inbox: Inbox) -> None:
+    # Given one finding, and the DR topic refusing every publish
+    p = backups
+    p.pitr_off(p.design.tables[0])
+    p.cloud.faults.inject("sns", "Publish", "access-denied", times=None)
+
+    result, report = verify(p)
+
+    # Then it ends SUCCEEDED with its findings and a warning, and the audit record was written regardless
+    assert (result["status"], report["status"]) == ("SUCCEEDED", "FINDINGS")
+    assert [w.split(" (")[0] for w in report["warnings"]] == ["the notification was not published"]
+    assert audit(p, result["executionArn"])["status"] == "FINDINGS"
+    assert inbox.subjects() == []

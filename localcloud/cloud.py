@@ -98,9 +98,10 @@ class LocalCloud:
                 if resource.type != "AWS::Serverless::StateMachine":
                     continue
                 sfn = self.client("stepfunctions", stack.region)
-                for execution in sfn.list_executions(stateMachineArn=resource.ref, statusFilter="RUNNING")[
-                    "executions"
-                ]:
+                running = sfn.get_paginator("list_executions").paginate(
+                    stateMachineArn=resource.ref, statusFilter="RUNNING"
+                )
+                for execution in [e for page in running for e in page["executions"]]:
                     with contextlib.suppress(Exception):
                         sfn.stop_execution(executionArn=execution["executionArn"], cause="localcloud stopped")
 
@@ -178,22 +179,13 @@ class LocalCloud:
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         region = execution_arn.split(":")[3]
-        sfn = self.client("stepfunctions", region)
-        events: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
-        while True:
-            page = sfn.get_execution_history(**kwargs)
-            events.extend(page["events"])
-            if not page.get("nextToken"):
-                return events
-            kwargs["nextToken"] = page["nextToken"]
+        pages = self.client("stepfunctions", region).get_paginator("get_execution_history")
+        return [e for page in pages.paginate(executionArn=execution_arn, maxResults=1000) for e in page["events"]]
 
     def executions(self, state_machine_arn: str) -> list[dict[str, Any]]:
         region = state_machine_arn.split(":")[3]
-        out: list[dict[str, Any]] = self.client("stepfunctions", region).list_executions(
-            stateMachineArn=state_machine_arn
-        )["executions"]
-        return out
+        pages = self.client("stepfunctions", region).get_paginator("list_executions")
+        return [e for page in pages.paginate(stateMachineArn=state_machine_arn) for e in page["executions"]]
 
     # -- events and Lambda output --------------------------------------------------------------------
     def put_event(

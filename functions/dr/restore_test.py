@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from dr.aws import aws_errors, client, error_code, paginate
+from dr.aws import aws_errors, client, error_code
 from dr.backup_models import BackupRequest, RestorePlanItem, RestoreResult
 from dr.backup_verification import arn_parts, inventory_resources, read
 from dr.errors import CleanupIncomplete, RestoreFailed, TransientAwsError
@@ -64,18 +64,14 @@ def rotation(items: list[str], when: datetime) -> str:
 
 
 def newest_point(region: str, vault: str, resource_arn: str) -> dict[str, Any] | None:
-    backup = client("backup", region)
+    pages = client("backup", region).get_paginator("list_recovery_points_by_backup_vault")
     points = read(
         f"backup:ListRecoveryPointsByBackupVault {vault}",
-        lambda: list(
-            paginate(
-                backup.list_recovery_points_by_backup_vault,
-                "RecoveryPoints",
-                BackupVaultName=vault,
-                ByResourceArn=resource_arn,
-                MaxResults=100,
-            )
-        ),
+        lambda: [
+            point
+            for page in pages.paginate(BackupVaultName=vault, ByResourceArn=resource_arn)
+            for point in page.get("RecoveryPoints", [])
+        ],
     )
     completed = [p for p in points if p.get("Status") == "COMPLETED"]
     return max(completed, key=lambda p: p["CreationDate"]) if completed else None
@@ -229,9 +225,7 @@ def validate_table(item: RestorePlanItem, settings: Settings) -> list[dict[str, 
     ]
     restored_count = sum(
         page.get("Count", 0)
-        for page in _pages(
-            restored_ddb.scan, "LastEvaluatedKey", "ExclusiveStartKey", TableName=item.restore_name, Select="COUNT"
-        )
+        for page in restored_ddb.get_paginator("scan").paginate(TableName=item.restore_name, Select="COUNT")
     )
     source_count = int(source.get("ItemCount", 0))
     checks.append(
@@ -267,15 +261,7 @@ def validate_table(item: RestorePlanItem, settings: Settings) -> list[dict[str, 
 
 
 def _objects(s3: Any, bucket: str) -> list[dict[str, Any]]:
-    return list(
-        paginate(
-            s3.list_objects_v2,
-            "Contents",
-            token_in="ContinuationToken",
-            token_out="NextContinuationToken",
-            Bucket=bucket,
-        )
-    )
+    return [o for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket) for o in page.get("Contents", [])]
 
 
 def validate_bucket(item: RestorePlanItem, inv: Inventory, settings: Settings) -> list[dict[str, Any]]:
@@ -406,17 +392,6 @@ def report_validation(item: RestorePlanItem, job_id: str, validated: bool, messa
 
 
 # -- cleanup ---------------------------------------------------------------------------------------------
-def _pages(call: Callable[..., dict[str, Any]], token_out: str, token_in: str, **kwargs: Any) -> list[dict[str, Any]]:
-    pages = []
-    while True:
-        page = call(**kwargs)
-        pages.append(page)
-        token = page.get(token_out)
-        if not token:
-            return pages
-        kwargs[token_in] = token
-
-
 def _gone(err: ClientError) -> bool:
     return error_code(err) in _GONE_CODES
 
@@ -442,15 +417,11 @@ def _delete_bucket(region: str, name: str) -> str:
         if _gone(err):
             return "gone"
         raise
-    versions: list[dict[str, str]] = []
-    kwargs: dict[str, Any] = {"Bucket": name}
-    while True:
-        page = s3.list_object_versions(**kwargs)
-        for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
-            versions.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
-        if not page.get("IsTruncated"):
-            break
-        kwargs.update(KeyMarker=page["NextKeyMarker"], VersionIdMarker=page["NextVersionIdMarker"])
+    versions = [
+        {"Key": entry["Key"], "VersionId": entry["VersionId"]}
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=name)
+        for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])
+    ]
     for start in range(0, len(versions), 1000):
         s3.delete_objects(Bucket=name, Delete={"Objects": versions[start : start + 1000], "Quiet": True})
     s3.delete_bucket(Bucket=name)
@@ -487,14 +458,17 @@ def existing(region: str, prefix: str) -> list[tuple[str, str]]:
     """(type, name) of every table, bucket and DB cluster in ``region`` whose name starts with ``prefix``."""
     found: list[tuple[str, str]] = []
     ddb = client("dynamodb", region)
-    for page in _pages(ddb.list_tables, "LastEvaluatedTableName", "ExclusiveStartTableName"):
+    for page in ddb.get_paginator("list_tables").paginate():
         found += [("DynamoDB", t) for t in page.get("TableNames", []) if t.startswith(prefix)]
     buckets = client("s3", region).list_buckets().get("Buckets", [])
     found += [("S3", b["Name"]) for b in buckets if b["Name"].startswith(prefix.lower())]
     rds = client("rds", region)
-    for cluster in paginate(rds.describe_db_clusters, "DBClusters", token_in="Marker", token_out="Marker"):
-        if str(cluster["DBClusterIdentifier"]).startswith(prefix.lower()):
-            found.append(("Aurora", str(cluster["DBClusterIdentifier"])))
+    for page in rds.get_paginator("describe_db_clusters").paginate():
+        found += [
+            ("Aurora", str(c["DBClusterIdentifier"]))
+            for c in page.get("DBClusters", [])
+            if str(c["DBClusterIdentifier"]).startswith(prefix.lower())
+        ]
     return found
 
 
@@ -502,7 +476,8 @@ def running_jobs(request: BackupRequest, item: RestorePlanItem, known: list[str]
     """Restore jobs of this test still running: what they restore does not exist yet, so cannot be deleted."""
     backup = client("backup", item.region)
     since = request.started_at - timedelta(minutes=5)
-    jobs = list(paginate(backup.list_restore_jobs, "RestoreJobs", ByCreatedAfter=since, MaxResults=100))
+    pages = backup.get_paginator("list_restore_jobs").paginate(ByCreatedAfter=since)
+    jobs = [job for page in pages for job in page.get("RestoreJobs", [])]
     ours_ = [j for j in jobs if j.get("RecoveryPointArn") == item.recovery_point_arn or j.get("RestoreJobId") in known]
     return [str(j["RestoreJobId"]) for j in ours_ if j.get("Status") in RUNNING_STATES]
 

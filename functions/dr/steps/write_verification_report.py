@@ -127,6 +127,10 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
     out = end(report, request, settings)
     logger.info(
         "backup verification recorded",
-        extra={"findings": len(report["findings"]), "resources": report["resources_checked"], "warnings": out["warnings"]},
+        extra={
+            "findings": len(report["findings"]),
+            "resources": report["resources_checked"],
+            "warnings": out["warnings"],
+        },
     )
     return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -10,14 +9,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
 from localcloud.clock import VirtualClock
-from localcloud.interceptor import Interceptor
 from localcloud.services.global_tables import GlobalTablesSimulator
-from localcloud.services.metrics import MetricsSimulator
+from tests.localcloud.conftest import Bare
 
 TABLE = "roadcall-incidents-prod"
 EAST, WEST = "us-east-1", "us-west-2"
@@ -25,19 +22,8 @@ STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
 
 
 @pytest.fixture
-def env() -> Iterator[tuple[VirtualClock, GlobalTablesSimulator]]:
-    clock = VirtualClock()
-    clock.install()
-    with mock_aws():
-        interceptor = Interceptor()
-        interceptor.install()
-        metrics = MetricsSimulator(clock)
-        metrics.register(interceptor)
-        sim = GlobalTablesSimulator(clock, metrics)
-        sim.register(interceptor)
-        yield clock, sim
-        interceptor.uninstall()
-    clock.uninstall()
+def env(bare: Bare) -> tuple[VirtualClock, GlobalTablesSimulator]:
+    return bare.clock, bare.register(GlobalTablesSimulator(bare.clock, bare.metrics()))
 
 
 def _ddb(region: str = EAST) -> Any:

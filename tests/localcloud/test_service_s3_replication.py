@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from localcloud.clock import VirtualClock
 from localcloud.interceptor import Interceptor
 from localcloud.services.metrics import MetricsSimulator
 from localcloud.services.s3_replication import RTC_SLA_SECONDS, S3ReplicationSimulator
+from tests.localcloud.conftest import Bare
 
 SOURCE, REPLICA = "roadcall-call-recordings-prod", "roadcall-call-recordings-prod-usw2"
 EAST, WEST = "us-east-1", "us-west-2"
@@ -23,19 +22,8 @@ RULE_ID = "crr-to-us-west-2"
 
 
 @pytest.fixture
-def env() -> Iterator[tuple[VirtualClock, S3ReplicationSimulator]]:
-    clock = VirtualClock()
-    clock.install()
-    with mock_aws():
-        interceptor = Interceptor()
-        interceptor.install()
-        metrics = MetricsSimulator(clock)
-        metrics.register(interceptor)
-        sim = S3ReplicationSimulator(clock, metrics)
-        sim.register(interceptor)
-        yield clock, sim
-        interceptor.uninstall()
-    clock.uninstall()
+def env(bare: Bare) -> tuple[VirtualClock, S3ReplicationSimulator]:
+    return bare.clock, bare.register(S3ReplicationSimulator(bare.clock, bare.metrics()))
 
 
 def _s3(region: str = EAST) -> Any:

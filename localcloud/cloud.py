@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -35,6 +36,7 @@ from localcloud.errors import ExecutionTimeout
 from localcloud.events import EventRouter
 from localcloud.faults import Faults
 from localcloud.interceptor import Call, Interceptor
+from localcloud.sfn_mocks import SfnMocksAdapter
 from localcloud.template import ACCOUNT_ID
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -49,6 +51,7 @@ class LocalCloud:
         self.faults = Faults()
         self.router = EventRouter()
         self.deployer = Deployer(self.runtime, self.router)
+        self.sfn_mocks = SfnMocksAdapter()  # Step Functions Local's MockConfigFile.json test cases
         self.adapters: list[Any] = [
             JsonataAdapter(),
             SdkCasingAdapter(),
@@ -57,6 +60,7 @@ class LocalCloud:
             self.interceptor,
             CallbackCauseAdapter(self.interceptor),
             CloudWatchDimensionsAdapter(),
+            self.sfn_mocks,
         ]
         self.stacks: dict[tuple[str, str], Stack] = {}
         self._mock: Any = None
@@ -72,6 +76,8 @@ class LocalCloud:
         self._mock.start()
         for adapter in self.adapters:
             adapter.install()
+        if os.environ.get("SFN_MOCK_CONFIG"):  # as Step Functions Local reads it
+            self.sfn_mocks.load(os.environ["SFN_MOCK_CONFIG"])
         self.interceptor.set_fault_source(self.faults.answer)
         self.interceptor.caller = self.runtime.current_function
         self.interceptor.hook(self._route_events)

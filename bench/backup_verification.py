@@ -28,9 +28,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-west-2")
+for name, value in {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-west-2",
+}.items():
+    os.environ.setdefault(name, value)  # offline: localcloud answers, nothing leaves the machine
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 from localcloud import scenario_backups  # noqa: E402

@@ -9,8 +9,10 @@ simulator under test registered the way LocalCloud registers it (no template, no
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Protocol, TypeVar
 
+import boto3
 import pytest
 from moto import mock_aws
 
@@ -58,3 +60,31 @@ def bare() -> Iterator[Bare]:
                 interceptor.uninstall()
     finally:
         clock.uninstall()
+
+
+def latest_metric(clock: VirtualClock, namespace: str, metric: str, dimensions: dict[str, str]) -> float:
+    """The newest 1-minute maximum of ``metric`` in us-east-1 (where the simulators under test publish)."""
+    result = boto3.client("cloudwatch", region_name="us-east-1").get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "m",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": namespace,
+                        "MetricName": metric,
+                        # In name order: this bare fixture runs without localcloud's
+                        # cloudwatch_dimensions adapter, and moto 5.2.5 alone finds only that order.
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(dimensions.items())],
+                    },
+                    "Period": 60,
+                    "Stat": "Maximum",
+                },
+            }
+        ],
+        StartTime=clock.now() - timedelta(hours=1),
+        EndTime=clock.now() + timedelta(minutes=1),
+        ScanBy="TimestampDescending",
+    )
+    values = result["MetricDataResults"][0]["Values"]
+    assert values, f"expected {metric} datapoints; found none"
+    return float(values[0])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -14,7 +13,7 @@ from moto.dynamodb.models import dynamodb_backends
 
 from localcloud.clock import VirtualClock
 from localcloud.services.global_tables import GlobalTablesSimulator
-from tests.localcloud.conftest import Bare
+from tests.localcloud.conftest import Bare, latest_metric
 
 TABLE = "roadcall-incidents-prod"
 EAST, WEST = "us-east-1", "us-west-2"
@@ -77,33 +76,8 @@ def _error(info: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
 
 
 def _latest_latency_ms(clock: VirtualClock, receiving: str = WEST) -> float:
-    result = boto3.client("cloudwatch", region_name=EAST).get_metric_data(
-        MetricDataQueries=[
-            {
-                "Id": "latency",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "AWS/DynamoDB",
-                        "MetricName": "ReplicationLatency",
-                        # In name order: this bare fixture runs without localcloud's
-                        # cloudwatch_dimensions adapter, and moto 5.2.5 alone finds only that order.
-                        "Dimensions": [
-                            {"Name": "ReceivingRegion", "Value": receiving},
-                            {"Name": "TableName", "Value": TABLE},
-                        ],
-                    },
-                    "Period": 60,
-                    "Stat": "Maximum",
-                },
-            }
-        ],
-        StartTime=clock.now() - timedelta(hours=1),
-        EndTime=clock.now() + timedelta(minutes=1),
-        ScanBy="TimestampDescending",
-    )
-    values = result["MetricDataResults"][0]["Values"]
-    assert values, "expected ReplicationLatency datapoints; found none"
-    return float(values[0])
+    dimensions = {"ReceivingRegion": receiving, "TableName": TABLE}
+    return latest_metric(clock, "AWS/DynamoDB", "ReplicationLatency", dimensions)
 
 
 # -- replica creation and DescribeTable ----------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -13,7 +12,7 @@ from localcloud.clock import VirtualClock
 from localcloud.interceptor import Interceptor
 from localcloud.services.metrics import MetricsSimulator
 from localcloud.services.s3_replication import RTC_SLA_SECONDS, S3ReplicationSimulator
-from tests.localcloud.conftest import Bare
+from tests.localcloud.conftest import Bare, latest_metric
 
 SOURCE, REPLICA = "roadcall-call-recordings-prod", "roadcall-call-recordings-prod-usw2"
 EAST, WEST = "us-east-1", "us-west-2"
@@ -65,34 +64,8 @@ def _replica_keys() -> list[str]:
 
 
 def _latest(metric: str, clock: VirtualClock) -> float:
-    result = boto3.client("cloudwatch", region_name=EAST).get_metric_data(
-        MetricDataQueries=[
-            {
-                "Id": "m",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "AWS/S3",
-                        "MetricName": metric,
-                        # In name order: this bare fixture runs without localcloud's
-                        # cloudwatch_dimensions adapter, and moto 5.2.5 alone finds only that order.
-                        "Dimensions": [
-                            {"Name": "DestinationBucket", "Value": REPLICA},
-                            {"Name": "RuleId", "Value": RULE_ID},
-                            {"Name": "SourceBucket", "Value": SOURCE},
-                        ],
-                    },
-                    "Period": 60,
-                    "Stat": "Maximum",
-                },
-            }
-        ],
-        StartTime=clock.now() - timedelta(hours=1),
-        EndTime=clock.now() + timedelta(minutes=1),
-        ScanBy="TimestampDescending",
-    )
-    values = result["MetricDataResults"][0]["Values"]
-    assert values, f"expected {metric} datapoints; found none"
-    return float(values[0])
+    dimensions = {"DestinationBucket": REPLICA, "RuleId": RULE_ID, "SourceBucket": SOURCE}
+    return latest_metric(clock, "AWS/S3", metric, dimensions)
 
 
 def test_object_replicates_after_the_latency_with_the_same_body_and_etag(env: Any) -> None:

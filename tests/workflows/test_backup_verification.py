@@ -24,13 +24,6 @@ from tests.workflows.conftest import Inbox, audit, wait_until
 VERIFICATION = "BackupVerificationStateMachine"
 
 
-@pytest.fixture
-def backups(platform: Platform) -> Platform:
-    """The platform with the backups its plan would have made by now."""
-    platform.seed_backup_history()
-    return platform
-
-
 def verify(platform: Platform, payload: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Run the verification to its end: (DescribeExecution, its report)."""
     execution = platform.cloud.start_execution(platform.stack.arn(VERIFICATION), payload or {"requested_by": "test"})

@@ -8,20 +8,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from localcloud.scenario import Platform
 from tests.workflows.conftest import Inbox, audit
 
 RESTORE_TEST = "RestoreTestStateMachine"
 PREFIX = "drtest-"
-
-
-@pytest.fixture
-def backups(platform: Platform) -> Platform:
-    """The platform with the backups its plan would have made by now."""
-    platform.seed_backup_history()
-    return platform
 
 
 def run(platform: Platform, payload: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:

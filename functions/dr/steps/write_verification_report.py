@@ -47,6 +47,11 @@ def gather(checks: list[ResourceCheck], extra: list[Finding]) -> list[Finding]:
     return policy.sort_findings(findings)
 
 
+# What the report repeats of the request (who asked, why, which vaults), as the request has it.
+_FROM_REQUEST: set[str] = {"mode", "execution", "trigger", "requested_by", "reason", "recovery_vault"}
+_FROM_REQUEST |= {"primary_region", "recovery_region", "vault"}
+
+
 def build(event: dict[str, Any], settings: Settings, now: datetime) -> dict[str, Any]:
     request = parse(BackupRequest, event.get("request"), "request")
     listing = event.get("resources") or {}
@@ -56,19 +61,11 @@ def build(event: dict[str, Any], settings: Settings, now: datetime) -> dict[str,
     findings = gather(checks, extra)
     return {
         "workflow": "backup-verification",
-        "mode": request.mode,
         "status": "FINDINGS" if findings else "SUCCEEDED",
         "passed": not findings,
-        "execution": request.execution,
-        "trigger": request.trigger,
-        "requested_by": request.requested_by,
-        "reason": request.reason,
+        **request.model_dump(include=_FROM_REQUEST),
         "started_at": request.started_at.isoformat(),
         "finished_at": now.isoformat(),
-        "primary_region": request.primary_region,
-        "recovery_region": request.recovery_region,
-        "vault": request.vault,
-        "recovery_vault": request.recovery_vault,
         "resources_checked": len(checks),
         "recovery_points_checked": sum(c.recovery_points for c in checks),
         "copies_checked": sum(c.copies for c in checks),

@@ -48,8 +48,10 @@ def gather(checks: list[ResourceCheck], extra: list[Finding]) -> list[Finding]:
 
 
 # What the report repeats of the request (who asked, why, which vaults), as the request has it.
-_FROM_REQUEST: set[str] = {"mode", "execution", "trigger", "requested_by", "reason", "recovery_vault"}
-_FROM_REQUEST |= {"primary_region", "recovery_region", "vault"}
+_FROM_REQUEST = {
+    *("mode", "execution", "trigger", "requested_by", "reason"),
+    *("primary_region", "recovery_region", "vault", "recovery_vault"),
+}
 
 
 def build(event: dict[str, Any], settings: Settings, now: datetime) -> dict[str, Any]:
@@ -122,12 +124,11 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
     report = build(event, settings, datetime.now(UTC))
     request = parse(BackupRequest, event.get("request"), "request")
     out = end(report, request, settings)
-    logger.info(
-        "backup verification recorded",
-        extra={
-            "findings": len(report["findings"]),
-            "resources": report["resources_checked"],
-            "warnings": out["warnings"],
-        },
-    )
+    counts = {"findings": len(report["findings"]), "resources": report["resources_checked"]}
+    if out["warnings"]:  # the logs are the last place the evidence can go
+        logger.error(
+            "backup verification recorded in part", extra={**counts, "warnings": out["warnings"], "report": report}
+        )
+    else:
+        logger.info("backup verification recorded", extra=counts)
     return out

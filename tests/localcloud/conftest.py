@@ -4,6 +4,8 @@ simulator under test registered the way LocalCloud registers it (no template, no
     @pytest.fixture
     def env(bare: Bare) -> tuple[VirtualClock, AuroraGlobalSimulator]:
         return bare.clock, bare.register(AuroraGlobalSimulator(bare.clock, bare.metrics()))
+
+``latest_metric`` reads back the newest datapoint a simulator published.
 """
 
 from __future__ import annotations

@@ -13,15 +13,24 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from localcloud.cloud import LocalCloud
 from localcloud.scenario import Platform, PlatformDesign
+from localcloud.template import load_template
+from tests.contract.test_permissions import action, allowed_actions
 from tests.workflows.conftest import Inbox, audit, wait_until
 
 VERIFICATION = "BackupVerificationStateMachine"
+VERIFICATION_STEPS = ("ListProtectedResources", "VerifyBatch", "CheckBackupJobs", "WriteVerificationReport")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def policies(resources: dict[str, Any], function: str, prefix: str) -> list[Any]:
+    return list(resources[function.removeprefix(prefix)]["Properties"].get("Policies", []))
 
 
 def verify(platform: Platform, payload: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -256,6 +265,24 @@ class TestVerifyingAHealthyPlatform(OnOneHealthyPlatform):
         assert calls[("backup", "ListRecoveryPointsByBackupVault")] == pages
         assert (report["recovery_points_checked"], report["copies_checked"]) == (len(in_vault), len(copies))
         assert report["findings"] == []
+
+    def test_every_call_a_verification_step_made_is_allowed_by_its_policies(self, backups: Platform) -> None:
+        # When the verification runs (after whatever else ran on this platform)
+        result, _ = verify(backups)
+
+        # Then each function's calls are actions its Policies in template.yaml grant
+        resources = load_template(ROOT / "template.yaml")["Resources"]
+        prefix = f"{backups.design.stack_name}-"
+        calls = backups.cloud.interceptor.calls_by_function
+        missing = {
+            function: sorted(
+                {action(*c) for c in made} - allowed_actions(resources, policies(resources, function, prefix))
+            )
+            for function, made in calls.items()
+        }
+        assert result["status"] == "SUCCEEDED"
+        assert {f"{prefix}{name}Function" for name in VERIFICATION_STEPS} <= set(calls)
+        assert {f: m for f, m in missing.items() if m} == {}
 
 
 class TestPassingFaults(OnOneHealthyPlatform):

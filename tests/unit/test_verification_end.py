@@ -5,12 +5,10 @@ not notified."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from dr import backup_policy as policy
-from dr import bookkeeping
 from dr.backup_models import BackupRequest, Finding
 from dr.settings import Settings
 from dr.steps.write_verification_report import end
@@ -63,24 +61,9 @@ def report(findings: list[dict[str, object]]) -> dict[str, object]:
 
 
 @pytest.fixture
-def settings(cloud: LocalCloud) -> Iterator[Settings]:
-    """The state table and the topic (with a queue to read what was published); no reports bucket."""
-    ddb, sns, sqs = (cloud.client(s, REGION) for s in ("dynamodb", "sns", "sqs"))
-    ddb.create_table(
-        TableName="dr-state",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-    )
-    topic = sns.create_topic(Name="dr-events")["TopicArn"]
-    queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
-    bookkeeping._client.cache_clear()  # clients bound to an earlier test's embedded AWS
-    yield Settings(
-        STATE_TABLE="dr-state", TOPIC_ARN=topic, RECOVERY_REGION=REGION, REPORTS_BUCKET="no-such-reports-bucket"
-    )
-    bookkeeping._client.cache_clear()
+def settings_no_bucket(settings: Settings) -> Settings:
+    """The state table and the topic (tests/unit/conftest.py), and a reports bucket that does not exist."""
+    return settings.model_copy(update={"reports_bucket": "no-such-reports-bucket"})
 
 
 def audit_record(cloud: LocalCloud) -> dict[str, object]:
@@ -95,10 +78,10 @@ def inbox(cloud: LocalCloud) -> list[str]:
 
 
 def test_a_report_that_cannot_be_stored_is_a_warning_and_the_rest_is_still_done(
-    cloud: LocalCloud, settings: Settings
+    cloud: LocalCloud, settings_no_bucket: Settings
 ) -> None:
     # Given a verification with one finding, and a reports bucket that does not exist
-    out = end(report([FINDING]), REQUEST, settings)
+    out = end(report([FINDING]), REQUEST, settings_no_bucket)
 
     # Then the report's loss is a warning; the audit record (with the warning) and the notification exist
     assert [w.split(" (")[0] for w in out["warnings"]] == ["the report was not stored in the reports bucket"]
@@ -109,8 +92,8 @@ def test_a_report_that_cannot_be_stored_is_a_warning_and_the_rest_is_still_done(
     assert f"Report: drctl report {EXECUTION}" in message  # where the report is, since the bucket has none
 
 
-def test_a_clean_verification_is_recorded_and_not_notified(cloud: LocalCloud, settings: Settings) -> None:
-    out = end(report([]), REQUEST, settings)
+def test_a_clean_verification_is_recorded_and_not_notified(cloud: LocalCloud, settings_no_bucket: Settings) -> None:
+    out = end(report([]), REQUEST, settings_no_bucket)
 
     assert (out["bookkeeping"]["audited"], out["bookkeeping"]["notified"]) == (True, None)
     assert audit_record(cloud)["status"] == "SUCCEEDED"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -35,6 +36,7 @@ from localcloud.errors import ExecutionTimeout
 from localcloud.events import EventRouter
 from localcloud.faults import Faults
 from localcloud.interceptor import Call, Interceptor
+from localcloud.sfn_mocks import SfnMocksAdapter
 from localcloud.template import ACCOUNT_ID
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -49,6 +51,7 @@ class LocalCloud:
         self.faults = Faults()
         self.router = EventRouter()
         self.deployer = Deployer(self.runtime, self.router)
+        self.sfn_mocks = SfnMocksAdapter()  # Step Functions Local's MockConfigFile.json test cases
         self.adapters: list[Any] = [
             JsonataAdapter(),
             SdkCasingAdapter(),
@@ -57,6 +60,7 @@ class LocalCloud:
             self.interceptor,
             CallbackCauseAdapter(self.interceptor),
             CloudWatchDimensionsAdapter(),
+            self.sfn_mocks,
         ]
         self.stacks: dict[tuple[str, str], Stack] = {}
         self._mock: Any = None
@@ -72,6 +76,8 @@ class LocalCloud:
         self._mock.start()
         for adapter in self.adapters:
             adapter.install()
+        if os.environ.get("SFN_MOCK_CONFIG"):  # as Step Functions Local reads it
+            self.sfn_mocks.load(os.environ["SFN_MOCK_CONFIG"])
         self.interceptor.set_fault_source(self.faults.answer)
         self.interceptor.caller = self.runtime.current_function
         self.interceptor.hook(self._route_events)
@@ -98,9 +104,10 @@ class LocalCloud:
                 if resource.type != "AWS::Serverless::StateMachine":
                     continue
                 sfn = self.client("stepfunctions", stack.region)
-                for execution in sfn.list_executions(stateMachineArn=resource.ref, statusFilter="RUNNING")[
-                    "executions"
-                ]:
+                running = sfn.get_paginator("list_executions").paginate(
+                    stateMachineArn=resource.ref, statusFilter="RUNNING"
+                )
+                for execution in [e for page in running for e in page["executions"]]:
                     with contextlib.suppress(Exception):
                         sfn.stop_execution(executionArn=execution["executionArn"], cause="localcloud stopped")
 
@@ -178,22 +185,13 @@ class LocalCloud:
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         region = execution_arn.split(":")[3]
-        sfn = self.client("stepfunctions", region)
-        events: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
-        while True:
-            page = sfn.get_execution_history(**kwargs)
-            events.extend(page["events"])
-            if not page.get("nextToken"):
-                return events
-            kwargs["nextToken"] = page["nextToken"]
+        pages = self.client("stepfunctions", region).get_paginator("get_execution_history")
+        return [e for page in pages.paginate(executionArn=execution_arn, maxResults=1000) for e in page["events"]]
 
     def executions(self, state_machine_arn: str) -> list[dict[str, Any]]:
         region = state_machine_arn.split(":")[3]
-        out: list[dict[str, Any]] = self.client("stepfunctions", region).list_executions(
-            stateMachineArn=state_machine_arn
-        )["executions"]
-        return out
+        pages = self.client("stepfunctions", region).get_paginator("list_executions")
+        return [e for page in pages.paginate(stateMachineArn=state_machine_arn) for e in page["executions"]]
 
     # -- events and Lambda output --------------------------------------------------------------------
     def put_event(

@@ -24,7 +24,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dr import restore_validation as rv
-from dr.aws import aws_errors, client, error_code, is_transient, paginate
+from dr.aws import aws_errors, client, error_code, is_transient
 from dr.backup_models import BackupRequest, RestorePlanItem, RestoreResult
 from dr.backup_verification import arn_parts, inventory_resources, read
 from dr.errors import ReplicaNotReady, RestoreFailed, TransientAwsError
@@ -71,18 +71,14 @@ def rotation(items: list[str], when: datetime) -> str:
 
 
 def newest_point(region: str, vault: str, resource_arn: str) -> dict[str, Any] | None:
-    backup = client("backup", region)
+    pages = client("backup", region).get_paginator("list_recovery_points_by_backup_vault")
     points = read(
         f"backup:ListRecoveryPointsByBackupVault {vault}",
-        lambda: list(
-            paginate(
-                backup.list_recovery_points_by_backup_vault,
-                "RecoveryPoints",
-                BackupVaultName=vault,
-                ByResourceArn=resource_arn,
-                MaxResults=100,
-            )
-        ),
+        lambda: [
+            point
+            for page in pages.paginate(BackupVaultName=vault, ByResourceArn=resource_arn)
+            for point in page.get("RecoveryPoints", [])
+        ],
     )
     completed = [p for p in points if p.get("Status") == "COMPLETED"]
     return max(completed, key=lambda p: p["CreationDate"]) if completed else None

@@ -38,6 +38,13 @@ class Inbox:
 
 
 @pytest.fixture
+def backups(platform: Platform) -> Platform:
+    """The platform with the backups its plan would have made by now."""
+    platform.seed_backup_history()
+    return platform
+
+
+@pytest.fixture
 def inbox(platform: Platform) -> Inbox:
     return Inbox(platform.cloud, platform.stack.physical("EventsTopic"), platform.design.recovery_region)
 

@@ -18,7 +18,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from dr import bookkeeping, restore_test
 
 from localcloud.scenario import Platform
@@ -29,13 +28,6 @@ from tests.workflows.conftest import Inbox, audit
 RESTORE_TEST = "RestoreTestStateMachine"
 PREFIX = "drtest-"
 TAGS = [{"Key": "dr:purpose", "Value": "restore-test"}, {"Key": "dr:execution", "Value": "an-earlier-test"}]
-
-
-@pytest.fixture
-def backups(platform: Platform) -> Platform:
-    """The platform with the backups its plan would have made by now."""
-    platform.seed_backup_history()
-    return platform
 
 
 def execution_arn(platform: Platform, name: str) -> str:

@@ -25,25 +25,17 @@ from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
 from localcloud.adapters.patching import PatchSet
 
-# The service part of an integration's error names (the casing Step Functions uses).
-SERVICE_ERROR_NAMES = {
-    "lambda": "Lambda",
-    "dynamodb": "DynamoDB",
-    "sns": "SNS",
-    "sqs": "SQS",
-    "states": "Sfn",
-    "sfn": "Sfn",
-    "events": "EventBridge",
-    "rds": "Rds",
-    "s3": "S3",
-    "cloudwatch": "CloudWatch",
-    "backup": "Backup",
-}
+# The service part of an integration's error names, as Step Functions spells it: optimized integrations
+# (``arn:aws:states:::lambda:invoke``) and AWS SDK integrations (``arn:aws:states:::aws-sdk:dynamodb:...``,
+# PascalCase of the SDK's service name: ``DynamoDb``, ``Rds``, ``S3``).
+OPTIMIZED_ERROR_NAMES = {"lambda": "Lambda", "dynamodb": "DynamoDB", "sns": "SNS", "sqs": "SQS", "events": "EventBridge"}
+AWS_SDK_ERROR_NAMES = {"dynamodb": "DynamoDb", "sfn": "Sfn"}
 
 
-def error_name(service: str) -> str:
-    """``<Service>.SdkClientException`` for an integration's service (``aws-sdk:<service>`` or optimized)."""
-    return f"{SERVICE_ERROR_NAMES.get(service.lower(), service[:1].upper() + service[1:])}.SdkClientException"
+def error_name(service: str, aws_sdk: bool) -> str:
+    """``<Service>.SdkClientException`` for the service an integration calls."""
+    names = AWS_SDK_ERROR_NAMES if aws_sdk else OPTIMIZED_ERROR_NAMES
+    return f"{names.get(service.lower(), service[:1].upper() + service[1:])}.SdkClientException"
 
 
 class SdkClientErrorsAdapter:
@@ -59,8 +51,8 @@ class SdkClientErrorsAdapter:
             if not isinstance(ex, HTTPClientError | BotocoreConnectionError):
                 return original(task, env, ex)
             resource = task.resource
-            service = resource.api_name if resource.service_name == "aws-sdk" else resource.service_name
-            error = error_name(str(service))
+            aws_sdk = resource.service_name == "aws-sdk"
+            error = error_name(str(resource.api_name if aws_sdk else resource.service_name), aws_sdk)
             cause = f"Unable to execute HTTP request: {ex}"
             return FailureEvent(
                 env=env,

@@ -100,6 +100,7 @@ class EventRouter:
         self._last_tick: datetime | None = None
         self.region_up: Callable[[str], bool] = lambda _region: True
         self.dropped: list[dict[str, Any]] = []  # events a Region that was down did not deliver
+        self.delivered: list[dict[str, Any]] = []  # every event a bus received: {region, bus, event}
 
     def add_rule(
         self,
@@ -146,6 +147,8 @@ class EventRouter:
             with self._lock:
                 self.dropped.append({"region": region, "bus": bus, "event": event})
             return
+        with self._lock:
+            self.delivered.append({"region": region, "bus": bus, "event": event})
         for rule in [r for r in self.rules if r.region == region and r.bus == bus]:
             if not rule.matches(event):
                 continue

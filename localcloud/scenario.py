@@ -58,6 +58,7 @@ from localcloud.template import ACCOUNT_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
+SETTLE_MINUTES = 4  # after deploy() with alarm evaluation on: the probe alarm (2 of 3 minutes) has its data
 
 
 @dataclass(frozen=True)
@@ -307,7 +308,14 @@ class Platform:
         for region in (d.primary_region, d.recovery_region):
             self.stacks[region] = self.cloud.deploy(template, region, d.stack_name, self.parameters(stage))
         self._traffic_records()
-        self.cloud.advance(60)  # the probe's first run: a datapoint for the second opinion
+        if self.alarms.enabled:
+            # The platform has been running before the app was deployed: its AWS metrics have a history, and
+            # the probe runs a few minutes so the new alarms settle (AWS starts them INSUFFICIENT_DATA).
+            self.metrics.backfill(SETTLE_MINUTES * 2)
+            for _ in range(SETTLE_MINUTES):
+                self.cloud.advance(60)
+        else:
+            self.cloud.advance(60)  # the probe's first run: a datapoint for the second opinion
         return self.stacks[d.recovery_region]
 
     def _traffic_records(self) -> None:

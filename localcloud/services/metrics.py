@@ -97,6 +97,12 @@ class MetricsSimulator:
     def resume_region(self, region: str) -> None:
         """The Region publishes again, at once; points it held back are written now."""
         with self._lock:
+            if region in self._stopped:
+                now = self.clock.now().astimezone(UTC).replace(microsecond=0)
+                for series in self.series(region):  # the stopped minutes stay a gap: skip them
+                    if series.last_published is not None:
+                        periods = int((now - series.last_published).total_seconds() // PERIOD_SECONDS)
+                        series.last_published += timedelta(seconds=PERIOD_SECONDS * max(0, periods - 1))
             self._stopped.discard(region)
             self._delays.pop(region, None)
             self._flush(region, None)
@@ -151,6 +157,26 @@ class MetricsSimulator:
             regions = {region} if region is not None else {held[1].region for held in self._held}
             for held_region in regions:
                 written += self._flush(held_region, now)
+            return written
+
+    def backfill(self, minutes: int) -> int:
+        """Give every series never published yet ``minutes`` of history (one point a minute, its current
+        value) up to now: a platform that has been running for a while, as alarms created on it expect."""
+        with self._lock:
+            for refresher in list(self._refreshers):
+                refresher()
+            now = self.clock.now().astimezone(UTC).replace(microsecond=0)
+            written = 0
+            for series in self.series():
+                if series.last_published is not None or series.region in self._stopped:
+                    continue
+                value = series.source()
+                series.last_published = now
+                if value is None:
+                    continue
+                moments = [now - timedelta(seconds=PERIOD_SECONDS * k) for k in range(minutes, -1, -1)]
+                self._write(series, moments, float(value))
+                written += len(moments)
             return written
 
     def _flush(self, region: str, now: datetime | None) -> int:

@@ -149,6 +149,22 @@ class MetricIndex:
         raise ValueError(f"statistic {stat!r} is not supported by localcloud's alarm evaluation")
 
 
+    def latest(self, keys: list[SeriesKey]) -> datetime | None:
+        """The newest timestamp among the datapoints of ``keys`` (naive UTC), None when there are none."""
+        stamps = [_naive_utc(d.timestamp) for key in keys for d in self._points.get(key, [])]
+        return max(stamps, default=None)
+
+
+def metric_keys(alarm: Any) -> list[SeriesKey]:
+    if not _queries(alarm):
+        return [metric_key(alarm.namespace, alarm.metric_name, alarm.dimensions)]
+    return [
+        metric_key(q.metric_stat.metric.namespace, q.metric_stat.metric.metric_name, q.metric_stat.metric.dimensions)
+        for q in _queries(alarm)
+        if q.metric_stat is not None
+    ]
+
+
 def metric_key(namespace: str, name: str, dimensions: list[Any]) -> SeriesKey:
     pairs = []
     for d in dimensions:
@@ -470,7 +486,14 @@ class AlarmEvaluator:
             return None
         if self.metrics is not None:
             self.metrics.publish(region)
-        verdict = evaluate(alarm, MetricIndex(backend), _naive_utc(at or self.clock.now()), alarm.state_value)
+        index = MetricIndex(backend)
+        verdict = evaluate(alarm, index, _naive_utc(at or self.clock.now()), alarm.state_value)
+        if verdict.state is None:  # ``ignore`` with no recent data: the state the last datapoints gave
+            latest = index.latest(metric_keys(alarm))
+            if latest is not None:
+                period = alarm_period(alarm)
+                after = datetime.fromtimestamp((int(latest.replace(tzinfo=UTC).timestamp()) // period + 1) * period, UTC)
+                verdict = evaluate(alarm, index, _naive_utc(after), alarm.state_value)
         return verdict.state or alarm.state_value
 
     # -- a state change ----------------------------------------------------------------------------------

@@ -164,9 +164,16 @@ class DnsServer:
         response.set_rcode(answer.rcode)
         if answer.rcode == dns.rcode.REFUSED:
             response.flags &= ~dns.flags.AA
-        for name, rtype, ttl, values in answer.records:
-            response.answer.append(dns.rrset.from_text_list(name, ttl, dns.rdataclass.IN, rtype, list(values)))
-        return response.to_wire()
+        try:
+            for name, rtype, ttl, values in answer.records:  # Route 53's values are fully qualified names
+                response.answer.append(
+                    dns.rrset.from_text_list(name, ttl, dns.rdataclass.IN, rtype, list(values), origin=dns.name.root, relativize=False)
+                )
+            return response.to_wire()
+        except Exception:  # a record value this server cannot render: SERVFAIL, as a name server would say
+            failed = dns.message.make_response(query)
+            failed.set_rcode(dns.rcode.SERVFAIL)
+            return failed.to_wire()
 
     def start(self) -> DnsServer:
         if not self._started:

@@ -457,3 +457,43 @@ def test_observers_are_not_slowed_by_the_clock_either(cloud: LocalCloud) -> None
         cloud.client("dynamodb", PRIMARY).describe_table(TableName="items")
     assert (cloud.clock.now() - before).total_seconds() < 5 + (time.monotonic() - started)
     assert cloud.outage.failed_calls() == 0
+
+
+# -- drctl and the loopback server ----------------------------------------------------------------------------
+def test_a_loopback_servers_clients_are_the_application_and_see_a_closed_connection(cloud: LocalCloud) -> None:
+    from botocore.exceptions import ConnectionClosedError
+
+    from localcloud.server import LocalCloudServer
+
+    make_table(cloud, PRIMARY)
+    server = LocalCloudServer(cloud, application=True).start()
+    try:
+        remote = boto3.client(
+            "dynamodb",
+            region_name=PRIMARY,
+            endpoint_url=server.endpoint_url,
+            aws_access_key_id="drctl",
+            aws_secret_access_key="drctl",
+            config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+        )
+        assert remote.describe_table(TableName="items")["Table"]["TableName"] == "items"
+        cloud.outage.start(RegionOutage(region=PRIMARY, failures={"connect-timeout": 1}))
+        with pytest.raises(ConnectionClosedError):
+            remote.describe_table(TableName="items")
+        cloud.outage.start(ControlPlaneOutage(region=PRIMARY, failures={"unavailable": 1}))
+        with pytest.raises(ClientError) as raised:
+            remote.describe_table(TableName="items")
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    finally:
+        server.stop()
+
+
+def test_drctl_drills_in_an_outage_and_says_so_in_its_report(capsys: pytest.CaptureFixture[str]) -> None:
+    from drctl.cli import OUTAGES, main
+    from localcloud.outage import PROFILES
+
+    assert set(OUTAGES) == set(PROFILES)
+    code = main(["drill", "failover", "--mode", "dry-run", "--outage", "control-plane", "--output", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["outage"] == "control-plane"
+    assert code in (0, 1)  # a drill ran to its report (0 ok, 1 the workflow did not succeed), not a usage error (2)

@@ -16,13 +16,16 @@ EventBridge's own deliveries — observes the platform and is never failed.
 
 The profiles (docs/outages.md has the table with what AWS documents about each):
 
-| profile | what fails for the application |
-| --- | --- |
-| ``app`` | nothing more than the application outage the scenario stages (endpoint, Route 53, replication) |
-| ``region`` | every call to the impaired Region, and the global control planes (``GLOBAL_CONTROL_PLANES``): connection errors / connect timeouts / read timeouts |
-| ``control-plane`` | the impaired Region's control-plane operations (``is_control_plane``) and the global control planes: 5xx / read timeouts; data planes answer |
-| ``gray`` | a deterministic share (``share``, 40 %) of calls to the impaired Region: 5xx / read timeouts (some read timeouts after the request was processed: the response is lost); the rest answer ``latency_seconds`` late |
-| ``recovery-partial`` | every call to one service (``service``, default ``rds``) in the recovery Region: 5xx / read timeouts |
+- ``app``: nothing more than the application outage the scenario stages (endpoint, Route 53, replication);
+- ``region``: every call to the impaired Region, and the global control planes
+  (``GLOBAL_CONTROL_PLANES``): connection errors, connect timeouts, read timeouts;
+- ``control-plane``: the impaired Region's control-plane operations (``is_control_plane``) and the
+  global control planes: 5xx and read timeouts; data planes answer;
+- ``gray``: a deterministic share (``share``, 40 %) of calls to the impaired Region: 5xx and read
+  timeouts (some read timeouts come after the request was processed: the answer is lost); the other
+  calls answer ``slow_seconds`` late;
+- ``recovery-partial``: every call to one service (``service``, default ``rds``) in the recovery
+  Region: 5xx and read timeouts.
 
 Determinism: the fate of a call is drawn from a RNG seeded with (``seed``, service, operation, Region,
 n), where n counts the application's calls of that operation in that Region; so a given seed gives
@@ -348,7 +351,8 @@ class RecoveryPartialOutage(OutageProfile):
 
 
 PROFILES: Mapping[str, type[OutageProfile]] = {
-    profile.name: profile for profile in (AppOutage, RegionOutage, ControlPlaneOutage, GrayOutage, RecoveryPartialOutage)
+    profile.name: profile
+    for profile in (AppOutage, RegionOutage, ControlPlaneOutage, GrayOutage, RecoveryPartialOutage)
 }
 
 

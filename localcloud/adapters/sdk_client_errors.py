@@ -28,7 +28,13 @@ from localcloud.adapters.patching import PatchSet
 # The service part of an integration's error names, as Step Functions spells it: optimized integrations
 # (``arn:aws:states:::lambda:invoke``) and AWS SDK integrations (``arn:aws:states:::aws-sdk:dynamodb:...``,
 # PascalCase of the SDK's service name: ``DynamoDb``, ``Rds``, ``S3``).
-OPTIMIZED_ERROR_NAMES = {"lambda": "Lambda", "dynamodb": "DynamoDB", "sns": "SNS", "sqs": "SQS", "events": "EventBridge"}
+OPTIMIZED_ERROR_NAMES = {
+    "lambda": "Lambda",
+    "dynamodb": "DynamoDB",
+    "sns": "SNS",
+    "sqs": "SQS",
+    "events": "EventBridge",
+}
 AWS_SDK_ERROR_NAMES = {"dynamodb": "DynamoDb", "sfn": "Sfn"}
 
 

@@ -131,23 +131,21 @@ class MetricIndex:
             return None
         count = sum(s[3] for s in stats)
         total = sum(s[0] for s in stats)
-        if stat == "SampleCount":
-            return count
-        if stat == "Sum":
-            return total
-        if stat == "Average":
-            return total / count if count else None
-        if stat == "Minimum":
-            return min(s[1] for s in stats)
-        if stat == "Maximum":
-            return max(s[2] for s in stats)
+        simple: dict[str, Callable[[], Value]] = {
+            "SampleCount": lambda: count,
+            "Sum": lambda: total,
+            "Average": lambda: total / count if count else None,
+            "Minimum": lambda: min(s[1] for s in stats),
+            "Maximum": lambda: max(s[2] for s in stats),
+        }
+        if stat in simple:
+            return simple[stat]()
         percentile = re.fullmatch(r"p(\d+(?:\.\d+)?)", stat)
         if percentile and raw:
             ordered = sorted(raw)
             rank = max(1, math.ceil(float(percentile.group(1)) / 100 * len(ordered)))
             return ordered[rank - 1]
         raise ValueError(f"statistic {stat!r} is not supported by localcloud's alarm evaluation")
-
 
     def latest(self, keys: list[SeriesKey]) -> datetime | None:
         """The newest timestamp among the datapoints of ``keys`` (naive UTC), None when there are none."""
@@ -331,9 +329,7 @@ def evaluate(alarm: Any, index: MetricIndex, at: datetime, current_state: str) -
     m = int(alarm.datapoints_to_alarm or n)
     threshold = float(alarm.threshold)
     compare, phrase = _COMPARISONS[str(alarm.comparison_operator)]
-    end = datetime.fromtimestamp((int(at.replace(tzinfo=UTC).timestamp()) // period) * period, UTC).replace(
-        tzinfo=None
-    )
+    end = datetime.fromtimestamp((int(at.replace(tzinfo=UTC).timestamp()) // period) * period, UTC).replace(tzinfo=None)
     starts = [end - timedelta(seconds=period * (n + EXTRA_PERIODS - i)) for i in range(n + EXTRA_PERIODS)]
     values = series(alarm, index, starts)
     treat = str(alarm.treat_missing_data or "missing")
@@ -492,7 +488,9 @@ class AlarmEvaluator:
             latest = index.latest(metric_keys(alarm))
             if latest is not None:
                 period = alarm_period(alarm)
-                after = datetime.fromtimestamp((int(latest.replace(tzinfo=UTC).timestamp()) // period + 1) * period, UTC)
+                after = datetime.fromtimestamp(
+                    (int(latest.replace(tzinfo=UTC).timestamp()) // period + 1) * period, UTC
+                )
                 verdict = evaluate(alarm, index, _naive_utc(after), alarm.state_value)
         return verdict.state or alarm.state_value
 
@@ -512,7 +510,14 @@ class AlarmEvaluator:
     def _emitted(self, region: str, alarm: Any, previous: dict[str, Any], why: str) -> None:
         now = alarm.state_updated_timestamp
         self.transitions.append(
-            {"region": region, "alarm": alarm.name, "from": previous["value"], "to": alarm.state_value, "at": now, "why": why}
+            {
+                "region": region,
+                "alarm": alarm.name,
+                "from": previous["value"],
+                "to": alarm.state_value,
+                "at": now,
+                "why": why,
+            }
         )
         if alarm.actions_enabled:
             actions = {

@@ -59,7 +59,7 @@ def _canonical(name: str) -> str:
 class Answer:
     """The records answering a query: ``rcode`` NOERROR / NXDOMAIN / REFUSED, and the record sets."""
 
-    rcode: int
+    rcode: dns.rcode.Rcode
     records: tuple[tuple[str, str, int, tuple[str, ...]], ...]  # (name, type, ttl, values)
 
 
@@ -109,9 +109,7 @@ class Route53Resolver:
         for wanted in (qtype, "CNAME"):
             chosen = self._choose([r for r in at_name if r.type == wanted])
             if chosen:
-                records = tuple(
-                    (name, str(r.type), int(r.ttl or 60), tuple(str(v) for v in r.records)) for r in chosen
-                )
+                records = tuple((name, str(r.type), int(r.ttl or 60), tuple(str(v) for v in r.records)) for r in chosen)
                 return Answer(dns.rcode.NOERROR, records)
         return Answer(dns.rcode.NOERROR, ())  # the name exists, not with this type (NODATA)
 
@@ -167,7 +165,9 @@ class DnsServer:
         try:
             for name, rtype, ttl, values in answer.records:  # Route 53's values are fully qualified names
                 response.answer.append(
-                    dns.rrset.from_text_list(name, ttl, dns.rdataclass.IN, rtype, list(values), origin=dns.name.root, relativize=False)
+                    dns.rrset.from_text_list(
+                        name, ttl, dns.rdataclass.IN, rtype, list(values), origin=dns.name.root, relativize=False
+                    )
                 )
             return response.to_wire()
         except Exception:  # a record value this server cannot render: SERVFAIL, as a name server would say

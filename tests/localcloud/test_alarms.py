@@ -44,7 +44,9 @@ def put_alarm(cloud: LocalCloud, name: str, **overrides: Any) -> None:
     cloud.client("cloudwatch", REGION).put_metric_alarm(**props)
 
 
-def put_points(cloud: LocalCloud, at: datetime, values: list[float | None], metric: str = "Signal", **dims: str) -> None:
+def put_points(
+    cloud: LocalCloud, at: datetime, values: list[float | None], metric: str = "Signal", **dims: str
+) -> None:
     """``values`` for the periods before ``at``, oldest first (None: no datapoint in that minute)."""
     dimensions = [{"Name": k, "Value": v} for k, v in (dims or {"Endpoint": "primary"}).items()]
     for k, value in enumerate(reversed(values), start=1):
@@ -144,7 +146,9 @@ def test_m_out_of_n_datapoints_must_breach(
 
 def test_the_statistic_aggregates_every_datapoint_of_the_period(cloud: LocalCloud, evaluator: AlarmEvaluator) -> None:
     at = boundary(cloud)
-    put_alarm(cloud, "sum", Statistic="Sum", EvaluationPeriods=1, Threshold=5.0, ComparisonOperator="GreaterThanThreshold")
+    put_alarm(
+        cloud, "sum", Statistic="Sum", EvaluationPeriods=1, Threshold=5.0, ComparisonOperator="GreaterThanThreshold"
+    )
     put_points(cloud, at, [3.0])
     put_points(cloud, at, [4.0])
     evaluator.evaluate_all(at)
@@ -253,7 +257,11 @@ def test_a_state_change_notifies_the_topic_and_emits_the_event_in_awss_shape(
     assert set(detail["state"]) == {"value", "reason", "reasonData", "timestamp"}
     assert detail["configuration"]["description"] == "probe fails"
     [metric] = detail["configuration"]["metrics"]
-    assert metric["metricStat"]["metric"] == {"namespace": "Test", "name": "Signal", "dimensions": {"Endpoint": "primary"}}
+    assert metric["metricStat"]["metric"] == {
+        "namespace": "Test",
+        "name": "Signal",
+        "dimensions": {"Endpoint": "primary"},
+    }
     assert (metric["metricStat"]["period"], metric["metricStat"]["stat"], metric["returnData"]) == (60, "Minimum", True)
 
     # When nothing changes at the next evaluation, nothing more is sent
@@ -272,7 +280,9 @@ def test_set_alarm_state_emits_the_event_and_runs_the_actions(cloud: LocalCloud,
     assert [e["detail"]["state"]["value"] for e in events] == ["ALARM"]
 
 
-def test_a_topic_whose_key_cloudwatch_may_not_use_receives_nothing(cloud: LocalCloud, evaluator: AlarmEvaluator) -> None:
+def test_a_topic_whose_key_cloudwatch_may_not_use_receives_nothing(
+    cloud: LocalCloud, evaluator: AlarmEvaluator
+) -> None:
     kms = cloud.client("kms", REGION)
     key = kms.create_key(Description="no cloudwatch")["KeyMetadata"]["KeyId"]  # default policy: the account only
     topic = cloud.client("sns", REGION).create_topic(Name="locked", Attributes={"KmsMasterKeyId": key})["TopicArn"]
@@ -280,7 +290,10 @@ def test_a_topic_whose_key_cloudwatch_may_not_use_receives_nothing(cloud: LocalC
     put_alarm(cloud, "locked", TreatMissingData="breaching", AlarmActions=[topic])
     evaluator.evaluate_all(boundary(cloud))
     assert received(cloud, url) == []
-    assert evaluator.failed_actions[0]["alarm"] == "locked" and "cloudwatch.amazonaws.com" in evaluator.failed_actions[0]["why"]
+    assert (
+        evaluator.failed_actions[0]["alarm"] == "locked"
+        and "cloudwatch.amazonaws.com" in evaluator.failed_actions[0]["why"]
+    )
 
 
 # -- the template's alarms on the platform ----------------------------------------------------------------
@@ -320,13 +333,18 @@ def test_the_probe_and_health_alarms_fire_when_the_primary_goes_down(evaluating_
         if e["region"] == d.recovery_region and e["event"]["detail"].get("alarmName") == health
     ]
     assert forwarded and forwarded[-1]["event"]["region"] == d.primary_region
-    assert any(s["stateMachineArn"] == platform.stack.arn("FailoverStateMachine") for s in platform.cloud.router.started)
+    assert any(
+        s["stateMachineArn"] == platform.stack.arn("FailoverStateMachine") for s in platform.cloud.router.started
+    )
 
 
 def test_in_a_region_outage_the_primary_regions_alarms_stay_silent(evaluating_platform: Platform) -> None:
     platform, d = evaluating_platform, evaluating_platform.design
     health = f"{d.stack_name}-primary-health"
-    before, delivered_before = len(alarm_states(platform, d.primary_region, health)), len(platform.cloud.router.delivered)
+    before, delivered_before = (
+        len(alarm_states(platform, d.primary_region, health)),
+        len(platform.cloud.router.delivered),
+    )
 
     # When us-east-1 is down for the health alarm's whole evaluation window and more
     platform.primary_outage("region", minutes=5)

@@ -105,8 +105,24 @@ def test_simple_and_cname_records_are_answered_as_they_are(cloud: LocalCloud) ->
     route53 = cloud.client("route53", "us-east-1")
     zone = route53.create_hosted_zone(Name="plain.example.", CallerReference="plain")["HostedZone"]["Id"]
     changes: list[dict[str, Any]] = [
-        {"Action": "CREATE", "ResourceRecordSet": {"Name": "www.plain.example", "Type": "A", "TTL": 30, "ResourceRecords": [{"Value": "10.0.0.1"}, {"Value": "10.0.0.2"}]}},
-        {"Action": "CREATE", "ResourceRecordSet": {"Name": "alias.plain.example", "Type": "CNAME", "TTL": 30, "ResourceRecords": [{"Value": "www.plain.example"}]}},
+        {
+            "Action": "CREATE",
+            "ResourceRecordSet": {
+                "Name": "www.plain.example",
+                "Type": "A",
+                "TTL": 30,
+                "ResourceRecords": [{"Value": "10.0.0.1"}, {"Value": "10.0.0.2"}],
+            },
+        },
+        {
+            "Action": "CREATE",
+            "ResourceRecordSet": {
+                "Name": "alias.plain.example",
+                "Type": "CNAME",
+                "TTL": 30,
+                "ResourceRecords": [{"Value": "www.plain.example"}],
+            },
+        },
     ]
     route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": changes})
     assert sorted(a_records(cloud, "WWW.plain.example.")) == ["10.0.0.1", "10.0.0.2"]
@@ -125,8 +141,15 @@ def test_a_cloudwatch_metric_check_with_insufficient_data_follows_its_setting(cl
     health.alarm_state = AlarmEvaluator(cloud.clock, cloud.router).state_of
     cw = cloud.client("cloudwatch", "us-west-2")
     cw.put_metric_alarm(
-        AlarmName="quiet", Namespace="N", MetricName="M", Statistic="Maximum", Period=60, EvaluationPeriods=1,
-        Threshold=1.0, ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="missing",
+        AlarmName="quiet",
+        Namespace="N",
+        MetricName="M",
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="missing",
     )
     route53 = cloud.client("route53", "us-east-1")
     checks = {

@@ -92,12 +92,12 @@ def test_a_us_east_1_outage_takes_the_global_control_planes_with_it_but_not_regi
     cloud.outage.start(RegionOutage(region=PRIMARY, failures={"connection-error": 1}))
     with cloud.outage.as_application():
         for service, call in (
-            ("route53", lambda c: c.list_hosted_zones()),
-            ("iam", lambda c: c.list_roles()),
-            ("route53-recovery-control-config", lambda c: c.list_clusters()),
+            ("route53", "list_hosted_zones"),
+            ("iam", "list_roles"),
+            ("route53-recovery-control-config", "list_clusters"),
         ):
             with pytest.raises(EndpointConnectionError):
-                call(app_client(service, RECOVERY))
+                getattr(app_client(service, RECOVERY), call)()
         assert app_client("sts", RECOVERY).get_caller_identity()["Account"]
     assert {key[0] for key in cloud.outage.failed} == {"route53", "iam", "route53-recovery-control-config"}
 
@@ -130,7 +130,7 @@ def test_a_control_plane_outage_fails_table_and_bucket_management_while_items_an
         for call, code in (
             (lambda: ddb.describe_table(TableName="items"), "InternalServerError"),
             (lambda: s3.get_bucket_versioning(Bucket="outage-bucket"), "InternalError"),
-            (lambda: cw.describe_alarms(), "InternalServiceError"),
+            (cw.describe_alarms, "InternalServiceError"),
             (lambda: app_client("route53", PRIMARY).list_hosted_zones(), "InternalFailure"),
         ):
             with pytest.raises(ClientError) as raised:
@@ -251,9 +251,7 @@ def test_a_step_functions_integration_is_the_application_and_fails_as_an_sdk_cli
 ) -> None:
     # Given DynamoDB in the recovery region refusing connections, and a workflow calling it through the SDK
     make_table(cloud, RECOVERY)
-    cloud.outage.start(
-        RecoveryPartialOutage(region=RECOVERY, service="dynamodb", failures={"connection-error": 1})
-    )
+    cloud.outage.start(RecoveryPartialOutage(region=RECOVERY, service="dynamodb", failures={"connection-error": 1}))
     definition = {
         "StartAt": "Describe",
         "States": {
@@ -410,12 +408,12 @@ def test_in_a_gray_outage_the_endpoint_flaps_metrics_arrive_late_and_replication
     import urllib.error
     import urllib.request
 
-    platform, d = outage_platform, outage_platform.design
+    platform = outage_platform
     # the endpoint answers some probes 200 and some 503
     statuses = []
     for _ in range(30):
         try:
-            with urllib.request.urlopen(platform.primary_endpoint.url, timeout=5) as response:  # noqa: S310
+            with urllib.request.urlopen(platform.primary_endpoint.url, timeout=5) as response:
                 statuses.append(response.status)
         except urllib.error.HTTPError as error:
             statuses.append(error.code)

@@ -202,9 +202,11 @@ class Route53HealthSimulator:
     def _alarm_healthy(self, health_check_id: str) -> bool:
         with self._lock:
             watched = self._alarm_checks.get(health_check_id)
-            if watched is None:
-                return False  # no alarm known for it: Route 53 cannot read a data stream
-            state = self.alarm_state(watched.region, watched.name)
+        if watched is None:
+            return False  # no alarm known for it: Route 53 cannot read a data stream
+        # Read outside the lock: reading the data stream publishes metrics, whose sources ask for health.
+        state = self.alarm_state(watched.region, watched.name)
+        with self._lock:
             if state == "OK":
                 watched.last_known = True
             elif state == "ALARM" or state is None:

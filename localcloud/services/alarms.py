@@ -474,7 +474,8 @@ class AlarmEvaluator:
 
     def state_of(self, region: str, alarm_name: str, at: datetime | None = None) -> str | None:
         """What the alarm's data stream says now (OK / ALARM / INSUFFICIENT_DATA), whatever its stored
-        state and whether or not evaluation is on; None when the alarm does not exist (Route 53's
+        state (``SetAlarmState`` plays no part) and whether or not evaluation is on; an alarm that ignores
+        missing data says what its last datapoints said; None when the alarm does not exist (Route 53's
         CLOUDWATCH_METRIC health checks read the data stream this way)."""
         backend = cloudwatch_backends[DEFAULT_ACCOUNT_ID][region]
         alarm = backend.alarms.get(alarm_name)
@@ -492,7 +493,7 @@ class AlarmEvaluator:
                     (int(latest.replace(tzinfo=UTC).timestamp()) // period + 1) * period, UTC
                 )
                 verdict = evaluate(alarm, index, _naive_utc(after), alarm.state_value)
-        return verdict.state or alarm.state_value
+        return verdict.state or "INSUFFICIENT_DATA"  # the data stream never said anything
 
     # -- a state change ----------------------------------------------------------------------------------
     def change_state(self, region: str, alarm: Any, state: str, reason: str, reason_data: str, why: str) -> None:

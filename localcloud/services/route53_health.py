@@ -30,7 +30,9 @@ Modeled:
   check is healthy"), Route 53 monitors the alarm's *data stream*, not its state: the check is healthy
   when the data says OK, unhealthy when it says ALARM, and when the data cannot tell (INSUFFICIENT_DATA)
   it follows ``InsufficientDataHealthStatus`` (``Healthy``, ``Unhealthy``, ``LastKnownStatus``; the
-  default is ``LastKnownStatus``, healthy before anything is known). The data stream is read with the
+  default is ``LastKnownStatus``, healthy before anything is known). So ``SetAlarmState`` does not move
+  such a check ("you can't force the status of a health check to change by using the CloudWatch
+  SetAlarmState API operation", same page); only the metric's datapoints do. The data stream is read with the
   alarm evaluator's own rules (``alarm_state``, given by the platform), in the alarm's Region, whether
   or not periodic alarm evaluation is on; a check whose alarm does not exist is unhealthy. They can be
   children of ``CALCULATED`` checks like any other;

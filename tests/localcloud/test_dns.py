@@ -173,3 +173,12 @@ def test_a_cloudwatch_metric_check_with_insufficient_data_follows_its_setting(cl
     cloud.advance(600)  # the data stream goes quiet: insufficient data
     assert health.is_healthy(checks["Healthy"]) is True
     assert health.is_healthy(checks["LastKnownStatus"]) is False  # the last known status: unhealthy
+
+
+def test_set_alarm_state_does_not_move_a_cloudwatch_metric_health_check(routed: Platform) -> None:
+    # AWS: Route 53 monitors the alarm's data stream, so SetAlarmState cannot force a health check's status
+    d = routed.design
+    routed.cloud.client("cloudwatch", d.recovery_region).set_alarm_state(
+        AlarmName=f"{d.stack_name}-traffic-pin", StateValue="ALARM", StateReason="forced"
+    )
+    assert a_records(routed.cloud) == ["127.0.1.1"]

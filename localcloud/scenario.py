@@ -375,8 +375,8 @@ class Platform:
         self, profile: str = "app", minutes: float = 3, replication_stops: bool = True, **options: Any
     ) -> None:
         """The primary region is impaired as outage ``profile`` says (docs/outages.md), then ``minutes``
-        pass, one at a time (the health alarm's evaluation: 2 of 3 minutes), so the probe in the
-        recovery region has seen it too by the time the alarm fires.
+        pass (the health alarm's evaluation: 2 of 3 minutes), so the probe in the recovery region has
+        seen it too by the time the alarm fires.
 
         Every profile starts with the application outage: the primary's API stops answering, Route 53
         sees it, replication out of the primary stops (unless ``replication_stops=False``). Then:
@@ -416,7 +416,7 @@ class Platform:
             self.aurora.set_region_reachable(d.primary_region, False)
             self.metrics.stop_region(d.primary_region)
         self.cloud.outage.start(outage)
-        for _ in range(int(minutes)):
+        for _ in range(int(minutes)):  # minute by minute: each probe run and alarm evaluation sees its minute
             self.cloud.advance(60)
         if minutes % 1:
             self.cloud.advance((minutes % 1) * 60)

@@ -29,6 +29,7 @@ from localcloud.adapters.cloudwatch_dimensions import CloudWatchDimensionsAdapte
 from localcloud.adapters.jsonata_eval import JsonataAdapter
 from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
 from localcloud.adapters.sdk_casing import SdkCasingAdapter
+from localcloud.adapters.sdk_client_errors import SdkClientErrorsAdapter
 from localcloud.adapters.virtual_time import VirtualTimeAdapter
 from localcloud.clock import VirtualClock
 from localcloud.deployer import Deployer, Stack
@@ -36,6 +37,9 @@ from localcloud.errors import ExecutionTimeout
 from localcloud.events import EventRouter
 from localcloud.faults import Faults
 from localcloud.interceptor import Call, Interceptor
+from localcloud.outage import Outage
+from localcloud.services.dns import DnsServer
+from localcloud.services.route53_health import Route53HealthSimulator
 from localcloud.sfn_mocks import SfnMocksAdapter
 from localcloud.template import ACCOUNT_ID
 
@@ -49,7 +53,11 @@ class LocalCloud:
         self.runtime.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon offline
         self.interceptor = Interceptor(busy=self.clock.busy)
         self.faults = Faults()
+        self.outage = Outage(self.clock)
         self.router = EventRouter()
+        self.router.region_up = self.outage.eventbridge_up
+        # Route 53's DNS data plane (a scenario points its resolver at the platform's health simulator).
+        self.dns = DnsServer(Route53HealthSimulator(self.clock, model_failure_threshold=False))
         self.deployer = Deployer(self.runtime, self.router)
         self.sfn_mocks = SfnMocksAdapter()  # Step Functions Local's MockConfigFile.json test cases
         self.adapters: list[Any] = [
@@ -60,6 +68,7 @@ class LocalCloud:
             self.interceptor,
             CallbackCauseAdapter(self.interceptor),
             CloudWatchDimensionsAdapter(),
+            SdkClientErrorsAdapter(),
             self.sfn_mocks,
         ]
         self.stacks: dict[tuple[str, str], Stack] = {}
@@ -80,12 +89,16 @@ class LocalCloud:
             self.sfn_mocks.load(os.environ["SFN_MOCK_CONFIG"])
         self.interceptor.set_fault_source(self.faults.answer)
         self.interceptor.caller = self.runtime.current_function
+        self.outage.caller = self.runtime.current_function
+        self.interceptor.set_outage(self.outage.intercept)
         self.interceptor.hook(self._route_events)
         self.router.tick(self.clock.now())
         self.clock.listeners.append(self.router.tick)
+        self.dns.start()
         return self
 
     def stop(self) -> None:
+        self.dns.stop()
         self.clock.listeners.clear()
         self._stop_running_executions()
         for adapter in reversed(self.adapters):

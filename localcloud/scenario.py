@@ -355,7 +355,10 @@ class Platform:
             for _ in range(SETTLE_MINUTES):
                 self.cloud.advance(60)
         else:
-            self.cloud.advance(60)  # the probe's first run: a datapoint for the second opinion
+            # The probe's first runs (a datapoint for the second opinion) and the first heartbeats, replicated
+            # to the other region before anything else happens (dr.heartbeat: the RPO measure).
+            for _ in range(2):
+                self.cloud.advance(60)
         return self.stacks[d.recovery_region]
 
     def _traffic_records(self) -> None:

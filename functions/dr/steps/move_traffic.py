@@ -5,11 +5,13 @@ cluster endpoint in turn (ARC's guidance: any of the cluster's regional endpoint
 
 Without ARC ("standby takes over primary"): the primary failover record's health check includes a Route 53
 CLOUDWATCH_METRIC check on the traffic-pin alarm, which lives in the recovery region. Moving to the
-recovery region publishes ``TrafficPinnedToRecovery`` = 1 there and sets the alarm to ALARM at once
-(PutMetricData and SetAlarmState in the recovery region: nothing of the primary region, and not the
-Route 53 API, which is a control plane served from us-east-1). Route 53's checkers then fail the primary
-record and DNS answers the recovery region's record, and keep doing so when the primary comes back, until
-the failback publishes 0 and sets the alarm OK. DNS records and health checks are never edited.
+recovery region publishes ``TrafficPinnedToRecovery`` = 1 there (PutMetricData in the recovery region:
+nothing of the primary region, and not the Route 53 API, which is a control plane served from us-east-1).
+Route 53 reads the alarm's data stream (not its state: SetAlarmState cannot move a health check), fails
+the primary record, and DNS answers the recovery region's record, and keeps doing so when the primary
+comes back, until the failback publishes 0. The alarm's state is set too, at once: it is the durable
+record of the pin that KeepTrafficPin republishes every minute (a silent stream would fade the pin).
+DNS records and health checks are never edited.
 Idempotent: the mechanism's state is read first and only changed when it differs.
 """
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +12,9 @@ import pytest
 
 from drctl import cli
 from localcloud import scenario_failback as scenario
-from localcloud.cloud import TERMINAL
 from localcloud.scenario import Platform
 from localcloud.server import LocalCloudServer
-from tests.workflows.conftest import Inbox, approval_token, audit, lease, start
+from tests.workflows.conftest import Inbox, approval_token, audit, lease, run_to_end, start
 
 PRIMARY, RECOVERY = "us-east-1", "us-west-2"
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -24,25 +22,6 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 def event(name: str) -> dict[str, Any]:
     return dict(json.loads((EVENTS / name).read_text()))
-
-
-def run_to_end(platform: Platform, execution: str, approve: bool = True, timeout: float = 60.0) -> dict[str, Any]:
-    """Follow an execution to its end, approving at its gate when it asks (a failover may ask or proceed)."""
-    sfn = platform.cloud.client("stepfunctions", RECOVERY)
-    table = platform.stack.physical("StateTable")
-    ddb = platform.cloud.client("dynamodb", RECOVERY)
-    deadline = time.monotonic() + timeout
-    answered = False
-    while time.monotonic() < deadline:
-        described = platform.cloud.describe(execution)
-        if described["status"] in TERMINAL:
-            return described
-        item = ddb.get_item(TableName=table, Key={"pk": {"S": f"approval#{execution}"}}).get("Item")
-        if item and approve and not answered:
-            sfn.send_task_success(taskToken=item["token"]["S"], output='{"approved_by": "sre"}')
-            answered = True
-        time.sleep(0.02)
-    raise AssertionError(f"{execution} did not end within {timeout} s")
 
 
 def unplanned_failover(platform: Platform) -> scenario.OutageWrites:

@@ -58,10 +58,16 @@ def _cause(raw: str) -> str:
         return raw
 
 
-def fail_state(name: str, phase: str) -> str:
+def named(name: str, cause: str, phase: str) -> tuple[str, str]:
+    """The error as the run reports it. The target region could not be read, even after retries: that is
+    NotReady (nothing was changed), with the original error in the cause."""
     if name not in FAIL_STATES and phase == "AssessReadiness":
-        return "FailNotReady"  # the target region could not be read, even after retries: nothing was changed
-    return FAIL_STATES.get(name, "FailUnexpected")
+        return "NotReady", f"the target region could not be read ({name}): {cause}"
+    return name, cause
+
+
+def fail_state(name: str, phase: str) -> str:
+    return FAIL_STATES.get(named(name, "", phase)[0], "FailUnexpected")
 
 
 def observe(request: OperationRequest, settings: Settings) -> dict[str, str | None]:
@@ -135,9 +141,8 @@ def _message(out: dict[str, Any]) -> bookkeeping.Notification:
 
 def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
     error = event.get("error") or {}
-    name = str(error.get("Error", "Unknown"))
-    cause = _cause(str(error.get("Cause", "")))
     phase = str(event.get("phase", "?"))
+    name, cause = named(str(error.get("Error", "Unknown")), _cause(str(error.get("Cause", ""))), phase)
     execution = str(event.get("execution", ""))
     raw_request = event.get("request")
     request = OperationRequest.model_validate(raw_request) if isinstance(raw_request, dict) else None

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from dr import heartbeat
 from dr.aws import client, paginate
 from dr.backup_models import BackupRequest, RestorePlanItem
 from dr.errors import ReplicaNotReady
@@ -191,6 +192,8 @@ def table_records(ddb: Any, table: str, keys: list[str], consistent: bool = Fals
     """key -> (digest of the item, the item) of every item of ``table``."""
     out = {}
     for item in _scan(ddb, table, consistent):
+        if heartbeat.is_heartbeat(item):
+            continue  # the DR heartbeat is rewritten every minute: not the application's data
         key = json.dumps({k: _canonical(item.get(k)) for k in keys}, sort_keys=True)
         digest = hashlib.sha256(json.dumps(_canonical(item), sort_keys=True).encode()).hexdigest()
         out[key] = (digest, item)
@@ -238,7 +241,7 @@ def bucket_objects(s3: Any, bucket: str) -> dict[str, str]:
     objects = paginate(
         s3.list_objects_v2, "Contents", token_in="ContinuationToken", token_out="NextContinuationToken", Bucket=bucket
     )
-    return {str(o["Key"]): str(o["ETag"]) for o in objects}
+    return {str(o["Key"]): str(o["ETag"]) for o in objects if not str(o["Key"]).startswith(heartbeat.OBJECT_PREFIX)}
 
 
 def _history(s3: Any, bucket: str) -> Iterator[tuple[str, datetime, str | None]]:
@@ -265,6 +268,8 @@ def bucket_at(s3: Any, bucket: str, created: datetime, completed: datetime) -> t
     during: set[str] = set()
     created, completed = utc(created), utc(completed)
     for key, when, etag in _history(s3, bucket):
+        if key.startswith(heartbeat.OBJECT_PREFIX):
+            continue  # the DR heartbeat is rewritten every minute: not the application's data
         modified = utc(when)
         if modified <= created:
             if key not in newest or modified >= newest[key][0]:

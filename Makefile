@@ -52,7 +52,7 @@ lint: $(BIN)/drctl $(SAM) $(ASL_VALIDATOR) ## ruff, mypy, cfn-lint, sam validate
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --region us-west-2
 	$(ASL_VALIDATOR) --silent $(addprefix --json-path ,$(wildcard statemachines/*.asl.json))
-	$(BIN)/python ../shared/tools/asl_conventions.py .
+	$(BIN)/python tools/asl_conventions.py .
 
 functions/requirements.txt: pyproject.toml
 	$(BIN)/python -c "import tomllib;print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" > $@

@@ -34,6 +34,8 @@ from localcloud.deployer import Deployer, Stack
 from localcloud.errors import ExecutionTimeout
 from localcloud.events import EventRouter
 from localcloud.faults import Faults
+from localcloud.iam.enforcer import IamEnforcer
+from localcloud.iam.states_role import StatesRoleAdapter
 from localcloud.interceptor import Call, Interceptor
 from localcloud.template import ACCOUNT_ID
 
@@ -41,7 +43,10 @@ TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
 class LocalCloud:
-    def __init__(self, start: datetime | None = None) -> None:
+    """``enforce_iam`` (on by default): each deployed function and state machine calls AWS as its own
+    role and is denied what its policies do not allow, as in AWS (``localcloud.iam``)."""
+
+    def __init__(self, start: datetime | None = None, enforce_iam: bool = True) -> None:
         self.clock = VirtualClock(start)
         self.runtime = InProcessLambdaRuntime(on_output=self._lambda_output, busy=self.clock.busy)
         self.runtime.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon offline
@@ -49,6 +54,7 @@ class LocalCloud:
         self.faults = Faults()
         self.router = EventRouter()
         self.deployer = Deployer(self.runtime, self.router)
+        self.iam = IamEnforcer(enabled=enforce_iam)
         self.adapters: list[Any] = [
             JsonataAdapter(),
             SdkCasingAdapter(),
@@ -57,6 +63,8 @@ class LocalCloud:
             self.interceptor,
             CallbackCauseAdapter(self.interceptor),
             CloudWatchDimensionsAdapter(),
+            StatesRoleAdapter(self.iam.credentials),
+            self.iam,
         ]
         self.stacks: dict[tuple[str, str], Stack] = {}
         self._mock: Any = None
@@ -74,6 +82,8 @@ class LocalCloud:
             adapter.install()
         self.interceptor.set_fault_source(self.faults.answer)
         self.interceptor.caller = self.runtime.current_function
+        self.interceptor.authorizer = self.iam.authorize
+        self.runtime.credentials = self.iam.credentials
         self.interceptor.hook(self._route_events)
         self.router.tick(self.clock.now())
         self.clock.listeners.append(self.router.tick)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,13 +41,15 @@ _CLIENTS_LOCK = threading.Lock()
 def client(service: str, region: str, endpoint_url: str | None = None) -> Any:
     """One client per service, region (and endpoint), reused across warm invocations. Created under a lock:
     where invocations share a process (localcloud's Map iterations), each client is built once, not once
-    per concurrent caller."""
+    per concurrent caller. Keyed by the execution role's access key too: in Lambda it never changes within
+    an execution environment; where several functions share a process (localcloud), each keeps its own
+    role's clients."""
     with _CLIENTS_LOCK:
-        return _client(service, region, endpoint_url)
+        return _client(service, region, endpoint_url, os.environ.get("AWS_ACCESS_KEY_ID"))
 
 
-@lru_cache(maxsize=64)
-def _client(service: str, region: str, endpoint_url: str | None) -> Any:
+@lru_cache(maxsize=256)
+def _client(service: str, region: str, endpoint_url: str | None, _access_key: str | None) -> Any:
     return boto3.session.Session().client(service, region_name=region, config=_CONFIG, endpoint_url=endpoint_url)
 
 

@@ -90,6 +90,8 @@ class IamEnforcer:
         self.enabled = enabled
         self.account = account
         self.denials: list[Denial] = []
+        # every distinct permission used and granted, by (role name, action, resource): what a drill needs
+        self.granted: dict[tuple[str, str, str], Request] = {}
         self._sessions: dict[str, Principal] = {}  # access key id -> principal
         self._credentials: dict[tuple[str, str], dict[str, str]] = {}
         self._documents: dict[str, dict[str, Any]] = {}  # parsed policy JSON, by its text
@@ -166,13 +168,21 @@ class IamEnforcer:
             verdict = evaluate(request, identity, policy, key_policy=is_key)
             if not verdict.allowed:
                 return self._deny(call, request, verdict)
+            self._grant(request)
         for need in self._kms_needs(call, params):
             request = Request(principal, need.action, need.resource, {**base_context, **need.context})
             policy, _ = self.resource_policy(need.resource)
             verdict = evaluate(request, identity, policy, key_policy=True)
             if not verdict.allowed:
                 return self._deny(call, request, verdict, kms=True)
+            self._grant(request)
         return None
+
+    def _grant(self, request: Request) -> None:
+        key = (request.principal.role_name, request.action, request.resource)
+        if key not in self.granted:
+            with self._lock:
+                self.granted.setdefault(key, request)
 
     def _context(self, call: Call, principal: Principal) -> dict[str, ContextValue]:
         url = str(getattr(call.request, "url", "") or "")
@@ -189,7 +199,10 @@ class IamEnforcer:
         message = verdict.message(request)
         code, status = DENIED.get(call.service, ("AccessDeniedException", 400))
         if call.service == "sns":
-            message = message.replace("sns:", "SNS:")
+            if request.action.startswith("sns:"):  # SNS spells its own actions SNS:Publish
+                spelled = "SNS:" + request.action.removeprefix("sns:")
+                message = message.replace(f"perform: {request.action}", f"perform: {spelled}")
+                message = message.replace(f"allows the {request.action}", f"allows the {spelled}")
             if kms:  # SNS relays KMS's answer inside its own error
                 code, status = "KMSAccessDenied", 400
                 message = (

@@ -1,4 +1,7 @@
-"""Region-aware AWS clients, and the translation of AWS errors into the workflow's error names."""
+"""Region-aware AWS clients, and the translation of AWS errors into the workflow's error names.
+
+boto3 is imported when the first client is made, not when a step module is imported: it is most of a
+step's cold import, and steps with no AWS call (validate, decide) never pay it."""
 
 from __future__ import annotations
 
@@ -9,17 +12,11 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
 
 from dr.errors import DrError, TransientAwsError
 
-_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=5,
-    read_timeout=20,
-)
+_CONFIG = {"retries": {"mode": "standard", "max_attempts": 3}, "connect_timeout": 5, "read_timeout": 20}
 THROTTLING_CODES = frozenset(
     {
         "Throttling",
@@ -50,7 +47,12 @@ def client(service: str, region: str, endpoint_url: str | None = None) -> Any:
 
 @lru_cache(maxsize=256)
 def _client(service: str, region: str, endpoint_url: str | None, _access_key: str | None) -> Any:
-    return boto3.session.Session().client(service, region_name=region, config=_CONFIG, endpoint_url=endpoint_url)
+    import boto3  # noqa: PLC0415 - deferred to the first client (see the module's docstring)
+    from botocore.config import Config  # noqa: PLC0415
+
+    return boto3.session.Session().client(
+        service, region_name=region, config=Config(**_CONFIG), endpoint_url=endpoint_url
+    )
 
 
 def error_code(err: ClientError) -> str:

@@ -57,11 +57,15 @@ lint: $(BIN)/drctl $(SAM) $(ASL_VALIDATOR) ## ruff, mypy, cfn-lint, sam validate
 	$(ASL_VALIDATOR) --silent $(addprefix --json-path ,$(wildcard statemachines/*.asl.json))
 	$(BIN)/python tools/asl_conventions.py .
 
-functions/requirements.txt: pyproject.toml
-	$(BIN)/python -c "import tomllib;print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" > $@
+# sam builds the python3.13 runtime with a `python3.13` it finds on PATH: the one make found (pyenv or
+# PYTHON=...) goes first, whatever the default python is.
+SAM_PATH := $(abspath $(dir $(shell command -v $(PYTHON) 2>/dev/null || echo $(PYTHON)))):$(PATH)
 
-build: $(SAM) functions/requirements.txt ## sam build (no container)
-	$(SAM) build
+build: $(SAM) ## sam build: the dependencies layer + the function code, bytecode compiled; prints the zipped size
+	@PATH="$(SAM_PATH)" command -v python3.13 >/dev/null || { echo "build: no python3.13 on PATH (make PYTHON=/path/to/python3.13 build)"; exit 1; }
+	PATH="$(SAM_PATH)" $(SAM) build
+	PATH="$(SAM_PATH)" python3.13 -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build
+	$(BIN)/python tools/artifact_size.py .aws-sam/build
 
 deploy: build ## sam deploy to STAGE (dev|prod), e.g. make deploy STAGE=prod
 	$(SAM) deploy --config-env $(if $(filter prod,$(STAGE)),prod,default)

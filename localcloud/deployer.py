@@ -114,7 +114,7 @@ class Deployer:
         for lid, spec in resources.items():
             if "Condition" in spec and spec["Condition"] not in ctx.conditions:
                 raise TemplateError(source, f"resource {lid}: condition {spec['Condition']} is not declared")
-        for lid in self._order(wanted, source):
+        for lid in self._order(wanted, source, globals_):
             spec = wanted[lid]
             kind = spec.get("Type", "")
             creator = self._creators().get(kind)
@@ -137,10 +137,15 @@ class Deployer:
 
     # -- ordering ------------------------------------------------------------------------------------
     @staticmethod
-    def _order(resources: dict[str, Any], source: str) -> list[str]:
+    def _order(resources: dict[str, Any], source: str, globals_: dict[str, Any] | None = None) -> list[str]:
         deps: dict[str, set[str]] = {}
+        shared = {  # what Globals give every function (a layer, a log group) is created before them
+            "AWS::Serverless::Function": dependencies((globals_ or {}).get("Function") or {}),
+            "AWS::Serverless::StateMachine": dependencies((globals_ or {}).get("StateMachine") or {}),
+        }
         for lid, spec in resources.items():
             d = dependencies(spec.get("Properties") or {}) | dependencies(spec.get("Events") or {})
+            d |= shared.get(spec.get("Type", ""), set())
             depends_on = spec.get("DependsOn") or []
             d |= {depends_on} if isinstance(depends_on, str) else set(depends_on)
             deps[lid] = {x for x in d if x in resources}

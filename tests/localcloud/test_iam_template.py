@@ -13,6 +13,7 @@ All of it takes a few minutes: ``make test`` runs a sample of ``SAMPLE`` removal
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import time
@@ -107,20 +108,39 @@ def remove(cloud: LocalCloud, request: Request) -> list[str]:
     return changed
 
 
+def generated_arns(platform: Platform) -> dict[str, str]:
+    """ARN -> "region/logical id" of the resources whose ARN changes with every deploy (KMS key ids)."""
+    return {
+        resource.attributes["Arn"]: f"{region}/{lid}"
+        for region, stack in platform.stacks.items()
+        for lid, resource in stack.resources.items()
+        if resource.type == "AWS::KMS::Key"
+    }
+
+
+def in_this_deploy(request: Request, baseline: dict[str, str], platform: Platform) -> Request:
+    """The request with a generated ARN of the baseline deploy replaced by this deploy's."""
+    if request.resource not in baseline:
+        return request
+    now = {place: arn for arn, place in generated_arns(platform).items()}
+    return dataclasses.replace(request, resource=now[baseline[request.resource]])
+
+
 @pytest.fixture(scope="module")
-def needed_by_drill() -> list[Request]:
-    """One request per (role, action) the drill was granted, in a stable order."""
+def needed_by_drill() -> tuple[list[Request], dict[str, str]]:
+    """One request per (role, action) the drill was granted, in a stable order; the baseline's generated ARNs."""
     with LocalCloud() as cloud:
         platform = platform_in(cloud)
         try:
             assert drill(platform)["status"] == "SUCCEEDED"
             granted = dict(cloud.iam.granted)
+            baseline = generated_arns(platform)
         finally:
             platform.close()
     by_pair: dict[tuple[str, str], Request] = {}
     for (role, action, _), request in sorted(granted.items()):
         by_pair.setdefault((role, action), request)
-    return list(by_pair.values())
+    return list(by_pair.values()), baseline
 
 
 def chosen(requests: list[Request]) -> list[Request]:
@@ -130,20 +150,25 @@ def chosen(requests: list[Request]) -> list[Request]:
     return requests[::step][:SAMPLE]
 
 
-def test_the_drill_uses_permissions_of_functions_and_state_machines(needed_by_drill: list[Request]) -> None:
-    roles = {r.principal.role_name for r in needed_by_drill}
+def test_the_drill_uses_permissions_of_functions_and_state_machines(
+    needed_by_drill: tuple[list[Request], dict[str, str]],
+) -> None:
+    requests, _ = needed_by_drill
+    roles = {r.principal.role_name for r in requests}
     assert "roadcall-dr-FailoverStateMachineRole" in roles
     assert {"roadcall-dr-AcquireLeaseFunctionRole", "roadcall-dr-PromoteAuroraFunctionRole"} <= roles
-    actions = {r.action for r in needed_by_drill}
+    actions = {r.action for r in requests}
     assert {"lambda:InvokeFunction", "rds:SwitchoverGlobalCluster", "kms:GenerateDataKey"} <= actions
 
 
-def test_each_permission_the_drill_uses_is_needed(needed_by_drill: list[Request]) -> None:
+def test_each_permission_the_drill_uses_is_needed(needed_by_drill: tuple[list[Request], dict[str, str]]) -> None:
+    requests, baseline = needed_by_drill
     missed = []
-    for request in chosen(needed_by_drill):
+    for original in chosen(requests):
         with LocalCloud() as cloud:
             platform = platform_in(cloud)
             try:
+                request = in_this_deploy(original, baseline, platform)
                 changed = remove(cloud, request)
                 assert changed, f"no policy of {request.principal.role_name} grants {request.action}"
                 result = drill(platform)

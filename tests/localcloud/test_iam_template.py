@@ -98,9 +98,12 @@ def remove(cloud: LocalCloud, request: Request) -> list[str]:
         reduced = without(document, request)
         if reduced is None:
             continue
-        if where.startswith("inline:"):
+        empty = not reduced["Statement"]  # IAM refuses a policy without statements: remove the policy itself
+        if where.startswith("inline:") and empty:
+            iam.delete_role_policy(RoleName=role_name, PolicyName=where[7:])
+        elif where.startswith("inline:"):
             iam.put_role_policy(RoleName=role_name, PolicyName=where[7:], PolicyDocument=json.dumps(reduced))
-        elif ":iam::aws:policy/" in where:  # an AWS managed policy cannot change: detach it
+        elif empty or ":iam::aws:policy/" in where:  # an AWS managed policy cannot change: detach it
             iam.detach_role_policy(RoleName=role_name, PolicyArn=where)
         else:
             iam.create_policy_version(PolicyArn=where, PolicyDocument=json.dumps(reduced), SetAsDefault=True)

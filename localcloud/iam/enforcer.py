@@ -297,11 +297,10 @@ class IamEnforcer:
         found = s3_backends[self.account]["aws"].buckets.get(name)
         if found is None:
             return None
-        try:
-            obj = found.keys.getlist(key)
-        except KeyError:
-            return None
-        chosen = next((o for o in obj if version and str(o.version_id) == version), obj[-1] if obj else None)
+        versions = found.keys.getlist(key, []) or []
+        chosen = next((o for o in versions if version and str(o.version_id) == version), None)
+        if chosen is None and not version and versions:
+            chosen = versions[-1]
         if chosen is None or getattr(chosen, "encryption", None) != "aws:kms":
             return None
         return getattr(chosen, "kms_key_id", None)

@@ -88,6 +88,10 @@ def test_writing_to_an_sse_kms_bucket_needs_the_buckets_key(cloud: LocalCloud, s
     read = invoke(cloud, stack, "EncryptedObjectWriterFunction", "s3", "get_object", Bucket="iam-bucket", Key="k")
     assert read["code"] == "AccessDenied"
     assert 'on resource: "arn:aws:s3:::iam-bucket/k"' in read["message"]
+    # reading the encrypted object needs kms:Decrypt on the key it was written with
+    decrypt = invoke(cloud, stack, "ObjectReaderFunction", "s3", "get_object", Bucket="iam-bucket", Key="k")
+    assert (decrypt["code"], decrypt["status"]) == ("AccessDenied", 403)
+    assert f"kms:Decrypt on resource: {stack.arn('BucketKey')}" in decrypt["message"]
 
 
 def test_a_state_machine_invokes_lambda_as_its_role(cloud: LocalCloud, stack: Stack) -> None:

@@ -60,28 +60,29 @@ def drill(mode: str) -> dict[str, float]:
     }
 
 
+COLD_PAIRS = 5
+
+
 def cold_import(module: str, code_dir: Path) -> float:
-    """Median seconds to import ``module`` in a fresh interpreter without any cached bytecode."""
+    """Seconds to import ``module`` in a fresh interpreter without any cached bytecode."""
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-    samples = []
-    for _ in range(REPEATS):
-        with tempfile.TemporaryDirectory() as empty_cache:
-            env = {
-                **os.environ,
-                "PYTHONPATH": str(code_dir),
-                "PYTHONPYCACHEPREFIX": empty_cache,  # bytecode is looked for (and would be written) only here
-                "PYTHONDONTWRITEBYTECODE": "1",
-                "POWERTOOLS_SERVICE_NAME": "bench",
-            }
-            out = subprocess.run(
-                [sys.executable, "-B", "-c", code], capture_output=True, text=True, env=env, check=True, cwd=code_dir
-            )
-        samples.append(float(out.stdout.strip()))
-    return statistics.median(samples)
+    with tempfile.TemporaryDirectory() as empty_cache:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(code_dir),
+            "PYTHONPYCACHEPREFIX": empty_cache,  # bytecode is looked for (and would be written) only here
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "POWERTOOLS_SERVICE_NAME": "bench",
+        }
+        out = subprocess.run(
+            [sys.executable, "-B", "-c", code], capture_output=True, text=True, env=env, check=True, cwd=code_dir
+        )
+    return float(out.stdout.strip())
 
 
 def cold_imports() -> dict[str, float]:
-    """Each step module's cold import as a ratio to ``import boto3`` measured right beside it."""
+    """Each step module's cold import as a ratio to ``import boto3``: the median of ``COLD_PAIRS`` ratios,
+    each from a boto3 import and the module's import run back to back (the machine's load drifts)."""
     ratios: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         code_dir = Path(tmp) / "functions"
@@ -90,8 +91,11 @@ def cold_imports() -> dict[str, float]:
         for info in sorted(pkgutil.iter_modules([str(steps)]), key=lambda m: m.name):
             if info.name.startswith("_"):
                 continue
-            baseline = cold_import("boto3", code_dir)  # measured beside each module: the machine's load drifts
-            ratios[f"dr.steps.{info.name}"] = cold_import(f"dr.steps.{info.name}", code_dir) / baseline
+            pairs = [
+                cold_import(f"dr.steps.{info.name}", code_dir) / cold_import("boto3", code_dir)
+                for _ in range(COLD_PAIRS)
+            ]
+            ratios[f"dr.steps.{info.name}"] = statistics.median(pairs)
     return ratios
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +45,7 @@ from moto.sns.models import sns_backends
 
 from localcloud.adapters.patching import PatchSet
 from localcloud.iam.policy import ContextValue, Principal, Request, Verdict, evaluate
-from localcloud.iam.requests import Needed, Unmodeled, needed
+from localcloud.iam.requests import Needed, Unmodeled, copy_source, needed
 from localcloud.interceptor import Call, Response, serialize_error
 from localcloud.template import ACCOUNT_ID
 
@@ -272,8 +272,6 @@ class IamEnforcer:
         return out
 
     def _s3_keys(self, operation: str, params: Mapping[str, Any]) -> list[tuple[str, str | None]]:
-        from localcloud.iam.requests import _copy_source  # noqa: PLC0415 - one parser for CopySource
-
         keys: list[tuple[str, str | None]] = []
         if operation in ("PutObject", "CopyObject"):
             key_id = params.get("SSEKMSKeyId") or self._bucket_default_key(str(params["Bucket"]))
@@ -283,7 +281,7 @@ class IamEnforcer:
                 ("kms:Decrypt", self._object_key(str(params["Bucket"]), str(params["Key"]), params.get("VersionId")))
             )
         if operation == "CopyObject":
-            name, key, version = _copy_source(params["CopySource"])
+            name, key, version = copy_source(params["CopySource"])
             keys.append(("kms:Decrypt", self._object_key(name, key, version)))
         return keys
 
@@ -318,6 +316,3 @@ class IamEnforcer:
             return None
         key = backend.keys.get(raw)
         return None if key is None else str(key.arn)
-
-
-Authorizer = Callable[[Call], Response | None]

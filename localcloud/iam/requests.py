@@ -147,7 +147,8 @@ def _object_read(p: Mapping[str, Any], w: Where) -> list[Needed]:
     return [Needed(action, obj(p["Bucket"], p["Key"], w))]
 
 
-def _copy_source(source: Any) -> tuple[str, str, str | None]:
+def copy_source(source: Any) -> tuple[str, str, str | None]:
+    """(bucket, key, version id or None) of CopyObject's CopySource, as a string or a mapping."""
     if isinstance(source, Mapping):
         return str(source["Bucket"]), str(source["Key"]), source.get("VersionId")
     text, _, query = str(source).lstrip("/").partition("?")
@@ -158,7 +159,7 @@ def _copy_source(source: Any) -> tuple[str, str, str | None]:
 
 def _copy_object(p: Mapping[str, Any], w: Where) -> list[Needed]:
     """CopyObject: read the source (version), write the target; tags copied need the tagging actions."""
-    name, key, version = _copy_source(p["CopySource"])
+    name, key, version = copy_source(p["CopySource"])
     needed = [
         Needed("s3:GetObjectVersion" if version else "s3:GetObject", obj(name, key, w)),
         Needed("s3:PutObject", obj(p["Bucket"], p["Key"], w)),

@@ -16,7 +16,7 @@ SAM_VERSION := 1.170.0
 STAGE ?= dev
 ASL_VALIDATOR := node_modules/.bin/asl-validator
 
-.PHONY: help install drill test iam-removal lint build deploy bench clean
+.PHONY: help install drill test iam-removal test-sfn-local lint build deploy bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ test: $(BIN)/drctl ## run the whole test suite offline
 
 iam-removal: $(BIN)/drctl ## remove each permission a drill uses, one at a time: every drill must then be denied (minutes)
 	IAM_REMOVAL=all $(BIN)/pytest tests/localcloud/test_iam_template.py -p no:randomly
+
+test-sfn-local: $(BIN)/drctl ## run tests/sfn_mocks' cases on Step Functions Local at SFN_LOCAL_ENDPOINT (skipped, saying why, if unset)
+	$(BIN)/pytest tests/sfn_mocks/test_sfn_local.py -p no:randomly -rs
 
 lint: $(BIN)/drctl $(SAM) $(ASL_VALIDATOR) ## ruff, mypy, cfn-lint, sam validate --lint, asl-validator, ASL conventions
 	$(BIN)/ruff check .

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,12 +100,16 @@ def cold_imports() -> dict[str, float]:
     return ratios
 
 
-def write_results(section: str, values: dict[str, object]) -> None:
-    """Merge ``values`` into bench/results.json under ``section`` (other sections are kept)."""
+def write_results(prefix: str, values: dict[str, object]) -> None:
+    """Merge ``values`` into bench/results.json as ``PREFIX.KEY`` (this prefix's old keys are replaced,
+    other benchmarks' keys are kept), with the time of the measurement."""
     path = ROOT / "bench" / "results.json"
-    results = json.loads(path.read_text()) if path.exists() else {}
-    results[section] = values
-    path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    merged = json.loads(path.read_text()) if path.exists() else {}
+    for key in [k for k in merged if k.startswith(f"{prefix}.")]:
+        del merged[key]
+    merged.update({f"{prefix}.{k}": v for k, v in values.items()})
+    merged[f"{prefix}.measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    path.write_text(json.dumps(dict(sorted(merged.items())), indent=2) + "\n")
 
 
 def report_cold_imports() -> None:

@@ -47,15 +47,34 @@ def text_lines(report: dict[str, Any]) -> list[str]:
     if "results" in report:
         for r in report["results"]:
             seconds = r.get("restore_seconds")
+            data = r.get("data_checked") or {}
+            read = f"{data.get('count')} {data.get('kind')} matched {data.get('matched')}" if data else "no data read"
             lines.append(
                 f"  {r.get('resource_type', '?'):<9}{r.get('status', '?'):<19}"
                 f"restore {'n/a' if seconds is None else f'{seconds:.0f} s':<8} within RTO {r.get('within_rto')}  "
-                f"validated {r.get('validated')}  {str(r.get('resource_arn', '')).rsplit(':', 1)[-1]}"
+                f"{read}  AWS Backup told {r.get('validation_status') if r.get('validation_reported') else 'nothing'}  "
+                f"{str(r.get('resource_arn', '')).rsplit(':', 1)[-1]}"
             )
             if r.get("status") not in ("SUCCEEDED",) and r.get("message"):
                 lines.append(f"           {r['message'][:300]}")
-        lines.append(f"  leftover resources: {report.get('leftover_resources', '?')}")
+        known = (
+            ""
+            if report.get("leftover_known", True)
+            else " (not all known: " + "; ".join(report.get("leftover_unchecked") or []) + ")"
+        )
+        lines.append(f"  leftover resources: {report.get('leftover_resources', '?')}{known}")
         lines += [f"    LEFT BEHIND: {x}" for x in report.get("leftover") or []]
+        for entry in report.get("swept") or []:
+            age = entry.get("age_seconds")
+            lines.append(
+                f"  swept (left by an earlier test): {entry['kind']} {entry['name']} in {entry['region']}, "
+                f"{'age unknown' if age is None else f'{age / 3600:.1f} h old'}: {entry.get('state')}"
+            )
+        lines += [
+            f"  NOT swept, no dr:purpose tag (delete by hand): {e['kind']} {e['name']} in {e['region']}"
+            for e in (report.get("sweep") or {}).get("untagged") or []
+        ]
+    lines += [f"  warning: {w}" for w in report.get("warnings") or []]
     if (report.get("report_location") or {}).get("markdown"):
         lines.append(f"  evidence: {report['report_location']['markdown']}")
     return lines

@@ -21,6 +21,8 @@ from drctl.render import render
 from drctl.target import Target, TargetError
 
 OK_STATUSES = {"SUCCEEDED", "DRY_RUN", "SKIPPED"}
+# localcloud's outage profiles (localcloud.outage.PROFILES; named here so --help needs no localcloud import)
+OUTAGES = ("app", "region", "control-plane", "gray", "recovery-partial")
 DEFAULT_STACK = "roadcall-dr"
 DEFAULT_REGION = "us-west-2"
 
@@ -57,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     drill.add_argument("--output", choices=["text", "json"], default="text")
     drill.add_argument("--reason", default="DR drill started with drctl")
     drill.add_argument("--timeout", type=float, default=900.0, help="real seconds to follow the execution")
+    drill.add_argument(
+        "--outage",
+        choices=OUTAGES,
+        help="localcloud only: the primary region is in this outage (docs/outages.md) before the drill starts, "
+        "with CloudWatch alarms evaluated on the clock",
+    )
 
     for name, help_text in (
         ("approve", "approve a workflow waiting at its approval gate"),
@@ -97,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the embedded AWS with the platform and the app on a loopback port")
     serve.add_argument("--port", type=int, default=0)
+    serve.add_argument(
+        "--outage",
+        choices=OUTAGES,
+        help="the primary region is in this outage (docs/outages.md); requests to the server are the "
+        "application's, so the outage applies to them",
+    )
     return p
 
 
@@ -148,20 +162,27 @@ def _drill(args: argparse.Namespace) -> int:
         payload = {"mode": args.mode, "reason": args.reason, "requested_by": f"drctl:{getpass.getuser()}"}
     target = _remote(args)
     if target is not None:
+        if args.outage:
+            raise TargetError("--outage stages an outage of the embedded AWS; it cannot apply to a target")
         show(f"{args.workflow} drill ({args.mode}) on {target.label}: stack {target.stack_name} in {target.region}")
         out = run(target, args.workflow, payload, show, approver, args.timeout)
     else:
-        with local_platform() as (_cloud, platform, local):
+        with local_platform(outage=args.outage) as (cloud, platform, local):
             show(
                 f"{args.workflow} drill ({args.mode}) on localcloud (embedded AWS, no account): "
                 f"{platform.design.primary_region} -> {platform.design.recovery_region}"
             )
             if backup_workflow:
                 backups.prepare(platform)
-            elif args.mode == "unplanned":
+            if args.outage:
+                show(f"scenario: outage {args.outage} of {platform.design.primary_region} (docs/outages.md)")
+            elif args.mode == "unplanned" and not backup_workflow:
                 show("scenario: the primary's API stops answering; Route 53 and the probe see it")
                 platform.primary_outage()
-            out = run(local, args.workflow, payload, show, approver, args.timeout)
+            with cloud.outage.as_application():  # drctl's own calls are the application's
+                out = run(local, args.workflow, payload, show, approver, args.timeout)
+        if args.outage:
+            out["outage"] = args.outage
     print(render(out, args.output))
     return 0 if out.get("status") in OK_STATUSES else 1
 
@@ -204,11 +225,13 @@ def _serve(args: argparse.Namespace) -> int:
     from drctl.drill import local_platform
     from localcloud.server import LocalCloudServer
 
-    with local_platform() as (cloud, platform, _local):
+    with local_platform(outage=args.outage) as (cloud, platform, _local):
         backups.prepare(platform)  # so that backup-verification and restore-test drills find a healthy history
-        server = LocalCloudServer(cloud, args.port).start()
+        server = LocalCloudServer(cloud, args.port, application=bool(args.outage)).start()
         design = platform.design
         print(f"localcloud: {server.endpoint_url}  (stack {design.stack_name} in {design.recovery_region})")
+        if args.outage:
+            print(f"  outage {args.outage} of {design.primary_region}; DNS data plane at {cloud.dns.address}")
         print(f"  drctl --endpoint-url {server.endpoint_url} drill failover --approve ask")
         print(f"  drctl --endpoint-url {server.endpoint_url} approve EXECUTION_ARN")
         print("Ctrl-C to stop.", flush=True)

@@ -3,6 +3,7 @@ the real handlers and the real ASL, and report what it achieved."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,12 +16,22 @@ from localcloud.scenario import Platform, PlatformDesign
 
 
 @contextmanager
-def local_platform(design: PlatformDesign | None = None) -> Iterator[tuple[LocalCloud, Platform, Target]]:
-    """A seeded platform with the app deployed, in this process; torn down on exit."""
+def local_platform(
+    design: PlatformDesign | None = None, outage: str | None = None
+) -> Iterator[tuple[LocalCloud, Platform, Target]]:
+    """A seeded platform with the app deployed, in this process; torn down on exit.
+
+    ``outage``: an outage profile of localcloud (app, region, control-plane, gray, recovery-partial) the
+    primary region is in before anything else happens, with CloudWatch alarms evaluated on the clock."""
+    design = design or PlatformDesign()
+    if outage is not None:
+        design = dataclasses.replace(design, evaluate_alarms=True)
     with LocalCloud() as cloud:
-        platform = Platform(cloud, design or PlatformDesign()).seed()
+        platform = Platform(cloud, design).seed()
         try:
             platform.deploy()
+            if outage is not None:
+                platform.primary_outage(outage)
             target = local_target(cloud, platform.design.stack_name, platform.design.recovery_region)
             yield cloud, platform, target
         finally:

@@ -24,13 +24,13 @@ from dr.inventory import load_inventory
 from dr.replication import ReplicationSettings, SetupResult
 from dr.settings import Settings
 
+from drctl.render import render
 from drctl.target import Target, TargetError
 
 WORKFLOWS = ("failback", "gameday")
 MODES = ("planned", "dry-run")
 OK_STATUSES = {"SUCCEEDED", "DRY_RUN", "SKIPPED"}
 OUTAGE_SECONDS = 1800  # how long the local scenario's primary stays down after the failover
-_LAG_KEYS = ("aurora_lag_seconds", "dynamodb_latency_seconds", "s3_latency_seconds")
 Printer = Callable[[str], None]
 Approver = Callable[[str], bool | None]
 
@@ -69,7 +69,7 @@ def drill(args: argparse.Namespace, show: Printer, approver: Approver, target: T
                 out = gameday(local, args, mode, show, approver)
             else:
                 out = _local_failback(cloud, platform, local, args, mode, show, approver)
-    print(render_report(out, args.output))
+    print(render(out, args.output))
     return 0 if out.get("status") in OK_STATUSES else 1
 
 
@@ -149,55 +149,6 @@ def gameday(target: Target, args: argparse.Namespace, mode: str, show: Printer, 
         },
         "wall_seconds": round(float(failover.get("wall_seconds", 0)) + float(failback.get("wall_seconds", 0)), 3),
     }
-
-
-# -- rendering ------------------------------------------------------------------------------------------
-def text_lines(report: dict[str, Any]) -> list[str]:
-    """The failback-specific lines of drctl's text report (re-protection, replication, outage writes)."""
-    lines: list[str] = []
-    for store, result in (report.get("reprotect") or {}).items():
-        changes = result.get("changes") or []
-        lines.append(f"  re-protect {store}: " + (f"{len(changes)} change(s)" if changes else "nothing to change"))
-        lines += [f"      - {change}" for change in changes]
-    lag = report.get("replication") or {}
-    if lag:
-        seconds = {k: "n/a" if lag.get(k) is None else f"{lag[k]:.1f} s" for k in _LAG_KEYS}
-        lines.append(
-            f"  replication toward home: aurora {seconds['aurora_lag_seconds']}, "
-            f"dynamodb {seconds['dynamodb_latency_seconds']}, s3 {seconds['s3_latency_seconds']}; "
-            f"caught up: {lag.get('caught_up')}"
-        )
-    for phase, counts in ((report.get("outage_writes") or {}) or {}).items():
-        if counts:
-            lines.append(
-                f"  outage writes ({phase}): {counts['items_written']} items, {counts['objects_written']} objects "
-                f"since {counts['since']}; still to arrive: {counts['items_still_to_arrive']} items, "
-                f"{counts['objects_still_to_arrive']} objects"
-            )
-    scenario = report.get("scenario") or {}
-    if scenario:
-        missing = scenario.get("missing_in_primary") or []
-        lines.append(
-            f"  drill: failover {scenario['failover'].get('status')}; written during the outage "
-            f"{scenario['written_during_outage']}; missing in the primary at the end: "
-            + ("none" if not missing else "; ".join(missing))
-        )
-    return lines
-
-
-def render_report(report: dict[str, Any], output: str) -> str:
-    from drctl.render import render  # render shows failback lines through text_lines above
-
-    if report.get("workflow") != "gameday" or output == "json":
-        return render(report, output)
-    parts = [render(report["failover"], output)]
-    if report.get("failback"):
-        parts.append(render(report["failback"], output))
-    parts.append(
-        f"game day: {report['status']}   writer {report['writer_region']}   traffic {report['traffic_region']}   "
-        f"RTO failover {report['rto_seconds']['failover']} s, failback {report['rto_seconds']['failback']} s"
-    )
-    return "\n".join(parts)
 
 
 # -- setup replication ----------------------------------------------------------------------------------

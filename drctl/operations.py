@@ -57,15 +57,8 @@ def reject(target: Target, execution: str, by: str, reason: str) -> None:
 
 
 def history(target: Target, execution: str) -> list[dict[str, Any]]:
-    sfn = target.client("stepfunctions")
-    events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": execution, "maxResults": 1000}
-    while True:
-        page = sfn.get_execution_history(**kwargs)
-        events.extend(page["events"])
-        if not page.get("nextToken"):
-            return events
-        kwargs["nextToken"] = page["nextToken"]
+    pages = target.client("stepfunctions").get_paginator("get_execution_history")
+    return [e for page in pages.paginate(executionArn=execution, maxResults=1000) for e in page["events"]]
 
 
 def follow(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -28,6 +29,7 @@ from localcloud.adapters.cloudwatch_dimensions import CloudWatchDimensionsAdapte
 from localcloud.adapters.jsonata_eval import JsonataAdapter
 from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
 from localcloud.adapters.sdk_casing import SdkCasingAdapter
+from localcloud.adapters.sdk_client_errors import SdkClientErrorsAdapter
 from localcloud.adapters.virtual_time import VirtualTimeAdapter
 from localcloud.clock import VirtualClock
 from localcloud.deployer import Deployer, Stack
@@ -37,6 +39,10 @@ from localcloud.faults import Faults
 from localcloud.iam.enforcer import IamEnforcer
 from localcloud.iam.states_role import StatesRoleAdapter
 from localcloud.interceptor import Call, Interceptor
+from localcloud.outage import Outage
+from localcloud.services.dns import DnsServer
+from localcloud.services.route53_health import Route53HealthSimulator
+from localcloud.sfn_mocks import SfnMocksAdapter
 from localcloud.template import ACCOUNT_ID
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -52,9 +58,14 @@ class LocalCloud:
         self.runtime.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon offline
         self.interceptor = Interceptor(busy=self.clock.busy)
         self.faults = Faults()
+        self.outage = Outage(self.clock)
         self.router = EventRouter()
+        self.router.region_up = self.outage.eventbridge_up
+        # Route 53's DNS data plane (a scenario points its resolver at the platform's health simulator).
+        self.dns = DnsServer(Route53HealthSimulator(self.clock, model_failure_threshold=False))
         self.deployer = Deployer(self.runtime, self.router)
         self.iam = IamEnforcer(enabled=enforce_iam)
+        self.sfn_mocks = SfnMocksAdapter()  # Step Functions Local's MockConfigFile.json test cases
         self.adapters: list[Any] = [
             JsonataAdapter(),
             SdkCasingAdapter(),
@@ -63,6 +74,8 @@ class LocalCloud:
             self.interceptor,
             CallbackCauseAdapter(self.interceptor),
             CloudWatchDimensionsAdapter(),
+            SdkClientErrorsAdapter(),
+            self.sfn_mocks,
             StatesRoleAdapter(self.iam.credentials),
             self.iam,
         ]
@@ -80,16 +93,22 @@ class LocalCloud:
         self._mock.start()
         for adapter in self.adapters:
             adapter.install()
+        if os.environ.get("SFN_MOCK_CONFIG"):  # as Step Functions Local reads it
+            self.sfn_mocks.load(os.environ["SFN_MOCK_CONFIG"])
         self.interceptor.set_fault_source(self.faults.answer)
         self.interceptor.caller = self.runtime.current_function
         self.interceptor.authorizer = self.iam.authorize
         self.runtime.credentials = self.iam.credentials
+        self.outage.caller = self.runtime.current_function
+        self.interceptor.set_outage(self.outage.intercept)
         self.interceptor.hook(self._route_events)
         self.router.tick(self.clock.now())
         self.clock.listeners.append(self.router.tick)
+        self.dns.start()
         return self
 
     def stop(self) -> None:
+        self.dns.stop()
         self.clock.listeners.clear()
         self._stop_running_executions()
         for adapter in reversed(self.adapters):
@@ -108,9 +127,10 @@ class LocalCloud:
                 if resource.type != "AWS::Serverless::StateMachine":
                     continue
                 sfn = self.client("stepfunctions", stack.region)
-                for execution in sfn.list_executions(stateMachineArn=resource.ref, statusFilter="RUNNING")[
-                    "executions"
-                ]:
+                running = sfn.get_paginator("list_executions").paginate(
+                    stateMachineArn=resource.ref, statusFilter="RUNNING"
+                )
+                for execution in [e for page in running for e in page["executions"]]:
                     with contextlib.suppress(Exception):
                         sfn.stop_execution(executionArn=execution["executionArn"], cause="localcloud stopped")
 
@@ -188,22 +208,13 @@ class LocalCloud:
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         region = execution_arn.split(":")[3]
-        sfn = self.client("stepfunctions", region)
-        events: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
-        while True:
-            page = sfn.get_execution_history(**kwargs)
-            events.extend(page["events"])
-            if not page.get("nextToken"):
-                return events
-            kwargs["nextToken"] = page["nextToken"]
+        pages = self.client("stepfunctions", region).get_paginator("get_execution_history")
+        return [e for page in pages.paginate(executionArn=execution_arn, maxResults=1000) for e in page["events"]]
 
     def executions(self, state_machine_arn: str) -> list[dict[str, Any]]:
         region = state_machine_arn.split(":")[3]
-        out: list[dict[str, Any]] = self.client("stepfunctions", region).list_executions(
-            stateMachineArn=state_machine_arn
-        )["executions"]
-        return out
+        pages = self.client("stepfunctions", region).get_paginator("list_executions")
+        return [e for page in pages.paginate(stateMachineArn=state_machine_arn) for e in page["executions"]]
 
     # -- events and Lambda output --------------------------------------------------------------------
     def put_event(

@@ -6,6 +6,9 @@ deliver to Step Functions).
   event there (the primary region's alarm rule forwarding to the recovery region).
 - Schedules (``rate(...)`` / ``cron(...)``) fire on the virtual clock: ``tick()`` starts the targets of
   every schedule whose next firing time has passed since the last tick.
+- A Region whose EventBridge is down (``region_up`` says so: the ``region`` outage) delivers nothing:
+  events put on its buses are dropped (``dropped`` counts them), its schedules do not fire, and a rule
+  forwarding from it forwards nothing.
 Pattern matching is moto's own ``EventPattern``; cron arithmetic is croniter's.
 """
 
@@ -15,6 +18,7 @@ import json
 import re
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -94,6 +98,9 @@ class EventRouter:
         self._lock = threading.Lock()
         self._tick_lock = threading.RLock()
         self._last_tick: datetime | None = None
+        self.region_up: Callable[[str], bool] = lambda _region: True
+        self.dropped: list[dict[str, Any]] = []  # events a Region that was down did not deliver
+        self.delivered: list[dict[str, Any]] = []  # every event a bus received: {region, bus, event}
 
     def add_rule(
         self,
@@ -136,6 +143,12 @@ class EventRouter:
             self.dispatch(envelope, region, bus)
 
     def dispatch(self, event: dict[str, Any], region: str, bus: str, hops: int = 0) -> None:
+        if not self.region_up(region):
+            with self._lock:
+                self.dropped.append({"region": region, "bus": bus, "event": event})
+            return
+        with self._lock:
+            self.delivered.append({"region": region, "bus": bus, "event": event})
         for rule in [r for r in self.rules if r.region == region and r.bus == bus]:
             if not rule.matches(event):
                 continue
@@ -161,7 +174,7 @@ class EventRouter:
             since, self._last_tick = self._last_tick or now, max(now, self._last_tick or now)
         started = 0
         for schedule in self.schedules:
-            if not schedule.enabled:
+            if not schedule.enabled or not self.region_up(schedule.region):
                 continue
             for moment in schedule.due(since, now)[-MAX_FIRINGS_PER_TICK:]:
                 event = {

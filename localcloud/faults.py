@@ -83,6 +83,11 @@ class Faults:
             self._faults.append(fault)
         return fault
 
+    def active(self) -> list[Fault]:
+        """The faults that would still fire (every time, or not yet ``times`` times)."""
+        with self._lock:
+            return [f for f in self._faults if f.times is None or f.fired < f.times]
+
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()

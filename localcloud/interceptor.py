@@ -3,13 +3,15 @@
 moto answers a request in ``BotocoreStubber.process_request``. localcloud wraps that single method to:
 
 1. name the call (service, operation, region) from the request itself, with moto's own router;
-2. ask the authorizer (``localcloud.iam``) whether the caller's role may make it; answer AccessDenied if not;
-3. answer it with an injected fault when one matches (serialized by moto for the operation's protocol,
+2. let the active outage profile (``localcloud.outage``) fail an application call the way a client sees a
+   Region in trouble: a connection error or a timeout raised in the SDK, or a 5xx;
+3. ask the authorizer (``localcloud.iam``) whether the caller's role may make it; answer AccessDenied if not;
+4. answer it with an injected fault when one matches (serialized by moto for the operation's protocol,
    so the caller's SDK sees exactly what it would see from AWS);
-4. run the hooks that bring simulated state up to the clock before the call is answered (metric series,
+5. run the hooks that bring simulated state up to the clock before the call is answered (metric series,
    jobs that finish after a modeled duration);
-5. route the operations moto lacks to localcloud's simulated backends;
-6. otherwise let moto answer, and record the call (tests count AWS calls per resource with it).
+6. route the operations moto lacks to localcloud's simulated backends;
+7. otherwise let moto answer, and record the call (tests count AWS calls per resource with it).
 """
 
 from __future__ import annotations
@@ -132,6 +134,8 @@ WATCHING = frozenset(
 
 SimulatedHandler = Callable[[Call], Response]
 Hook = Callable[[Call], None]
+# (call, the raw request, how to answer it normally) -> the answer; may raise botocore's network errors.
+OutageSource = Callable[[Call, Any, Callable[[], "Response | None"]], "Response | None"]
 
 
 class Interceptor:
@@ -145,6 +149,7 @@ class Interceptor:
         self._fault_source: Callable[[Call], Response | None] | None = None
         # IAM: the AccessDenied response for a call its principal may not make (None: allowed)
         self.authorizer: Callable[[Call], Response | None] | None = None
+        self._outage: OutageSource | None = None
         self.calls: Counter[tuple[str, str]] = Counter()
         # Which Lambda function made which call (to check the template's Policies against what ran).
         self.caller: Callable[[], str | None] = lambda: None
@@ -163,6 +168,9 @@ class Interceptor:
 
     def set_fault_source(self, source: Callable[[Call], Response | None]) -> None:
         self._fault_source = source
+
+    def set_outage(self, outage: OutageSource | None) -> None:
+        self._outage = outage
 
     def identify(self, request: Any) -> Call | None:
         match = _CREDENTIAL.search(request.headers.get("Authorization", "") or "")
@@ -197,6 +205,11 @@ class Interceptor:
             self.calls[(call.service, call.operation)] += 1
             if function is not None:
                 self.calls_by_function.setdefault(function, set()).add((call.service, call.operation))
+        if self._outage is not None:
+            return self._outage(call, request, lambda: self._answer(original, request, call))
+        return self._answer(original, request, call)
+
+    def _answer(self, original: Callable[[Any], Response | None], request: Any, call: Call) -> Response | None:
         if self.authorizer is not None:
             denied = self.authorizer(call)
             if denied is not None:

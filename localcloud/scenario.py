@@ -2,15 +2,28 @@
 
 us-east-1 (primary) and us-west-2 (recovery), by default:
 - five DynamoDB global tables with a replica in the recovery region, streams and PITR on, items in them;
-- an Aurora global database: the primary cluster (a writer and two readers) and a secondary cluster;
+- an Aurora global database: the primary cluster (a writer and two readers) and a secondary cluster; the
+  primary's database holds rows (``sql_tables``), readable through the RDS Data API with a secret (a
+  Secrets Manager secret replicated to the recovery region) by the restore test;
 - three S3 buckets, versioned, replicated with Replication Time Control to versioned replicas, with objects;
 - the API's health endpoints (real HTTP servers on loopback) and a Route 53 health check for each;
 - optionally ARC routing controls for both cells (``use_arc=True``);
 - the AWS Backup vaults (primary and recovery copies) with daily recovery points of every resource;
 - healthy replication everywhere, its lag visible as the CloudWatch metrics AWS publishes.
 
-Knobs: ``primary_outage()``, ``recovery_endpoint_unhealthy()``, ``set_replication_lag(seconds)``,
+After ``deploy()`` (the alarm it watches is the stack's), the traffic routing users follow: a hosted zone
+``roadcall.example.`` with failover records for ``api.roadcall.example`` — PRIMARY ``A 127.0.1.1`` behind a
+``CALCULATED`` health check (both children healthy: the primary endpoint's HTTP check and a
+``CLOUDWATCH_METRIC`` check on the ``{stack}-traffic-pin`` alarm in the recovery region), SECONDARY
+``A 127.0.2.1`` behind the recovery endpoint's HTTP check — answered by the Route 53 DNS data plane at
+``cloud.dns.address`` (the stack's ``DnsResolver``). The addresses are only compared, never connected to.
+
+Knobs: ``primary_outage(profile, minutes, **options)`` (the outage profiles of ``localcloud.outage``:
+``app``, ``region``, ``control-plane``, ``gray``, ``recovery-partial``; see docs/outages.md),
+``primary_recovers()``, ``recovery_endpoint_unhealthy()``, ``set_replication_lag(seconds)``,
 ``stale_backups(hours)``; views: ``writer_region()``, ``traffic_region()``, ``snapshot()``.
+CloudWatch alarms are evaluated on the clock when ``PlatformDesign(evaluate_alarms=True)`` (or after
+``alarms.enable()``); otherwise tests inject alarm events with ``alarm_event()``.
 
 Backups as the stack's plan would have made them (after ``deploy()``): ``seed_backup_history()``; and
 knobs that each break one thing the backup verification or the restore test checks: ``backup_stale``,
@@ -27,21 +40,28 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import dns.exception
+import dns.resolver
+
 from localcloud import scenario_backups
 from localcloud.cloud import LocalCloud
 from localcloud.deployer import Stack
 from localcloud.endpoints import HealthEndpoint
+from localcloud.outage import make_profile
+from localcloud.services.alarms import AlarmEvaluator
 from localcloud.services.arc import RoutingControlSimulator
 from localcloud.services.aurora import AuroraGlobalSimulator
 from localcloud.services.backup import BackupSimulator
 from localcloud.services.global_tables import GlobalTablesSimulator
 from localcloud.services.metrics import MetricsSimulator
+from localcloud.services.rds_data import RdsDataSimulator
 from localcloud.services.route53_health import Route53HealthSimulator
 from localcloud.services.s3_replication import S3ReplicationSimulator
 from localcloud.template import ACCOUNT_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
+SETTLE_MINUTES = 4  # after deploy() with alarm evaluation on: the probe alarm (2 of 3 minutes) has its data
 
 
 @dataclass(frozen=True)
@@ -72,7 +92,16 @@ class PlatformDesign:
     recovery_backup_vault: str = "roadcall-backup-vault-dr"
     items_per_table: int = 20
     objects_per_bucket: int = 10
+    database: str = "roadcall"
+    sql_tables: tuple[str, ...] = ("public.incidents", "public.call_records")
+    rows_per_table: int = 20
+    validation_user: str = "restore_validator"
     use_arc: bool = False
+    evaluate_alarms: bool = False  # CloudWatch alarms evaluated every virtual minute (AlarmEvaluator)
+    hosted_zone: str = "roadcall.example."
+    traffic_name: str = "api.roadcall.example"
+    primary_answer: str = "127.0.1.1"
+    recovery_answer: str = "127.0.2.1"
 
     @property
     def replicas(self) -> tuple[str, ...]:
@@ -93,6 +122,10 @@ class Platform:
         self.tables = GlobalTablesSimulator(clock, self.metrics)
         self.s3 = S3ReplicationSimulator(clock, self.metrics)
         self.backup = BackupSimulator(clock)
+        self.rds_data = RdsDataSimulator(clock)
+        self.alarms = AlarmEvaluator(clock, self.cloud.router, self.metrics, self.cloud.outage.alarms_evaluate)
+        self.health.alarm_state = self.alarms.state_of
+        self.cloud.dns.resolver.health = self.health
         for simulator in (
             self.metrics,
             self.aurora,
@@ -101,14 +134,21 @@ class Platform:
             self.tables,
             self.s3,
             self.backup,
+            self.rds_data,
+            self.alarms,
         ):
             simulator.register(interceptor)
+        if self.design.evaluate_alarms:
+            self.alarms.enable()
         self.primary_endpoint = HealthEndpoint("primary")
         self.recovery_endpoint = HealthEndpoint("recovery")
         self.health_checks: dict[str, str] = {}
+        self.dns_checks: dict[str, str] = {}  # traffic-pin (CLOUDWATCH_METRIC), primary-calculated
+        self.hosted_zone_id = ""
         self.routing_controls: dict[str, str] = {}
         self.arc_endpoints: dict[str, str] = {}
         self.stacks: dict[str, Stack] = {}
+        self.validation_secret_arn = ""
 
     # -- building ------------------------------------------------------------------------------------
     def seed(self) -> Platform:
@@ -119,6 +159,7 @@ class Platform:
             (d.primary_region, d.primary_cluster_id),
             (d.recovery_region, d.secondary_cluster_id),
         )
+        self._database()
         self._buckets()
         self._routing()
         self._backups()
@@ -151,6 +192,32 @@ class Platform:
                 )
             self.tables.make_global(name, d.primary_region, [d.recovery_region])
         self.tables.pump()
+
+    def _database(self) -> None:
+        """Rows in the primary cluster's database (written long before any backup), a user that may read
+        them, the Data API on, and the user's secret in Secrets Manager, replicated to the recovery region."""
+        d = self.design
+        written = self.cloud.clock.now() - timedelta(days=400)
+        for table in d.sql_tables:
+            self.rds_data.load_table(
+                d.primary_region,
+                d.primary_cluster_id,
+                d.database,
+                table,
+                ["id", "body", "updated_at"],
+                "id",
+                [{"id": n, "body": f"{table} row {n}", "updated_at": written} for n in range(1, d.rows_per_table + 1)],
+            )
+        password = "restore-validator-password"
+        self.rds_data.add_user(d.primary_region, d.primary_cluster_id, d.validation_user, password)
+        rds = self.cloud.client("rds", d.primary_region)
+        cluster = rds.describe_db_clusters(DBClusterIdentifier=d.primary_cluster_id)["DBClusters"][0]
+        rds.enable_http_endpoint(ResourceArn=cluster["DBClusterArn"])
+        self.validation_secret_arn = self.cloud.client("secretsmanager", d.primary_region).create_secret(
+            Name=f"{d.stack_name}/restore-validation",
+            SecretString=json.dumps({"username": d.validation_user, "password": password}),
+            AddReplicaRegions=[{"Region": d.recovery_region}],
+        )["ARN"]
 
     def _buckets(self) -> None:
         d = self.design
@@ -254,9 +321,15 @@ class Platform:
             "RecoveryHealthCheckId": self.health_checks.get("recovery", ""),
             "PrimaryEndpointUrl": self.primary_endpoint.url,
             "RecoveryEndpointUrl": self.recovery_endpoint.url,
+            "TrafficDnsName": d.traffic_name,
+            "TrafficDnsAnswers": f"{d.primary_region}={d.primary_answer},{d.recovery_region}={d.recovery_answer}",
+            "DnsResolver": self.cloud.dns.address,
             "BackupVaultName": d.backup_vault,
             "RecoveryBackupVaultName": d.recovery_backup_vault,
             "ManageBackupVaults": "false",  # the vaults exist already, with their history (_backups)
+            "RestoreValidationTables": ",".join(d.sql_tables),
+            "RestoreValidationDatabase": d.database,
+            "RestoreValidationSecretArn": self.validation_secret_arn,
         }
         if d.use_arc:
             params.update(
@@ -274,34 +347,137 @@ class Platform:
         d = self.design
         for region in (d.primary_region, d.recovery_region):
             self.stacks[region] = self.cloud.deploy(template, region, d.stack_name, self.parameters(stage))
-        self.cloud.advance(60)  # the probe's first run: a datapoint for the second opinion
+        self._traffic_records()
+        if self.alarms.enabled:
+            # The platform has been running before the app was deployed: its AWS metrics have a history, and
+            # the probe runs a few minutes so the new alarms settle (AWS starts them INSUFFICIENT_DATA).
+            self.metrics.backfill(SETTLE_MINUTES * 2)
+            for _ in range(SETTLE_MINUTES):
+                self.cloud.advance(60)
+        else:
+            # The probe's first runs (a datapoint for the second opinion) and the first heartbeats, replicated
+            # to the other region before anything else happens (dr.heartbeat: the RPO measure).
+            for _ in range(2):
+                self.cloud.advance(60)
         return self.stacks[d.recovery_region]
+
+    def _traffic_records(self) -> None:
+        """The failover records users resolve, with the health checks the recovery region controls."""
+        d = self.design
+        route53 = self.cloud.client("route53", "us-east-1")
+        zone = route53.create_hosted_zone(Name=d.hosted_zone, CallerReference="roadcall-zone")["HostedZone"]
+        self.hosted_zone_id = str(zone["Id"]).rsplit("/", 1)[-1]
+        pin = route53.create_health_check(
+            CallerReference="roadcall-traffic-pin",
+            HealthCheckConfig={
+                "Type": "CLOUDWATCH_METRIC",
+                "AlarmIdentifier": {"Region": d.recovery_region, "Name": f"{d.stack_name}-traffic-pin"},
+                "InsufficientDataHealthStatus": "Healthy",
+            },
+        )["HealthCheck"]["Id"]
+        calculated = route53.create_health_check(
+            CallerReference="roadcall-primary-calculated",
+            HealthCheckConfig={
+                "Type": "CALCULATED",
+                "ChildHealthChecks": [self.health_checks["primary"], pin],
+                "HealthThreshold": 2,
+            },
+        )["HealthCheck"]["Id"]
+        self.dns_checks = {"traffic-pin": pin, "primary-calculated": calculated}
+        records = [
+            ("primary", "PRIMARY", d.primary_answer, calculated),
+            ("recovery", "SECONDARY", d.recovery_answer, self.health_checks["recovery"]),
+        ]
+        route53.change_resource_record_sets(
+            HostedZoneId=self.hosted_zone_id,
+            ChangeBatch={
+                "Changes": [
+                    {
+                        "Action": "CREATE",
+                        "ResourceRecordSet": {
+                            "Name": d.traffic_name,
+                            "Type": "A",
+                            "SetIdentifier": role,
+                            "Failover": failover,
+                            "TTL": 60,
+                            "ResourceRecords": [{"Value": answer}],
+                            "HealthCheckId": check,
+                        },
+                    }
+                    for role, failover, answer, check in records
+                ]
+            },
+        )
 
     @property
     def stack(self) -> Stack:
         return self.stacks[self.design.recovery_region]
 
     # -- knobs ---------------------------------------------------------------------------------------
-    def primary_outage(self, replication_stops: bool = True, minutes: float = 3) -> None:
-        """The primary's API stops answering; Route 53 sees it; replication out of it stops; ``minutes``
+    def primary_outage(
+        self, profile: str = "app", minutes: float = 3, replication_stops: bool = True, **options: Any
+    ) -> None:
+        """The primary region is impaired as outage ``profile`` says (docs/outages.md), then ``minutes``
         pass (the health alarm's evaluation: 2 of 3 minutes), so the probe in the recovery region has
-        seen it too by the time the alarm fires."""
-        self.primary_endpoint.healthy = False
-        self.health.set_endpoint_health(self.health_checks["primary"], False, immediate=True)
-        if replication_stops:
-            self.tables.pause_replication(self.design.primary_region)
-            self.s3.pause_replication(self.design.primary_region)
-        if minutes:
-            self.cloud.advance(minutes * 60)
+        seen it too by the time the alarm fires.
+
+        Every profile starts with the application outage: the primary's API stops answering, Route 53
+        sees it, replication out of the primary stops (unless ``replication_stops=False``). Then:
+        ``region`` — every AWS endpoint of the region fails for the application (connection errors and
+        timeouts), its metrics, alarms and EventBridge stop, Aurora's lag grows, a switchover is refused;
+        ``control-plane`` — its control planes fail (5xx / timeouts); ``gray`` — ``share`` (0.4) of the
+        application's calls to it fail, its metrics arrive ``metrics_delay_minutes`` (5) late (or stop:
+        ``metrics="stopped"``), the endpoint flaps instead of being down, replication slows instead of
+        stopping (``replication_slowdown`` seconds of lag per second, 0.1); ``recovery-partial`` — one
+        service of the recovery region (``service``, ``rds``) fails every call. ``seed`` makes the
+        draws of ``gray`` (and the choice of failure kinds) reproducible; ``failures`` pins them."""
+        d = self.design
+        metrics_mode = str(options.pop("metrics", "late"))
+        delay_minutes = float(options.pop("metrics_delay_minutes", 5))
+        slowdown = float(options.pop("replication_slowdown", 0.1))
+        outage = make_profile(profile, d.primary_region, d.recovery_region, **options)
+        if profile == "gray":
+            share = outage.share
+            self.primary_endpoint.flap(share, outage.seed)
+            self.health.set_endpoint_flapping(self.health_checks["primary"], share, outage.seed)
+            if replication_stops:
+                self.tables.slow_replication(d.primary_region, slowdown)
+                self.s3.slow_replication(d.primary_region, slowdown)
+                self.aurora.pause_replication(d.primary_region, rate=slowdown)
+            if metrics_mode == "stopped":
+                self.metrics.stop_region(d.primary_region)
+            else:
+                self.metrics.delay_region(d.primary_region, delay_minutes * 60)
+        else:
+            self.primary_endpoint.set_healthy(False)
+            self.health.set_endpoint_health(self.health_checks["primary"], False, immediate=True)
+            if replication_stops:
+                self.tables.pause_replication(d.primary_region)
+                self.s3.pause_replication(d.primary_region)
+        if profile == "region":
+            self.aurora.pause_replication(d.primary_region)
+            self.aurora.set_region_reachable(d.primary_region, False)
+            self.metrics.stop_region(d.primary_region)
+        self.cloud.outage.start(outage)
+        for _ in range(int(minutes)):  # minute by minute: each probe run and alarm evaluation sees its minute
+            self.cloud.advance(60)
+        if minutes % 1:
+            self.cloud.advance((minutes % 1) * 60)
 
     def primary_recovers(self) -> None:
-        self.primary_endpoint.healthy = True
+        """Whatever outage is active ends: the region answers again and replication resumes."""
+        d = self.design
+        self.cloud.outage.end()
+        self.primary_endpoint.set_healthy(True)
         self.health.set_endpoint_health(self.health_checks["primary"], True, immediate=True)
-        self.tables.resume_replication(self.design.primary_region)
-        self.s3.resume_replication(self.design.primary_region)
+        self.tables.resume_replication(d.primary_region)
+        self.s3.resume_replication(d.primary_region)
+        self.aurora.resume_replication(d.primary_region)
+        self.aurora.set_region_reachable(d.primary_region, True)
+        self.metrics.resume_region(d.primary_region)
 
     def recovery_endpoint_unhealthy(self) -> None:
-        self.recovery_endpoint.healthy = False
+        self.recovery_endpoint.set_healthy(False)
         self.health.set_endpoint_health(self.health_checks["recovery"], False, immediate=True)
 
     def set_replication_lag(self, seconds: float) -> None:
@@ -402,7 +578,21 @@ class Platform:
             if self.arc.state(self.routing_controls["primary"]) == "On":
                 return d.primary_region
             return d.recovery_region if self.arc.state(self.routing_controls["recovery"]) == "On" else "none"
-        return d.primary_region if self.health.is_healthy(self.health_checks["primary"]) else d.recovery_region
+        if not self.hosted_zone_id:  # not deployed yet: no records, the primary's health check decides
+            return d.primary_region if self.health.is_healthy(self.health_checks["primary"]) else d.recovery_region
+        answers = {d.primary_answer: d.primary_region, d.recovery_answer: d.recovery_region}
+        return answers.get(self.resolve(d.traffic_name), "none")
+
+    def resolve(self, name: str) -> str:
+        """The first A answer for ``name`` from the Route 53 DNS data plane (``cloud.dns``), or ``""``."""
+        resolver = dns.resolver.Resolver(configure=False)
+        host, port = self.cloud.dns.address.rsplit(":", 1)
+        resolver.nameservers, resolver.port = [host], int(port)
+        try:
+            answer = resolver.resolve(name, "A", lifetime=5)
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.exception.Timeout, dns.resolver.NoNameservers):
+            return ""
+        return str(answer[0])
 
     def snapshot(self) -> dict[str, Any]:
         """The platform's observable state, for before/after comparisons."""

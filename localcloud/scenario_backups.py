@@ -4,7 +4,8 @@
 what the design's plan leaves behind by now: a recovery point of the ``daily`` rule for each of the last 35
 days at 02:00 UTC, of the ``weekly`` rule for each Sunday 03:00 UTC of the last 90 days, of the ``monthly``
 rule for the 1st 04:00 UTC of each of the last 12 months, each with its rule's retention, encrypted with
-the vault's key, holding the resource's data as it is when seeded; a completed copy of every monthly one in
+the vault's key, holding the resource's data as it is when seeded (that data predates the history: the
+source buckets' object versions are dated before the oldest recovery point); a completed copy of every monthly one in
 the recovery region's vault; and the completed backup (and copy) jobs of the last 24 hours. Seeding is
 O(1) per recovery point: thousands take milliseconds.
 
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from localcloud.services.backup import DynamoTableSnapshot, S3BucketSnapshot, Snapshot
+from moto.s3.models import FakeKey, s3_backends
+
+from localcloud.services.backup import AuroraClusterSnapshot, DynamoTableSnapshot, S3BucketSnapshot, Snapshot
 from localcloud.template import ACCOUNT_ID
 
 if TYPE_CHECKING:
@@ -72,6 +75,7 @@ def seed_history(
     now = platform.cloud.clock.now()
     plan_id, rule_ids = plan_rules(platform)
     duration = backup.durations.backup
+    backdate_objects(platform, now - timedelta(days=max(days for _, days, _ in RULES) + 1))
     seeded = 0
     for arn, kind in resources or platform.resource_arns():
         snapshot = backup.snapshot_of(arn, d.primary_region)
@@ -118,6 +122,21 @@ def seed_history(
                     )
                     seeded += 1
     return seeded
+
+
+def backdate_objects(platform: Platform, moment: datetime) -> None:
+    """Date every version of the protected buckets' objects at ``moment``: the data a seeded history backs
+    up existed before its oldest recovery point (a restore test compares the version current then)."""
+    buckets = s3_backends[platform.cloud.account_id]["aws"].buckets
+    naive = moment.astimezone(UTC).replace(tzinfo=None)  # moto keeps S3 times naive, in UTC
+    for name in platform.design.buckets:
+        bucket = buckets.get(name)
+        if bucket is None:
+            continue
+        for _key, versions in bucket.keys.iterlists():
+            for version in versions:
+                if isinstance(version, FakeKey):
+                    version.last_modified = naive
 
 
 # -- knobs: each breaks one thing ---------------------------------------------------------------------
@@ -207,8 +226,14 @@ def newest_daily(
 
 
 def corrupted(snapshot: Snapshot) -> Snapshot:
-    """The same backup with half of its table items, or one object's bytes changed: data that does not
-    match its source."""
+    """The same backup with half of its table items, one object's bytes changed, or half of each database
+    table's rows: data that does not match its source."""
+    if isinstance(snapshot, AuroraClusterSnapshot) and snapshot.data is not None:
+        data = snapshot.data.copy()
+        for tables in data.databases.values():
+            for table in tables.values():
+                table.rows = table.rows[: len(table.rows) // 2]
+        return dataclasses.replace(snapshot, data=data)
     if isinstance(snapshot, DynamoTableSnapshot):
         return dataclasses.replace(snapshot, items=snapshot.items[: len(snapshot.items) // 2])
     if isinstance(snapshot, S3BucketSnapshot) and snapshot.objects:

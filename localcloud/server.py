@@ -5,6 +5,13 @@ turned back into the AWS request it stands for (service and region from its SigV
 answered through exactly the path an in-process call takes (interceptor, faults, simulated APIs, moto),
 so the server and the tests see one and the same embedded AWS. ``GET /_localcloud/stacks`` lists the
 deployed stacks (outputs and physical ids) for drctl.
+
+With ``application=True`` (``drctl serve --outage``) every request is the application's, so the active
+outage profile applies to it: a 5xx is answered as usual; a connection error or a timeout the profile
+raises becomes a connection closed without an answer (the client sees botocore's
+``ConnectionClosedError``, which its retries handle like the others). The server never holds a
+connection for a client's read timeout in real time; the virtual clock is charged as for an in-process
+call (botocore's 60 s defaults: a request carries no client configuration over the wire).
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from botocore.awsrequest import AWSPreparedRequest
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.exceptions import HTTPClientError
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.utils import get_service_model
 
@@ -38,8 +47,9 @@ def aws_url(signing_name: str, region: str, path: str) -> str:
 
 
 class LocalCloudServer:
-    def __init__(self, cloud: LocalCloud, port: int = 0) -> None:
+    def __init__(self, cloud: LocalCloud, port: int = 0, application: bool = False) -> None:
         self.cloud = cloud
+        self.application = application
         stubber = BotocoreStubber()
         stubber.enabled = True
         server = self
@@ -72,7 +82,15 @@ class LocalCloudServer:
                     body=body,
                     stream_output=False,
                 )
-                response = stubber.process_request(request)
+                try:
+                    if server.application:
+                        with server.cloud.outage.as_application():
+                            response = stubber.process_request(request)
+                    else:
+                        response = stubber.process_request(request)
+                except (BotocoreConnectionError, HTTPClientError):
+                    self.close_connection = True  # the outage: no answer at all
+                    return
                 if response is None:
                     self._send(404, {"Content-Type": "text/plain"}, f"localcloud: no backend for {signing}".encode())
                     return

@@ -54,3 +54,19 @@ def arc_platform(cloud: LocalCloud) -> Iterator[Platform]:
     built.deploy()
     yield built
     built.close()
+
+
+@pytest.fixture
+def outage_platform(cloud: LocalCloud, request: pytest.FixtureRequest) -> Iterator[Platform]:
+    """The seeded, deployed platform in an outage of its primary region. Parametrize it indirectly with
+    the profile name, or with (name, {option: value}) for its options (see Platform.primary_outage):
+    ``@pytest.mark.parametrize("outage_platform", ["region", ("gray", {"seed": 3})], indirect=True)``."""
+    from localcloud.scenario import Platform, PlatformDesign
+
+    param = getattr(request, "param", "app")
+    name, options = (param, {}) if isinstance(param, str) else (param[0], dict(param[1]))
+    built = Platform(cloud, PlatformDesign()).seed()
+    built.deploy()
+    built.primary_outage(name, **options)
+    yield built
+    built.close()

@@ -1,7 +1,15 @@
-"""Region-aware AWS clients, and the translation of AWS errors into the workflow's error names.
+"""Region-aware AWS clients, the translation of AWS errors into the workflow's error names, and the ledger of
+the calls an invocation made per region (so a report can say what a run depended on).
+
+Two kinds of client: ``client`` for the region a step works in (the SDK's standard retries), and
+``source_client`` for reads of a region that may be down: one attempt, short timeouts, so "that region does
+not answer" is known in seconds and becomes evidence ("unknown"), never a stall.
 
 boto3 is imported when the first client is made, not when a step module is imported: it is most of a
-step's cold import, and steps with no AWS call (validate, decide) never pay it."""
+step's cold import, and steps with no AWS call (validate, decide) never pay it. Clients are cached per
+execution-role access key too: constant within a Lambda execution environment; where several functions
+share a process (localcloud), each keeps its own role's clients.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +24,7 @@ from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
 
 from dr.errors import DrError, TransientAwsError
 
-_CONFIG = {"retries": {"mode": "standard", "max_attempts": 3}, "connect_timeout": 5, "read_timeout": 20}
+_CONFIG: dict[str, Any] = {"retries": {"mode": "standard", "max_attempts": 3}, "connect_timeout": 5, "read_timeout": 20}
 THROTTLING_CODES = frozenset(
     {
         "Throttling",
@@ -32,27 +40,75 @@ THROTTLING_CODES = frozenset(
 )
 
 
+# A region that may be down is asked once, briefly: its silence is an answer.
+_SOURCE_CONFIG: dict[str, Any] = {
+    "retries": {"mode": "standard", "max_attempts": 1},
+    "connect_timeout": 2,
+    "read_timeout": 5,
+}
 _CLIENTS_LOCK = threading.Lock()
+_LEDGER = threading.local()
 
 
 def client(service: str, region: str, endpoint_url: str | None = None) -> Any:
     """One client per service, region (and endpoint), reused across warm invocations. Created under a lock:
     where invocations share a process (localcloud's Map iterations), each client is built once, not once
-    per concurrent caller. Keyed by the execution role's access key too: in Lambda it never changes within
-    an execution environment; where several functions share a process (localcloud), each keeps its own
-    role's clients."""
+    per concurrent caller."""
     with _CLIENTS_LOCK:
-        return _client(service, region, endpoint_url, os.environ.get("AWS_ACCESS_KEY_ID"))
+        return _client(service, region, endpoint_url, False, os.environ.get("AWS_ACCESS_KEY_ID"))
+
+
+def source_client(service: str, region: str) -> Any:
+    """A client for a region that may be impaired: one attempt, 2 s to connect, 5 s to answer."""
+    with _CLIENTS_LOCK:
+        return _client(service, region, None, True, os.environ.get("AWS_ACCESS_KEY_ID"))
 
 
 @lru_cache(maxsize=256)
-def _client(service: str, region: str, endpoint_url: str | None, _access_key: str | None) -> Any:
+def _client(service: str, region: str, endpoint_url: str | None, brief: bool, _access_key: str | None) -> Any:
     import boto3  # noqa: PLC0415 - deferred to the first client (see the module's docstring)
     from botocore.config import Config  # noqa: PLC0415
 
-    return boto3.session.Session().client(
-        service, region_name=region, config=Config(**_CONFIG), endpoint_url=endpoint_url
+    made = boto3.session.Session().client(
+        service, region_name=region, config=Config(**(_SOURCE_CONFIG if brief else _CONFIG)), endpoint_url=endpoint_url
     )
+    return instrument(made)
+
+
+# -- the ledger of calls per region ---------------------------------------------------------------------
+def instrument(made: Any) -> Any:
+    """Count every call ``made`` sends, per region, in the invoking thread's ledger (see ``calls``)."""
+    region = str(made.meta.region_name)
+
+    def answered(http_response: Any = None, **_: Any) -> None:
+        status = int(getattr(http_response, "status_code", 0) or 0)
+        _record(region, failed=status >= 400)
+
+    def raised(**_: Any) -> None:
+        _record(region, failed=True)
+
+    made.meta.events.register("after-call", answered)
+    made.meta.events.register("after-call-error", raised)
+    return made
+
+
+def _record(region: str, failed: bool) -> None:
+    ledger: dict[str, dict[str, int]] | None = getattr(_LEDGER, "calls", None)
+    if ledger is None:
+        return
+    counts = ledger.setdefault(region, {"made": 0, "failed": 0})
+    counts["made"] += 1
+    counts["failed"] += int(failed)
+
+
+def start_ledger() -> None:
+    """Begin counting this thread's calls (a Lambda invocation)."""
+    _LEDGER.calls = {}
+
+
+def calls() -> dict[str, dict[str, int]]:
+    """The calls counted since ``start_ledger``: ``{region: {"made": N, "failed": M}}``."""
+    return {region: dict(counts) for region, counts in (getattr(_LEDGER, "calls", None) or {}).items()}
 
 
 def error_code(err: ClientError) -> str:

@@ -18,8 +18,16 @@ RestoreMode = Literal["full", "dry-run"]
 TestedType = Literal["DynamoDB", "Aurora", "S3"]
 Severity = Literal["HIGH", "MEDIUM", "LOW"]
 RestoreStatus = Literal[
-    "SUCCEEDED", "RESTORE_FAILED", "RESTORE_TIMED_OUT", "VALIDATION_FAILED", "ERROR", "PLANNED", "NOT_RUN"
+    "SUCCEEDED",
+    "RESTORE_FAILED",
+    "RESTORE_TIMED_OUT",
+    "VALIDATION_FAILED",  # the data was read and does not match: the backup is not trustworthy
+    "VALIDATION_ERROR",  # the data could not be read or compared: nothing is known about the backup
+    "ERROR",
+    "PLANNED",
+    "NOT_RUN",
 ]
+ValidationVerdict = Literal["SUCCESSFUL", "FAILED"]
 
 TESTED_TYPES: tuple[TestedType, ...] = ("DynamoDB", "Aurora", "S3")
 
@@ -117,9 +125,24 @@ class RestorePlanItem(Strict):
     source_region: str
     recovery_point_arn: str
     recovery_point_created_at: datetime
+    recovery_point_completed_at: datetime | None = None
     vault: str
     region: str
     restore_name: str
+
+
+class DataChecked(Loose):
+    """What the validation read and compared: how many records of the restored resource, and whether they
+    matched the source's at the recovery point (with each side's checksum)."""
+
+    kind: Literal["rows", "items", "objects"]
+    count: int
+    matched: bool
+    source_count: int = 0
+    changed_since: int = 0
+    differences: int = 0
+    checksum: str = ""
+    source_checksum: str = ""
 
 
 class RestoreResult(Loose):
@@ -134,7 +157,9 @@ class RestoreResult(Loose):
     restore_seconds: float | None = None
     within_rto: bool | None = None
     validated: bool = False
-    validation_reported: bool = False
+    validation_status: ValidationVerdict | None = None  # the verdict for AWS Backup (None: there is none)
+    validation_reported: bool = False  # whether AWS Backup has been told ``validation_status``
     checks: list[dict[str, Any]] = Field(default_factory=list)
+    data_checked: DataChecked | None = None
     message: str = ""
     error: dict[str, Any] | None = None  # the Step Functions error output, when a step of the restore failed

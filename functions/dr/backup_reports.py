@@ -122,6 +122,7 @@ def verification_message(report: dict[str, Any]) -> dict[str, str]:
 
 # -- restore test ----------------------------------------------------------------------------------------
 def restore_markdown(report: dict[str, Any]) -> str:
+    known = "" if report.get("leftover_known", True) else " (not all known)"
     lines = [
         f"# Restore test ({report['mode']}): {report['status']}",
         "",
@@ -130,21 +131,29 @@ def restore_markdown(report: dict[str, Any]) -> str:
         f"- restored from: vault {report['source_vault']} in {report['restore_region']}"
         + (" (the recovery region's copies)" if report["from_copies"] else ""),
         f"- RTO objective: {report['rto_objective_seconds']} s",
-        f"- resources left behind: {report['leftover_resources']}",
+        f"- resources left behind: {report['leftover_resources']}{known}",
+        f"- swept (left by earlier tests): {len(report.get('swept') or [])}",
         "",
-        "| resource | type | status | restore time | within RTO | validated |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| resource | type | status | restore time | within RTO | data read | matched | AWS Backup told |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for result in report["results"]:
         seconds = result.get("restore_seconds")
+        data = result.get("data_checked") or {}
+        told = result.get("validation_status") if result.get("validation_reported") else "nothing"
+        read = f"{data.get('count')} {data.get('kind')}" if data else "none"
         lines.append(
             f"| {str(result['resource_arn']).rsplit(':', 1)[-1].rsplit('/', 1)[-1]} | {result['resource_type']} "
             f"| {result['status']} | {'n/a' if seconds is None else f'{seconds:.0f} s'} "
-            f"| {result.get('within_rto')} | {result.get('validated')} |"
+            f"| {result.get('within_rto')} | {read} | {data.get('matched', 'n/a')} | {told} |"
         )
     for result in report["results"]:
         if result.get("message"):
             lines.append(f"\n- {result['resource_type']}: {result['message']}")
     if report.get("leftover"):
         lines += ["", "Left behind (delete by hand): " + ", ".join(report["leftover"])]
+    if report.get("leftover_unchecked"):
+        lines += ["", "Not looked at: " + "; ".join(report["leftover_unchecked"])]
+    if report.get("swept"):
+        lines += ["", "Swept: " + ", ".join(f"{e['kind']} {e['name']} ({e.get('state')})" for e in report["swept"])]
     return "\n".join(lines) + "\n"

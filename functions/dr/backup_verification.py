@@ -1,31 +1,43 @@
 """Backup verification: read what AWS Backup and the protected resources answer, judge it with
 ``dr.backup_policy``. Read-only.
 
+The rule for the calls: each vault is listed once per run (boto3 paginators, 1,000 recovery points a page,
+the API's maximum), never once per resource: ListProtectedResources reads the protected resources, both
+vaults and the plan's rule names, and writes each batch of resources with its own slice of recovery
+points and copies to the reports bucket. A Map iteration (VerifyBatch) then judges its batch from that
+slice and reads only what the vaults cannot say: each resource's own protection (PITR, Aurora retention,
+S3 versioning and replication), once per resource per run. At 1,000 resources with 30 recovery points each
+that is 34 Backup calls instead of 2,000 (docs/performance.md).
+
 A resource that cannot be read (access denied, gone, a bad name) is a ``resource-unreadable`` finding, never
-a crash; throttling and 5xx raise TransientAwsError, which the state machine retries (and, when the retries
-run out, turns into the same finding for that one resource). Every list call follows its NextToken.
+a crash; throttling and 5xx are retried (a vault listing in the step, a resource's reads per resource) and,
+when the retries run out, become the same finding, for that one resource or for every resource of an
+unreadable vault.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
+from pydantic import Field
 
 from dr import backup_policy as policy
-from dr.aws import aws_errors, client, error_code, is_transient, paginate
+from dr.aws import aws_errors, client, error_code, is_transient
 from dr.backup_models import BackupRequest, Finding, ProtectedResource, ResourceCheck
 from dr.errors import TransientAwsError
 from dr.inventory import Inventory
+from dr.models import Strict
 from dr.settings import Settings
 
 T = TypeVar("T")
-PAGE_SIZE = 100  # recovery points and jobs per page: bounded pages, whatever the vault holds
+PAGE = {"PageSize": 1000}  # MaxResults' maximum in the Backup model: the fewest calls per listing
+ATTEMPTS = 3  # per vault listing and per resource, each with the SDK's own retries and back-off
 
 
 class Unreadable(Exception):
@@ -49,6 +61,12 @@ def read(what: str, call: Callable[[], T]) -> T:
         if is_transient(err):
             raise TransientAwsError(f"{what}: {err}") from err
         raise
+
+
+def _every(region: str, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item of a paginated Backup listing, through the SDK's paginator."""
+    paginator = client("backup", region).get_paginator(operation)
+    return [item for page in paginator.paginate(**kwargs, PaginationConfig=PAGE) for item in page.get(key, [])]
 
 
 def arn_parts(execution: str) -> tuple[str, str]:
@@ -95,17 +113,15 @@ def list_resources(
     resources = inventory_resources(inv, partition, account)
     known = {r.arn for r in resources}
     findings: list[Finding] = []
-    backup = client("backup", request.primary_region)
     try:
         found = read(
             f"backup:ListProtectedResourcesByBackupVault {request.vault}",
-            lambda: list(
-                paginate(
-                    backup.list_protected_resources_by_backup_vault,
-                    "Results",
-                    BackupVaultName=request.vault,
-                    MaxResults=1000,
-                )
+            partial(
+                _every,
+                request.primary_region,
+                "list_protected_resources_by_backup_vault",
+                "Results",
+                BackupVaultName=request.vault,
             ),
         )
     except Unreadable as err:
@@ -140,18 +156,62 @@ def vault_unreadable(request: BackupRequest, partition: str, account: str, err: 
     )
 
 
-# -- one resource ----------------------------------------------------------------------------------------
-def _points(region: str, vault: str, resource_arn: str) -> list[dict[str, Any]]:
-    backup = client("backup", region)
-    return list(
-        paginate(
-            backup.list_recovery_points_by_backup_vault,
-            "RecoveryPoints",
-            BackupVaultName=vault,
-            ByResourceArn=resource_arn,
-            MaxResults=PAGE_SIZE,
-        )
-    )
+# -- the vaults, each listed once per run --------------------------------------------------------------
+# What the policy reads of a recovery point (the rest of the listing is dropped: at 10,000 resources a vault
+# holds 300,000 recovery points, and every byte kept is carried to the batches).
+_KEPT = ("RecoveryPointArn", "Status", "StatusMessage", "IsEncrypted", "EncryptionKeyArn", "SourceBackupVaultArn")
+_KEPT_CREATOR = ("BackupPlanId", "BackupPlanName", "BackupPlanVersion", "BackupRuleId", "BackupRuleName")
+
+
+def slim(point: dict[str, Any]) -> dict[str, Any]:
+    """A listed recovery point reduced to what ``dr.backup_policy`` judges, JSON-ready."""
+    out: dict[str, Any] = {k: point[k] for k in _KEPT if point.get(k) is not None}
+    created = point["CreationDate"]
+    out["CreationDate"] = created.isoformat() if isinstance(created, datetime) else str(created)
+    if "Lifecycle" in point:
+        days = (point["Lifecycle"] or {}).get("DeleteAfterDays")
+        out["Lifecycle"] = {} if days is None else {"DeleteAfterDays": days}
+    creator = point.get("CreatedBy") or {}
+    if creator:
+        out["CreatedBy"] = {k: creator[k] for k in _KEPT_CREATOR if creator.get(k) is not None}
+    return out
+
+
+class ListingError(Strict):
+    """Why a vault could not be listed; ``transient`` when it kept throttling or failing after its retries."""
+
+    code: str
+    message: str
+    transient: bool
+
+
+@dataclasses.dataclass
+class Listing:
+    """One vault's recovery points by resource ARN, or why they could not be read."""
+
+    points: dict[str, list[dict[str, Any]]]
+    error: ListingError | None = None
+
+
+def _points_by_resource(region: str, vault: str) -> dict[str, list[dict[str, Any]]]:
+    by_resource: dict[str, list[dict[str, Any]]] = {}
+    for point in _every(region, "list_recovery_points_by_backup_vault", "RecoveryPoints", BackupVaultName=vault):
+        by_resource.setdefault(str(point.get("ResourceArn", "")), []).append(slim(point))
+    return by_resource
+
+
+def list_vault(region: str, vault: str) -> Listing:
+    """The whole vault, in pages of 1,000, tried ``ATTEMPTS`` times on throttling or 5xx."""
+    what = f"backup:ListRecoveryPointsByBackupVault {vault} ({region})"
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return Listing(read(what, partial(_points_by_resource, region, vault)))
+        except Unreadable as err:
+            return Listing({}, ListingError(code=err.code, message=err.message, transient=False))
+        except TransientAwsError as err:
+            if attempt == ATTEMPTS:
+                return Listing({}, ListingError(code="TransientAwsError", message=str(err), transient=True))
+    raise AssertionError("unreachable: the last attempt returns")
 
 
 @lru_cache(maxsize=32)
@@ -174,6 +234,18 @@ def rule_names(region: str, points: list[dict[str, Any]]) -> dict[str, str]:
         except Unreadable:
             continue  # an unknown plan's point is judged by no rule
     return names
+
+
+# -- one resource ----------------------------------------------------------------------------------------
+class Batch(Strict):
+    """One Map iteration's input, stored in the reports bucket: its resources and their slices of the vaults."""
+
+    resources: list[ProtectedResource]
+    points: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)  # resource ARN -> recovery points
+    copies: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)  # resource ARN -> copies
+    points_error: ListingError | None = None
+    copies_error: ListingError | None = None
+    rule_names: dict[str, str] = Field(default_factory=dict)
 
 
 def _config(resource: ProtectedResource, settings: Settings) -> list[Finding]:
@@ -220,29 +292,22 @@ _CONFIG_WHAT = {
 
 
 def check_resource(
-    request: BackupRequest, resource: ProtectedResource, settings: Settings, now: datetime
+    request: BackupRequest, resource: ProtectedResource, batch: Batch, settings: Settings, now: datetime
 ) -> ResourceCheck:
+    """One resource judged from its slice of the vaults, and its own protection read from its service."""
     findings: list[Finding] = []
-    points: list[dict[str, Any]] | None = None
-    copies: list[dict[str, Any]] | None = None
-    try:
-        points = read(
-            f"backup:ListRecoveryPointsByBackupVault {request.vault}",
-            lambda: _points(request.primary_region, request.vault, resource.arn),
-        )
-    except Unreadable as err:
+    points = None if batch.points_error else batch.points.get(resource.arn, [])
+    copies = None if batch.copies_error else batch.copies.get(resource.arn, [])
+    if batch.points_error:
+        error = batch.points_error
         findings.append(
-            policy.unreadable(resource, f"the recovery points in vault {request.vault}", err.code, err.message)
+            policy.unreadable(resource, f"the recovery points in vault {request.vault}", error.code, error.message)
         )
-    try:
-        copies = read(
-            f"backup:ListRecoveryPointsByBackupVault {request.recovery_vault}",
-            lambda: _points(request.recovery_region, request.recovery_vault, resource.arn),
-        )
-    except Unreadable as err:
+    if batch.copies_error:
+        error = batch.copies_error
         findings.append(
             policy.unreadable(
-                resource, f"the copies in the recovery vault {request.recovery_vault}", err.code, err.message
+                resource, f"the copies in the recovery vault {request.recovery_vault}", error.code, error.message
             )
         )
     newest: dict[str, str | None] = {}
@@ -259,7 +324,7 @@ def check_resource(
             vault=request.vault,
             recovery_vault=request.recovery_vault,
             copy_grace_hours=settings.copy_grace_hours,
-            rule_names_by_id=rule_names(request.primary_region, points),
+            rule_names_by_id=batch.rule_names,
             plan_name=settings.backup_plan_name,
         )
         findings += judged
@@ -283,28 +348,51 @@ def _copied_from(copy: dict[str, Any], vault: str) -> bool:
     return not source or source.endswith(f":backup-vault:{vault}")
 
 
+def _kept_failing(resource: ProtectedResource, last: object) -> ResourceCheck:
+    finding = policy.unreadable(
+        resource,
+        "the backup state",
+        "TransientAwsError",
+        f"the check kept failing after its retries ({ATTEMPTS} attempts): {last}",
+    )
+    return ResourceCheck(resource=resource.arn, resource_type=resource.type, findings=[finding])
+
+
+def check_with_retries(
+    request: BackupRequest, resource: ProtectedResource, batch: Batch, settings: Settings, now: datetime
+) -> ResourceCheck:
+    """One resource's check, tried again on throttling or 5xx; still failing (or its vault listing still
+    failing after the listing's own retries), a single ``resource-unreadable`` finding for that resource."""
+    transient = [e for e in (batch.points_error, batch.copies_error) if e is not None and e.transient]
+    if transient:
+        return _kept_failing(resource, transient[0].message)
+    last: TransientAwsError | None = None
+    for _ in range(ATTEMPTS):
+        try:
+            return check_resource(request, resource, batch, settings, now)
+        except TransientAwsError as err:
+            last = err
+    return _kept_failing(resource, last)
+
+
 # -- jobs of the vault -----------------------------------------------------------------------------------
-def _jobs(call: Callable[..., dict[str, Any]], key: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    yield from paginate(call, key, MaxResults=PAGE_SIZE, **kwargs)
-
-
 def check_jobs(
     request: BackupRequest, settings: Settings, now: datetime, partition: str, account: str
 ) -> dict[str, Any]:
     """Backup jobs into the vault and copy jobs out of it that went wrong in the lookback window."""
     since = now - timedelta(hours=settings.job_lookback_hours)
-    backup = client("backup", request.primary_region)
+    region = request.primary_region
     try:
         backup_jobs = read(
             "backup:ListBackupJobs",
-            lambda: list(
-                _jobs(backup.list_backup_jobs, "BackupJobs", ByBackupVaultName=request.vault, ByCreatedAfter=since)
+            partial(
+                _every, region, "list_backup_jobs", "BackupJobs", ByBackupVaultName=request.vault, ByCreatedAfter=since
             ),
         )
         copy_jobs = [
             job
             for job in read(
-                "backup:ListCopyJobs", lambda: list(_jobs(backup.list_copy_jobs, "CopyJobs", ByCreatedAfter=since))
+                "backup:ListCopyJobs", partial(_every, region, "list_copy_jobs", "CopyJobs", ByCreatedAfter=since)
             )
             if str(job.get("SourceBackupVaultArn", "")).endswith(f":backup-vault:{request.vault}")
         ]
@@ -344,46 +432,49 @@ def _get(settings: Settings, key: str) -> Any:
         return json.loads(s3.get_object(Bucket=settings.reports_bucket, Key=key)["Body"].read())
 
 
-def store_batches(request: BackupRequest, resources: list[ProtectedResource], settings: Settings) -> list[int]:
-    """Write the resources in batches of ``verify_batch_size``; returns the batch numbers."""
+def read_vaults(request: BackupRequest) -> tuple[Listing, Listing, dict[str, str]]:
+    """(the vault's recovery points, the recovery vault's copies, the plan's rule names by id): one listing
+    of each vault for the whole run."""
+    points = list_vault(request.primary_region, request.vault)
+    copies = list_vault(request.recovery_region, request.recovery_vault)
+    every = [p for listed in points.points.values() for p in listed]
+    return points, copies, rule_names(request.primary_region, every)
+
+
+def store_batches(
+    request: BackupRequest,
+    resources: list[ProtectedResource],
+    vaults: tuple[Listing, Listing, dict[str, str]],
+    settings: Settings,
+) -> list[int]:
+    """Write the resources in batches of ``verify_batch_size``, each with its slice of the vaults; returns
+    the batch numbers."""
+    points, copies, names = vaults
     size = settings.verify_batch_size
-    batches = [resources[start : start + size] for start in range(0, len(resources), size)]
-    for number, batch in enumerate(batches):
-        _put(settings, batch_key(request, "resources", number), [r.model_dump(mode="json") for r in batch])
-    return list(range(len(batches)))
+    numbers = []
+    for number, start in enumerate(range(0, len(resources), size)):
+        chunk = resources[start : start + size]
+        batch = Batch(
+            resources=chunk,
+            points={r.arn: points.points[r.arn] for r in chunk if r.arn in points.points},
+            copies={r.arn: copies.points[r.arn] for r in chunk if r.arn in copies.points},
+            points_error=points.error,
+            copies_error=copies.error,
+            rule_names=names,
+        )
+        _put(settings, batch_key(request, "resources", number), batch.model_dump(mode="json"))
+        numbers.append(number)
+    return numbers
 
 
-def load_batch(request: BackupRequest, batch: int, settings: Settings) -> list[ProtectedResource]:
-    return [ProtectedResource.model_validate(r) for r in _get(settings, batch_key(request, "resources", batch))]
-
-
-RESOURCE_ATTEMPTS = 3  # per resource, each with the SDK's own retries and back-off
-
-
-def check_with_retries(
-    request: BackupRequest, resource: ProtectedResource, settings: Settings, now: datetime
-) -> ResourceCheck:
-    """One resource's check, tried again on throttling or 5xx; still failing, a ``resource-unreadable``
-    finding for that resource alone (the rest of its batch is not checked again)."""
-    last: TransientAwsError | None = None
-    for _ in range(RESOURCE_ATTEMPTS):
-        try:
-            return check_resource(request, resource, settings, now)
-        except TransientAwsError as err:
-            last = err
-    finding = policy.unreadable(
-        resource,
-        "the backup state",
-        "TransientAwsError",
-        f"the check kept failing after its retries ({RESOURCE_ATTEMPTS} attempts): {last}",
-    )
-    return ResourceCheck(resource=resource.arn, resource_type=resource.type, findings=[finding])
+def load_batch(request: BackupRequest, batch: int, settings: Settings) -> Batch:
+    return Batch.model_validate(_get(settings, batch_key(request, "resources", batch)))
 
 
 def check_batch(request: BackupRequest, batch: int, settings: Settings, now: datetime) -> dict[str, Any]:
     """Check every resource of one batch, store the results, return the batch's small summary."""
-    resources = load_batch(request, batch, settings)
-    checks = [check_with_retries(request, resource, settings, now) for resource in resources]
+    loaded = load_batch(request, batch, settings)
+    checks = [check_with_retries(request, resource, loaded, settings, now) for resource in loaded.resources]
     _put(settings, batch_key(request, "checks", batch), [c.model_dump(mode="json") for c in checks])
     return {
         "batch": batch,
@@ -402,5 +493,5 @@ def load_checks(request: BackupRequest, summary: dict[str, Any], settings: Setti
         return [ResourceCheck.model_validate(c) for c in _get(settings, batch_key(request, "checks", batch))]
     return [
         ResourceCheck(resource=r.arn, resource_type=r.type, error=summary["error"])
-        for r in load_batch(request, batch, settings)
+        for r in load_batch(request, batch, settings).resources
     ]

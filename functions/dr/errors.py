@@ -18,6 +18,10 @@ class InvalidInput(DrError):
     """The workflow input or a step payload does not match its model."""
 
 
+class InputTooLarge(InvalidInput):
+    """The workflow input is larger than a workflow input may be (Step Functions carries it in every state)."""
+
+
 class LeaseHeld(DrError):
     """Another DR operation holds the lease; this one must not run."""
 
@@ -75,7 +79,12 @@ class RestoreTimedOut(DrError):
 
 
 class ValidationFailed(DrError):
-    """A restored resource did not match its source (item count, sampled items, objects, status)."""
+    """The data read from a restored resource did not match what its source held at the recovery point."""
+
+
+class ValidationNotCompleted(DrError):
+    """A restore test could not validate a restored resource (an AWS error while reading it, or a check that
+    cannot run as configured): nothing is known about the backup, and AWS Backup was told nothing."""
 
 
 class CleanupIncomplete(DrError):

@@ -11,8 +11,8 @@ from dr.observability import metrics
 from dr.settings import Settings
 
 
-def notify(settings: Settings, out: dict[str, Any], extra_lines: list[str]) -> None:
-    """Publish ``[DR] <workflow> failed: <error>`` with what changed and what did not, and count it."""
+def compose(out: dict[str, Any], extra_lines: list[str]) -> tuple[str, str, str]:
+    """(subject, message, event) of ``[DR] <workflow> failed: <error>`` with what changed and what did not."""
     workflow, name, execution = out["workflow"], out["error"], out["execution"]
     lines = [
         f"{workflow.upper()} FAILED in {out['phase']}: {name}",
@@ -24,12 +24,23 @@ def notify(settings: Settings, out: dict[str, Any], extra_lines: list[str]) -> N
         f"Execution: {execution}",
         f"Report: drctl report {execution}",
     ]
-    client("sns", settings.recovery_region).publish(
-        TopicArn=settings.topic_arn,
-        Subject=f"[DR] {workflow} failed: {name}"[:100],
-        Message="\n".join(lines),
-        MessageAttributes={"event": {"DataType": "String", "StringValue": f"{workflow}-failed"}},
-    )
+    return f"[DR] {workflow} failed: {name}"[:100], "\n".join(lines), f"{workflow}-failed"
+
+
+def count(workflow: str) -> None:
+    """The ``<Workflow>Failed`` metric (flushed with the handler's metrics)."""
     metrics.add_dimension(name="Workflow", value=workflow)
     metric = "".join(part.capitalize() for part in workflow.split("-")) + "Failed"
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+
+
+def notify(settings: Settings, out: dict[str, Any], extra_lines: list[str]) -> None:
+    """Publish ``[DR] <workflow> failed: <error>`` with what changed and what did not, and count it."""
+    subject, message, event = compose(out, extra_lines)
+    client("sns", settings.recovery_region).publish(
+        TopicArn=settings.topic_arn,
+        Subject=subject,
+        Message=message,
+        MessageAttributes={"event": {"DataType": "String", "StringValue": event}},
+    )
+    count(out["workflow"])

@@ -42,6 +42,13 @@ class RoutingInventory(BaseModel):
     arc_cluster_endpoints: dict[str, str] = Field(default_factory=dict)  # region -> endpoint URL
     primary_routing_control_arn: str = ""
     recovery_routing_control_arn: str = ""
+    # Where users go, read through DNS (the Route 53 data plane): the failover record and what each
+    # region's record answers; the resolver to ask ("" = the system's).
+    traffic_dns_name: str = ""
+    traffic_dns_answers: dict[str, str] = Field(default_factory=dict)  # region -> IP or host name
+    dns_resolver: str = ""
+    # The alarm the primary record's health check watches: ALARM pins users to the recovery region.
+    traffic_pin_alarm_name: str = ""
 
     @property
     def uses_arc(self) -> bool:
@@ -51,10 +58,21 @@ class RoutingInventory(BaseModel):
 
     @model_validator(mode="after")
     def _has_a_traffic_mechanism(self) -> RoutingInventory:
-        if not self.uses_arc and not self.primary_health_check_id:
+        if self.uses_arc:
+            return self
+        missing = [
+            name
+            for name, value in (
+                ("TRAFFIC_DNS_NAME", self.traffic_dns_name),
+                ("TRAFFIC_DNS_ANSWERS (REGION=VALUE for both regions)", len(self.traffic_dns_answers) >= 2),
+                ("TRAFFIC_PIN_ALARM_NAME", self.traffic_pin_alarm_name),
+            )
+            if not value
+        ]
+        if missing:
             raise ValueError(
-                "no traffic mechanism: set ARC_CLUSTER_ENDPOINTS with both routing control ARNs, "
-                "or PRIMARY_HEALTH_CHECK_ID for health-check based failover records"
+                "no traffic mechanism: set ARC_CLUSTER_ENDPOINTS with both routing control ARNs, or the "
+                "health-check failover records (" + ", ".join(missing) + " missing)"
             )
         return self
 
@@ -109,6 +127,16 @@ class Inventory(BaseModel):
         return tuple(self.tables)
 
 
+def _pairs(name: str, shape: str, env: Mapping[str, str] | None) -> dict[str, str]:
+    out = {}
+    for item in _split(name, env):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InvalidInput(f"{name} item {item!r}: expected {shape}")
+        out[key.strip()] = value.strip()
+    return out
+
+
 def load_inventory(settings: Settings, env: Mapping[str, str] | None = None) -> Inventory:
     """The inventory from this process's environment, or from ``env`` (drctl reads a deployed function's)."""
     environ = os.environ if env is None else env
@@ -118,12 +146,8 @@ def load_inventory(settings: Settings, env: Mapping[str, str] | None = None) -> 
             f"PROTECTED_BUCKETS has {len(sources)} buckets but REPLICA_BUCKETS has {len(replicas)}; "
             "expected one replica per protected bucket, in the same order"
         )
-    endpoints = {}
-    for item in _split("ARC_CLUSTER_ENDPOINTS", env):
-        region, sep, url = item.partition("=")
-        if not sep:
-            raise InvalidInput(f"ARC_CLUSTER_ENDPOINTS item {item!r}: expected REGION=URL")
-        endpoints[region.strip()] = url.strip()
+    endpoints = _pairs("ARC_CLUSTER_ENDPOINTS", "REGION=URL", env)
+    answers = _pairs("TRAFFIC_DNS_ANSWERS", "REGION=IP or REGION=HOST", env)
     try:
         return Inventory(
             primary_region=settings.primary_region,
@@ -143,6 +167,10 @@ def load_inventory(settings: Settings, env: Mapping[str, str] | None = None) -> 
                 arc_cluster_endpoints=endpoints,
                 primary_routing_control_arn=environ.get("PRIMARY_ROUTING_CONTROL_ARN", ""),
                 recovery_routing_control_arn=environ.get("RECOVERY_ROUTING_CONTROL_ARN", ""),
+                traffic_dns_name=environ.get("TRAFFIC_DNS_NAME", ""),
+                traffic_dns_answers=answers,
+                dns_resolver=environ.get("DNS_RESOLVER", ""),
+                traffic_pin_alarm_name=environ.get("TRAFFIC_PIN_ALARM_NAME", ""),
             ),
             backup_vault=environ.get("BACKUP_VAULT_NAME", ""),
             recovery_backup_vault=environ.get("RECOVERY_BACKUP_VAULT_NAME", ""),

@@ -3,6 +3,11 @@
 States: HELD (an operation runs), RELEASED (free), BLOCKED (an operation failed after changing the
 platform: a person must look before anything else runs; ``drctl lease clear`` frees it). A HELD lease
 past its expiry can be taken over (its holder died); every acquisition increments ``fence``.
+
+A run keeps its lease alive across the waits it guards and proves it still holds it before every change:
+``renew`` extends the expiry only while the item still names this holder, this fence and HELD, and raises
+LeaseLost otherwise (another run took it over after it expired, or a person cleared it). An execution that
+ends without settling (stopped, timed out) is settled by ``settle_abandoned`` from its status-change event.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from dr.aws import aws_errors, client, error_code
-from dr.errors import LeaseHeld, TransientAwsError
+from dr.errors import LeaseHeld, LeaseLost, TransientAwsError
 from dr.models import Lease
 
 LEASE_KEY = {"pk": {"S": "lease"}}
@@ -61,6 +66,46 @@ def acquire(table: str, region: str, holder: str, operation: str, mode: str, sec
             f"another DR operation holds the lease: {current.get('operation', '?')} by {current.get('holder', '?')}, "
             f"state {current.get('state', '?')} since {current.get('acquired_at', '?')}: {current.get('note', '')}. "
             "Expected the lease to be free (RELEASED) before starting."
+        ) from err
+    item = out["Attributes"]
+    return Lease(
+        holder=item["holder"]["S"],
+        operation=item["operation"]["S"],
+        fence=int(item["fence"]["N"]),
+        acquired_at=datetime.fromisoformat(item["acquired_at"]["S"]),
+        expires_at=datetime.fromisoformat(item["expires_at"]["S"]),
+    )
+
+
+def renew(table: str, region: str, holder: str, fence: int, seconds: int) -> Lease:
+    """Extend this run's lease to ``seconds`` from now, if it still holds it (same holder, same fence,
+    HELD); otherwise LeaseLost, naming who holds it now."""
+    now = datetime.now(UTC)
+    try:
+        out = client("dynamodb", region).update_item(
+            TableName=table,
+            Key=LEASE_KEY,
+            UpdateExpression="SET expires_at = :exp, renewed_at = :now",
+            ConditionExpression="holder = :h AND fence = :f AND #state = :held",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":h": {"S": holder},
+                ":f": {"N": str(fence)},
+                ":held": {"S": "HELD"},
+                ":now": {"S": _iso(now)},
+                ":exp": {"S": _iso(now + timedelta(seconds=seconds))},
+            },
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as err:
+        if error_code(err) != "ConditionalCheckFailedException":
+            with aws_errors("dynamodb:UpdateItem (renew lease)", TransientAwsError):
+                raise
+        current = describe(table, region) or {}
+        raise LeaseLost(
+            f"this run no longer holds the DR lease (it held fence {fence}); the lease is now "
+            f"{current.get('state', 'gone')} by {current.get('holder', '?')} with fence {current.get('fence', '?')}: "
+            f"{current.get('note', '')}. Stopped before changing anything more."
         ) from err
     item = out["Attributes"]
     return Lease(

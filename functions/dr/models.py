@@ -7,7 +7,7 @@ early with ``InvalidInput`` and a message that names the field and what was expe
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -30,7 +30,10 @@ class Loose(BaseModel):
 
 
 def parse(model: type[M], payload: Any, what: str) -> M:
-    """Validate ``payload`` as ``model``; a mismatch is InvalidInput naming each bad field."""
+    """Validate ``payload`` as ``model``; a mismatch is InvalidInput naming each bad field. The call ledger a
+    step adds to its result (``aws_calls``) is not part of any contract and is set aside."""
+    if isinstance(payload, dict) and "aws_calls" in payload:
+        payload = {k: v for k, v in payload.items() if k != "aws_calls"}
     try:
         return model.model_validate(payload)
     except ValidationError as err:
@@ -44,13 +47,16 @@ def parse(model: type[M], payload: Any, what: str) -> M:
 
 # -- workflow inputs -------------------------------------------------------------------------------------
 class ConsoleInput(Strict):
-    """What a person gives the Step Functions console or ``drctl`` to start a workflow."""
+    """What a person gives the Step Functions console or ``drctl`` to start a workflow. Strict: a value of
+    the wrong type is refused, not coerced ("600" is not 600, "yes" is not true)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     mode: Mode = "planned"
     reason: str = Field(default="", max_length=500)
     requested_by: str = Field(default="console", max_length=200)
     approval_timeout_seconds: int | None = Field(default=None, ge=60, le=86400)
-    detected_at: datetime | None = None
+    detected_at: Annotated[datetime | None, Field(strict=False)] = None  # ISO-8601 text, as JSON carries it
 
 
 class AlarmDetail(Loose):
@@ -66,6 +72,7 @@ class AlarmEvent(Loose):
     detail_type: Literal["CloudWatch Alarm State Change"] = Field(alias="detail-type")
     time: datetime
     region: str
+    account: str = ""
     resources: list[str] = Field(default_factory=list)
     detail: AlarmDetail
 
@@ -96,6 +103,36 @@ class Lease(Loose):
 
 
 # -- readiness -------------------------------------------------------------------------------------------
+class Measure(Loose):
+    """The data-loss exposure of one store as measured: ``seconds`` of writes that may not be in the target
+    region at ``measured_at`` (when the evidence was taken). ``seconds`` None is unknown, never 0. Read at
+    a later moment, the exposure is the value plus the time since it was taken (``at``)."""
+
+    seconds: float | None
+    measured_at: datetime | None
+    source: str
+    note: str = ""
+
+    def at(self, now: datetime) -> float | None:
+        if self.seconds is None or self.measured_at is None:
+            return None
+        return round(self.seconds + max(0.0, (now - self.measured_at).total_seconds()), 3)
+
+    @property
+    def known(self) -> bool:
+        return self.seconds is not None and self.measured_at is not None
+
+
+def worst(measures: list[Measure], source: str) -> Measure:
+    """The worst of several stores' measures at the newest moment any was taken; unknown if any is."""
+    unknown = [m for m in measures if not m.known]
+    if unknown or not measures:
+        note = "; ".join(m.note for m in unknown if m.note) or "nothing to measure"
+        return Measure(seconds=None, measured_at=None, source=source, note=note)
+    newest = max(m.measured_at for m in measures if m.measured_at is not None)
+    return Measure(seconds=max(m.at(newest) or 0.0 for m in measures), measured_at=newest, source=source)
+
+
 class AuroraReadiness(Loose):
     global_cluster_id: str
     writer_region: str
@@ -104,6 +141,7 @@ class AuroraReadiness(Loose):
     target_status: str
     operation_in_progress: bool
     rpo_lag_seconds: float | None
+    exposure: Measure
     ready: bool
     problems: list[str] = Field(default_factory=list)
 
@@ -112,12 +150,12 @@ class TableReadiness(Loose):
     name: str
     status: str
     replica_regions: list[str]
-    replication_latency_seconds: float | None
+    exposure: Measure
 
 
 class DynamoReadiness(Loose):
     tables: list[TableReadiness]
-    max_latency_seconds: float
+    exposure: Measure
     ready: bool
     problems: list[str] = Field(default_factory=list)
 
@@ -125,17 +163,25 @@ class DynamoReadiness(Loose):
 class BucketReadiness(Loose):
     source: str
     replica: str
-    pending_operations: float | None
-    latency_seconds: float | None
-    replicating: bool
+    versioning: str
+    exposure: Measure
 
 
 class S3Readiness(Loose):
     buckets: list[BucketReadiness]
-    max_latency_seconds: float
-    pending_operations: float
+    exposure: Measure
     ready: bool
     problems: list[str] = Field(default_factory=list)
+
+
+Health = Literal["down", "up", "unknown"]
+
+
+class Witness(Loose):
+    """One source of evidence about the source region's endpoint: what it says, and on what basis."""
+
+    says: Health
+    basis: str
 
 
 class EndpointReadiness(Loose):
@@ -145,17 +191,23 @@ class EndpointReadiness(Loose):
     source_url: str
     source_healthy_direct: bool
     source_detail: str
-    source_probe_healthy: bool | None
+    probe: Witness  # the recovery region's scheduled probe (its metric, or its alarm)
+    route53: Witness  # Route 53's health checkers (the DNS answer, or the health alarm)
+    dns_region: str  # what the failover record answers now ("n/a" with ARC, "unknown" when unreadable)
+    pinned: bool | None  # traffic pinned to the recovery region (the pin alarm in ALARM); None: unknown
     traffic_region: str
     ready: bool
     problems: list[str] = Field(default_factory=list)
 
 
 class BackupReadiness(Loose):
+    """Informational (never blocks a move): the newest completed recovery point, from wherever it answers."""
+
     vault: str
+    region: str = ""
     newest_recovery_point_at: datetime | None
     newest_age_hours: float | None
-    fresh: bool
+    fresh: bool | None
     problems: list[str] = Field(default_factory=list)
 
 
@@ -188,8 +240,10 @@ class Decision(Strict):
     action: Action
     reasons: list[str]
     exposure: Exposure
+    decided_at: datetime | None = None
     within_budget: bool
     evidence_agrees: bool
+    evidence: dict[str, str] = Field(default_factory=dict)  # source -> what it says, and why
     plan: list[str]
 
 
@@ -200,7 +254,7 @@ class AuroraPromotion(Loose):
     target_cluster_arn: str
     requested_at: datetime | None
     already_in_place: bool
-    rpo_seconds: float
+    rpo_seconds: float | None  # None: the exposure at promotion could not be measured
 
 
 class WriterStatus(Loose):

@@ -24,6 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from dr import heartbeat
 from dr.aws import client
 from dr.inventory import Inventory
 from dr.replication import ClientFactory, object_versions
@@ -119,7 +120,7 @@ def dynamodb_writes(
     tables: dict[str, Any] = {}
     for table in inv.tables:
         key_names = _key_names(src, table)
-        names = {f"#k{i}": k for i, k in enumerate(key_names)} | {"#c": attribute}
+        names = {f"#k{i}": k for i, k in enumerate(key_names)} | {"#c": attribute, "#h": heartbeat.WRITTEN_AT}
         projection = ", ".join(names)
         written: dict[str, tuple[dict[str, Any], datetime]] = {}
         undated = 0
@@ -131,6 +132,8 @@ def dynamodb_writes(
         while True:
             page = src.scan(**kwargs)
             for item in page.get("Items", []):
+                if heartbeat.is_heartbeat(item):
+                    continue  # the DR heartbeats are not the application's writes
                 when = changed_at(_deserializer().deserialize(item[attribute])) if attribute in item else None
                 if when is None:
                     undated += 1
@@ -178,6 +181,8 @@ def s3_writes(
         for entry, is_marker in [(v, False) for v in versions] + [(m, True) for m in markers]:
             if not entry.get("IsLatest") or entry["LastModified"] < since:
                 continue
+            if str(entry["Key"]).startswith(heartbeat.OBJECT_PREFIX):
+                continue  # the DR heartbeats are not the application's writes
             version_id = str(entry["VersionId"])
             if not is_marker:
                 try:

@@ -1,20 +1,31 @@
-"""Readiness of the region a workflow moves to, one store at a time. Read-only.
+"""Readiness of the region a workflow moves to, one store at a time. Read-only, and statically stable.
 
-Every check returns a result with ``ready`` and plain-language ``problems``; an AWS call that fails in a
-way retrying will not fix (the other region is down, a permission is missing) becomes a problem in the
-result, so a readiness report is never lost to one unreadable service. Throttling and 5xx raise
-TransientAwsError and are retried by the state machine.
+Everything a move decides on is read in the *target* region, through data planes where there is one:
+- Aurora: the global cluster and the target cluster as the target region's RDS API sees them; the exposure
+  from ``AuroraGlobalDBRPOLag``, which Aurora publishes for the secondary in the secondary's region;
+- DynamoDB and S3: the replicas in the target region, and the source region's heartbeat as the replica
+  holds it (dr.heartbeat): the exposure is the time since that heartbeat was written;
+- endpoints: direct HTTP checks, the recovery region's probe metric, where DNS sends users (Route 53's data
+  plane) or which ARC routing control is On (ARC's data plane), and the pin alarm in the recovery region.
+Nothing here needs the source region to answer: on the day it is down, the checks still give an answer.
+
+Every value carries its age (``Measure``); what cannot be read is *unknown* (None), never 0, and the
+result says why. In the target region, throttling and 5xx raise TransientAwsError (the state machine
+retries; when it gives up, the run ends NotReady with nothing changed); other errors (a missing permission)
+become problems in the result. The backup check is informational and never raises.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from dr import probes
-from dr.aws import client, error_code, is_transient, paginate
+from dr import heartbeat, probes
+from dr.aws import client, error_code, is_transient, paginate, source_client
 from dr.errors import TransientAwsError
 from dr.inventory import Inventory
 from dr.models import (
@@ -23,26 +34,53 @@ from dr.models import (
     BucketReadiness,
     DynamoReadiness,
     EndpointReadiness,
+    Measure,
     OperationRequest,
     S3Readiness,
     TableReadiness,
+    Witness,
+    worst,
 )
 from dr.settings import Settings
 
+T = TypeVar("T")
+PROBE_FRESH_SECONDS = 180  # the probe runs every minute: three missed runs and its last word is stale
+_AWS_ERRORS = (ClientError, BotoCoreError)
 
-def _unreadable(what: str, err: Exception) -> str:
-    if is_transient(err):
-        raise TransientAwsError(f"{what}: {err}") from err
+
+def _why(err: Exception) -> str:
     code = error_code(err) if isinstance(err, ClientError) else type(err).__name__
-    return f"{what} could not be read ({code}): {err}"
+    return f"{code}: {err}"
+
+
+def _read(what: str, problems: list[str], read: Callable[[], T]) -> T | None:
+    """One read in the target region: transient → TransientAwsError (retried), otherwise a problem."""
+    try:
+        return read()
+    except _AWS_ERRORS as err:
+        if is_transient(err):
+            raise TransientAwsError(f"{what}: {err}") from err
+        problems.append(f"{what} could not be read ({_why(err)})")
+        return None
+
+
+def unknown(source: str, note: str) -> Measure:
+    return Measure(seconds=None, measured_at=None, source=source, note=note)
 
 
 def aurora(request: OperationRequest, inv: Inventory) -> AuroraReadiness:
-    target_id = inv.aurora_cluster_in(request.target_region)
+    target, target_id = request.target_region, inv.aurora_cluster_in(request.target_region)
     problems: list[str] = []
     try:
-        cluster = probes.global_cluster(inv, request.target_region)
-    except (ClientError, RuntimeError) as err:
+        cluster = _read(
+            f"Aurora global cluster {inv.aurora.global_cluster_id} from {target}",
+            problems,
+            lambda: probes.global_cluster(inv, target),
+        )
+    except probes.NotFound as err:
+        cluster = None
+        problems.append(str(err))
+    if cluster is None:
         return AuroraReadiness(
             global_cluster_id=inv.aurora.global_cluster_id,
             writer_region="unknown",
@@ -51,152 +89,192 @@ def aurora(request: OperationRequest, inv: Inventory) -> AuroraReadiness:
             target_status="unknown",
             operation_in_progress=False,
             rpo_lag_seconds=None,
+            exposure=unknown("AuroraGlobalDBRPOLag", "the global cluster could not be read"),
             ready=False,
-            problems=[_unreadable(f"Aurora global cluster {inv.aurora.global_cluster_id}", err)],
+            problems=problems,
         )
     members = cluster.get("GlobalClusterMembers", [])
-    target_member = next((m for m in members if str(m["DBClusterArn"]).endswith(f":cluster:{target_id}")), None)
+    member = next((m for m in members if str(m["DBClusterArn"]).endswith(f":cluster:{target_id}")), None)
     writer = probes.writer_region(cluster)
     in_progress = bool(cluster.get("FailoverState")) or cluster.get("Status") not in ("available", None)
-    status = "unknown"
-    try:
-        found = client("rds", request.target_region).describe_db_clusters(DBClusterIdentifier=target_id)["DBClusters"]
-        status = str(found[0]["Status"]) if found else "missing"
-    except ClientError as err:
-        problems.append(_unreadable(f"Aurora cluster {target_id} in {request.target_region}", err))
-    lag_ms = None
-    if writer != request.target_region:
-        try:
-            lag_ms = probes.latest_metric(
-                request.target_region, "AWS/RDS", "AuroraGlobalDBRPOLag", {"DBClusterIdentifier": target_id}
-            )
-        except ClientError as err:
-            problems.append(_unreadable("metric AuroraGlobalDBRPOLag", err))
-        if lag_ms is None:
-            problems.append(
-                f"no AuroraGlobalDBRPOLag datapoint for {target_id} in the last 10 minutes: exposure unknown"
-            )
+    found = _read(
+        f"Aurora cluster {target_id} in {target}",
+        problems,
+        lambda: client("rds", target).describe_db_clusters(DBClusterIdentifier=target_id)["DBClusters"],
+    )
+    status = "unknown" if found is None else (str(found[0]["Status"]) if found else "missing")
+    lag_seconds: float | None = None
+    if writer == target:
+        exposure = Measure(seconds=0.0, measured_at=datetime.now(UTC), source="the writer is already in " + target)
     else:
-        lag_ms = 0.0
-    if target_member is None:
+        point = _read(
+            f"metric AuroraGlobalDBRPOLag of {target_id} in {target}",
+            problems,
+            lambda: probes.latest_metric(target, "AWS/RDS", "AuroraGlobalDBRPOLag", {"DBClusterIdentifier": target_id}),
+        )
+        source = f"AuroraGlobalDBRPOLag of {target_id} in {target}"
+        if point is None:
+            exposure = unknown(source, f"no AuroraGlobalDBRPOLag datapoint for {target_id} in the last 10 minutes")
+            problems.append(exposure.note + ": exposure unknown")
+        else:
+            lag_seconds = point.value / 1000.0
+            exposure = Measure(seconds=lag_seconds, measured_at=point.at, source=source)
+    if member is None:
         problems.append(
-            f"cluster {target_id} in {request.target_region} is not a member of global cluster "
-            f"{inv.aurora.global_cluster_id}: re-protect before moving"
+            f"cluster {target_id} in {target} is not a member of global cluster {inv.aurora.global_cluster_id}: "
+            "re-protect before moving"
         )
     if status != "available":
         problems.append(f"cluster {target_id} is {status!r}, expected 'available'")
     if in_progress:
         problems.append(f"global cluster is {cluster.get('Status')!r} with a failover/switchover in progress")
-    ready = target_member is not None and status == "available" and not in_progress
     return AuroraReadiness(
         global_cluster_id=inv.aurora.global_cluster_id,
         writer_region=writer,
         target_cluster_id=target_id,
-        target_is_member=target_member is not None,
+        target_is_member=member is not None,
         target_status=status,
         operation_in_progress=in_progress,
-        rpo_lag_seconds=None if lag_ms is None else lag_ms / 1000.0,
-        ready=ready,
+        rpo_lag_seconds=lag_seconds,
+        exposure=exposure,
+        ready=member is not None and status == "available" and not in_progress,
         problems=problems,
     )
 
 
-def dynamodb(request: OperationRequest, inv: Inventory, settings: Settings) -> DynamoReadiness:
+def table_exposure(ddb: Any, name: str, request: OperationRequest, problems: list[str]) -> Measure:
+    """The source region's newest heartbeat as this table's replica in the target region holds it."""
+    source = f"heartbeat of {request.source_region} in {name} ({request.target_region})"
+    written = _read(
+        f"the heartbeat in {name} in {request.target_region}",
+        problems,
+        lambda: heartbeat.item_seen(ddb, name, request.source_region),
+    )
+    if written is None:
+        return unknown(source, f"no heartbeat of {request.source_region} in {name} ({request.target_region})")
+    return Measure(seconds=0.0, measured_at=written, source=source)
+
+
+def dynamodb(request: OperationRequest, inv: Inventory) -> DynamoReadiness:
+    ddb = client("dynamodb", request.target_region)
     tables: list[TableReadiness] = []
     problems: list[str] = []
-    worst = 0.0
     for name in inv.tables:
-        status, replicas = "unknown", []
-        try:
-            desc = client("dynamodb", request.target_region).describe_table(TableName=name)["Table"]
-            status = str(desc["TableStatus"])
-            replicas = [str(r["RegionName"]) for r in desc.get("Replicas", [])]
-        except ClientError as err:
-            problems.append(_unreadable(f"table {name} in {request.target_region}", err))
-        latency = None
-        try:
-            ms = probes.latest_metric(
-                request.source_region,
-                "AWS/DynamoDB",
-                "ReplicationLatency",
-                {"TableName": name, "ReceivingRegion": request.target_region},
-                stat="Average",
-            )
-            latency = None if ms is None else ms / 1000.0
-        except ClientError as err:
-            problems.append(_unreadable(f"ReplicationLatency of {name}", err))
-        if latency is None:
-            problems.append(f"no ReplicationLatency datapoint for {name} → {request.target_region}: exposure unknown")
-        else:
-            worst = max(worst, latency)
+        desc = _read(f"table {name} in {request.target_region}", problems, partial(ddb.describe_table, TableName=name))
+        status = "unknown" if desc is None else str(desc["Table"]["TableStatus"])
+        replicas = [] if desc is None else [str(r["RegionName"]) for r in desc["Table"].get("Replicas", [])]
+        exposure = table_exposure(ddb, name, request, problems) if desc is not None else unknown("heartbeat", "")
+        if not exposure.known and exposure.note:
+            problems.append(exposure.note + ": exposure unknown")
         if status != "ACTIVE":
             problems.append(f"table {name} in {request.target_region} is {status!r}, expected 'ACTIVE'")
-        if request.source_region not in replicas and status == "ACTIVE":
+        elif request.source_region not in replicas:
             problems.append(
                 f"table {name} in {request.target_region} has no replica in {request.source_region} "
                 "(replication toward the other region is off)"
             )
-        tables.append(
-            TableReadiness(name=name, status=status, replica_regions=replicas, replication_latency_seconds=latency)
-        )
-    ready = all(t.status == "ACTIVE" for t in tables)
-    return DynamoReadiness(tables=tables, max_latency_seconds=worst, ready=ready, problems=problems)
+        tables.append(TableReadiness(name=name, status=status, replica_regions=replicas, exposure=exposure))
+    return DynamoReadiness(
+        tables=tables,
+        exposure=worst([t.exposure for t in tables], "DynamoDB heartbeats"),
+        ready=all(t.status == "ACTIVE" for t in tables),
+        problems=problems,
+    )
+
+
+def bucket_exposure(s3: Any, bucket: str, request: OperationRequest, problems: list[str]) -> Measure:
+    source = f"heartbeat of {request.source_region} in {bucket}"
+    written = _read(
+        f"the heartbeat object in {bucket}", problems, lambda: heartbeat.object_seen(s3, bucket, request.source_region)
+    )
+    if written is None:
+        return unknown(source, f"no heartbeat of {request.source_region} in bucket {bucket}")
+    return Measure(seconds=0.0, measured_at=written, source=source)
 
 
 def s3(request: OperationRequest, inv: Inventory) -> S3Readiness:
+    s3_target = client("s3", request.target_region)
     buckets: list[BucketReadiness] = []
     problems: list[str] = []
-    worst, pending_total = 0.0, 0.0
     for pair in inv.buckets:
-        source, replica = (
-            inv.bucket_in(pair, request.source_region),
-            inv.bucket_in(pair, request.target_region),
+        source, replica = inv.bucket_in(pair, request.source_region), inv.bucket_in(pair, request.target_region)
+        answer = _read(
+            f"bucket {replica} in {request.target_region}",
+            problems,
+            partial(s3_target.get_bucket_versioning, Bucket=replica),
         )
-        replicating, rule_id = False, ""
-        try:
-            rules = client("s3", request.source_region).get_bucket_replication(Bucket=source)
-            for rule in rules["ReplicationConfiguration"]["Rules"]:
-                if rule.get("Status") == "Enabled" and str(rule["Destination"]["Bucket"]).endswith(f":::{replica}"):
-                    replicating, rule_id = True, str(rule.get("ID", ""))
-        except ClientError as err:
-            problems.append(_unreadable(f"replication rules of {source}", err))
-        try:
-            versioning = client("s3", request.target_region).get_bucket_versioning(Bucket=replica).get("Status")
-            if versioning != "Enabled":
-                problems.append(f"bucket {replica} has versioning {versioning or 'off'}, expected Enabled")
-        except ClientError as err:
-            problems.append(_unreadable(f"bucket {replica} in {request.target_region}", err))
-        dims = {"SourceBucket": source, "DestinationBucket": replica, "RuleId": rule_id}
-        latency = pending = None
-        try:
-            if rule_id:  # without a rule there is no metric to read (a failback before re-protection)
-                latency = probes.latest_metric(request.source_region, "AWS/S3", "ReplicationLatency", dims)
-                pending = probes.latest_metric(request.source_region, "AWS/S3", "OperationsPendingReplication", dims)
-        except ClientError as err:
-            problems.append(_unreadable(f"replication metrics of {source}", err))
-        if not replicating:
-            problems.append(f"bucket {source} has no enabled replication rule to {replica}")
-        if latency is None:
-            problems.append(f"no ReplicationLatency datapoint for {source} → {replica}: exposure unknown")
-        worst = max(worst, latency or 0.0)
-        pending_total += pending or 0.0
+        versioning = None if answer is None else str(answer.get("Status") or "off")
+        if versioning is not None and versioning != "Enabled":
+            problems.append(f"bucket {replica} has versioning {versioning}, expected Enabled")
+        exposure = bucket_exposure(s3_target, replica, request, problems)
+        if not exposure.known:
+            problems.append(exposure.note + ": exposure unknown")
         buckets.append(
-            BucketReadiness(
-                source=source,
-                replica=replica,
-                pending_operations=pending,
-                latency_seconds=latency,
-                replicating=replicating,
-            )
+            BucketReadiness(source=source, replica=replica, versioning=versioning or "unknown", exposure=exposure)
         )
-    ready = all(not p.endswith("expected Enabled") for p in problems)
     return S3Readiness(
         buckets=buckets,
-        max_latency_seconds=worst,
-        pending_operations=pending_total,
-        ready=ready,
+        exposure=worst([b.exposure for b in buckets], "S3 heartbeats"),
+        ready=all(b.versioning == "Enabled" for b in buckets),
         problems=problems,
     )
+
+
+# -- the endpoints and the evidence that the source region is down ------------------------------------------
+def probe_witness(request: OperationRequest, settings: Settings, problems: list[str]) -> Witness:
+    """The recovery region's probe of the primary, through its newest datapoint when at most 3 minutes old.
+    Its alarm adds nothing (it is computed from the same datapoints), and a silent probe is unknown: it is
+    never taken as agreement."""
+    if request.source_region != settings.primary_region:
+        return Witness(says="unknown", basis=f"the probe watches {settings.primary_region} only")
+    point = _read(
+        "the probe metric PrimaryEndpointHealthy",
+        problems,
+        lambda: probes.latest_metric(
+            settings.recovery_region,
+            settings.metrics_namespace,
+            "PrimaryEndpointHealthy",
+            {"Endpoint": "primary", "service": settings.service_name},  # Powertools adds the service
+            minutes=5,
+            stat="Minimum",
+        ),
+    )
+    if point is not None and point.age() <= PROBE_FRESH_SECONDS:
+        says = "up" if point.value >= 1.0 else "down"
+        return Witness(says=says, basis=f"probe datapoint {point.value:g} taken {point.age():.0f} s ago")
+    age = "none in the last 5 minutes" if point is None else f"the newest is {point.age():.0f} s old"
+    return Witness(says="unknown", basis=f"no fresh probe datapoint ({age})")
+
+
+def pinned(inv: Inventory, settings: Settings, problems: list[str]) -> bool | None:
+    """Whether traffic is pinned to the recovery region: the pin alarm (recovery region) in ALARM."""
+    name = inv.routing.traffic_pin_alarm_name
+    alarms = _read(
+        f"the pin alarm {name}",
+        problems,
+        lambda: client("cloudwatch", settings.recovery_region).describe_alarms(AlarmNames=[name])["MetricAlarms"],
+    )
+    if alarms is None:
+        return None
+    if not alarms:
+        problems.append(f"the pin alarm {name} does not exist in {settings.recovery_region}")
+        return None
+    return str(alarms[0]["StateValue"]) == "ALARM"
+
+
+def route53_witness(request: OperationRequest, settings: Settings, dns_region: str, is_pinned: bool | None) -> Witness:
+    """Route 53's health checkers: the failover record's DNS answer while traffic is not pinned (it follows
+    the checkers), else the health alarm when that is what started the run, else unknown."""
+    if is_pinned is False and dns_region == request.source_region:
+        return Witness(says="up", basis=f"DNS answers the {dns_region} record: Route 53 sees it healthy")
+    if is_pinned is False and dns_region == request.target_region:
+        return Witness(
+            says="down", basis=f"DNS answers the {dns_region} record: Route 53 sees {request.source_region} unhealthy"
+        )
+    if request.trigger == "alarm" and request.alarm_name == settings.primary_health_alarm_name:
+        return Witness(says="down", basis=f"alarm {request.alarm_name} went to ALARM at {request.detected_at:%H:%M:%S}")
+    why = "traffic is pinned" if is_pinned else f"DNS answer: {dns_region}"
+    return Witness(says="unknown", basis=f"no view of Route 53's checkers ({why})")
 
 
 def endpoints(request: OperationRequest, inv: Inventory, settings: Settings) -> EndpointReadiness:
@@ -204,25 +282,18 @@ def endpoints(request: OperationRequest, inv: Inventory, settings: Settings) -> 
     target = probes.http_check(target_url, settings.endpoint_timeout_seconds)
     source = probes.http_check(source_url, settings.endpoint_timeout_seconds)
     problems: list[str] = []
-    probe: float | None = None
-    try:
-        probe = probes.latest_metric(
-            settings.recovery_region,
-            settings.metrics_namespace,
-            "PrimaryEndpointHealthy",
-            {"Endpoint": "primary", "service": settings.service_name},  # Powertools adds the service
-            minutes=5,
-            stat="Minimum",
-        )
-    except ClientError as err:
-        problems.append(_unreadable("the probe metric PrimaryEndpointHealthy", err))
     try:
         traffic = probes.traffic_region(inv)
-    except (ClientError, RuntimeError) as err:
+    except probes.TrafficUnknown as err:
         traffic = "unknown"
-        problems.append(_unreadable("the traffic routing state", err))
+        problems.append(f"where users go could not be read: {err}")
+    if inv.routing.uses_arc:
+        dns, is_pinned = "n/a", None
+    else:
+        dns, is_pinned = traffic, pinned(inv, settings, problems)
     if not target.healthy:
         problems.append(f"{request.target_region} endpoint {target_url} is not healthy: {target.detail}")
+    probe = probe_witness(request, settings, problems)
     return EndpointReadiness(
         target_url=target_url,
         target_healthy=target.healthy,
@@ -230,42 +301,59 @@ def endpoints(request: OperationRequest, inv: Inventory, settings: Settings) -> 
         source_url=source_url,
         source_healthy_direct=source.healthy,
         source_detail=source.detail,
-        source_probe_healthy=None if probe is None else probe >= 1.0,
+        probe=probe,
+        route53=route53_witness(request, settings, dns, is_pinned),
+        dns_region=dns,
+        pinned=is_pinned,
         traffic_region=traffic,
         ready=target.healthy,
         problems=problems,
     )
 
 
-def backups(request: OperationRequest, inv: Inventory, settings: Settings) -> BackupReadiness:
-    """The newest completed recovery point in the primary's vault (read from wherever it answers)."""
-    vault = inv.backup_vault
-    newest: datetime | None = None
+def backups(inv: Inventory, settings: Settings) -> BackupReadiness:
+    """The newest completed recovery point: in the primary's vault when it answers (one brief attempt),
+    else in the recovery vault (the copies). Informational: it never raises and never blocks a move."""
     problems: list[str] = []
-    if not vault:
+    for vault, region, reader in (
+        (inv.backup_vault, inv.primary_region, source_client),
+        (inv.recovery_backup_vault, inv.recovery_region, client),
+    ):
+        if not vault:
+            continue
+        try:
+            backup = reader("backup", region)
+            completed = [
+                p["CreationDate"]
+                for p in paginate(backup.list_recovery_points_by_backup_vault, "RecoveryPoints", BackupVaultName=vault)
+                if p.get("Status") == "COMPLETED"
+            ]
+        except _AWS_ERRORS as err:
+            problems.append(f"backup vault {vault} in {region} could not be read ({_why(err)})")
+            continue
+        newest = max(completed, default=None)
+        age = None if newest is None else (datetime.now(UTC) - newest).total_seconds() / 3600
+        fresh = age is not None and age <= settings.max_backup_age_hours
+        if newest is None:
+            problems.append(f"vault {vault} has no completed recovery point")
+        elif not fresh:
+            problems.append(
+                f"newest recovery point is {age:.1f} h old, expected at most {settings.max_backup_age_hours} h"
+            )
         return BackupReadiness(
-            vault="",
-            newest_recovery_point_at=None,
-            newest_age_hours=None,
-            fresh=False,
-            problems=["no backup vault in the inventory"],
+            vault=vault,
+            region=region,
+            newest_recovery_point_at=newest,
+            newest_age_hours=age,
+            fresh=fresh,
+            problems=problems,
         )
-    try:
-        backup = client("backup", inv.primary_region)
-        for point in paginate(backup.list_recovery_points_by_backup_vault, "RecoveryPoints", BackupVaultName=vault):
-            if point.get("Status") == "COMPLETED":
-                created = point["CreationDate"]
-                newest = created if newest is None or created > newest else newest
-    except ClientError as err:
-        problems.append(_unreadable(f"backup vault {vault}", err))
-    age = None if newest is None else (datetime.now(UTC) - newest).total_seconds() / 3600
-    fresh = age is not None and age <= settings.max_backup_age_hours
-    if age is None and not problems:
-        problems.append(f"vault {vault} has no completed recovery point")
-    elif age is not None and not fresh:
-        problems.append(f"newest recovery point is {age:.1f} h old, expected at most {settings.max_backup_age_hours} h")
     return BackupReadiness(
-        vault=vault, newest_recovery_point_at=newest, newest_age_hours=age, fresh=fresh, problems=problems
+        vault=inv.backup_vault,
+        newest_recovery_point_at=None,
+        newest_age_hours=None,
+        fresh=None,
+        problems=problems or ["no backup vault in the inventory"],
     )
 
 

@@ -47,6 +47,7 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
+from dr import heartbeat
 from dr.aws import aws_errors, client, error_code, paginate
 from dr.errors import ReplicationNotConfigured
 from dr.inventory import Inventory
@@ -735,7 +736,15 @@ def _backfill(run: _Run, src: Any, dst: Any, source: str, destination: str, limi
     present = {str(v["VersionId"]) for v in there_versions + there_markers}
     live_there = {str(v["Key"]) for v in there_versions if v.get("IsLatest")}
     copied = in_flight = 0
-    for version in (v for v in versions if v.get("IsLatest") and str(v["VersionId"]) not in present):
+    # The DR heartbeat is not copied: it is rewritten every minute, and the next one replicates with the rule.
+    candidates = (
+        v
+        for v in versions
+        if v.get("IsLatest")
+        and str(v["VersionId"]) not in present
+        and not str(v["Key"]).startswith(heartbeat.OBJECT_PREFIX)
+    )
+    for version in candidates:
         key, version_id = str(version["Key"]), str(version["VersionId"])
         head = src.head_object(Bucket=source, Key=key, VersionId=version_id)
         status = head.get("ReplicationStatus")

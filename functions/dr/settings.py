@@ -38,6 +38,9 @@ class Settings(EnvSettings):
     metrics_namespace: str = Field(default="RoadCallDR", alias="POWERTOOLS_METRICS_NAMESPACE")
     service_name: str = Field(default="roadcall-dr", alias="POWERTOOLS_SERVICE_NAME")
     lease_seconds: int = Field(default=4 * 3600, alias="LEASE_SECONDS", gt=0)
+    # the two alarms that may start a failover: Route 53's checkers (primary region, forwarded) and the probe
+    primary_health_alarm_name: str = Field(default="roadcall-dr-primary-health", alias="PRIMARY_HEALTH_ALARM_NAME")
+    probe_alarm_name: str = Field(default="roadcall-dr-primary-probe", alias="PROBE_ALARM_NAME")
     approval_timeout_seconds: int = Field(default=1800, alias="APPROVAL_TIMEOUT_SECONDS", gt=0)
     endpoint_timeout_seconds: float = Field(default=5.0, alias="ENDPOINT_TIMEOUT_SECONDS", gt=0)
     max_backup_age_hours: int = Field(default=26, alias="MAX_BACKUP_AGE_HOURS", gt=0)
@@ -57,9 +60,15 @@ class Settings(EnvSettings):
     min_aurora_retention_days: int = Field(default=35, alias="MIN_AURORA_BACKUP_RETENTION_DAYS", gt=0)
     restore_role_arn: str = Field(default="", alias="RESTORE_ROLE_ARN")
     restore_max_polls: int = Field(default=60, alias="RESTORE_MAX_POLLS", gt=0)  # polls 2 min apart: 2 h
-    restore_sample_size: int = Field(default=5, alias="RESTORE_SAMPLE_SIZE", ge=1, le=100)
     restore_count_tolerance_percent: float = Field(default=1.0, alias="RESTORE_COUNT_TOLERANCE_PERCENT", ge=0)
     restore_changed_at_attribute: str = Field(default="updated_at", alias="RESTORE_CHANGED_AT_ATTRIBUTE")
+    # restore tests of Aurora: the rows read through the Data API (template parameters RestoreValidation*)
+    restore_validation_tables: str = Field(default="", alias="RESTORE_VALIDATION_TABLES")
+    restore_validation_database: str = Field(default="postgres", alias="RESTORE_VALIDATION_DATABASE")
+    restore_validation_secret_arn: str = Field(default="", alias="RESTORE_VALIDATION_SECRET_ARN")
+    restore_validation_key_column: str = Field(default="id", alias="RESTORE_VALIDATION_KEY_COLUMN")
+    restore_instance_class: str = Field(default="db.r6g.large", alias="RESTORE_INSTANCE_CLASS")
+    restore_test_state_machine_arn: str = Field(default="", alias="RESTORE_TEST_STATE_MACHINE_ARN")
 
 
 def get_settings() -> Settings:

@@ -37,7 +37,15 @@ database"):
   (moto 5.2.5 ignores the identifier, and only removes clusters when called in us-east-1);
 - CloudWatch ``AWS/RDS`` ``AuroraGlobalDBReplicationLag`` and ``AuroraGlobalDBRPOLag``
   (Milliseconds, dimension ``DBClusterIdentifier``) for every secondary, in its Region, through the
-  ``MetricsSimulator`` when given (``set_replication_lag``; 0 until set).
+  ``MetricsSimulator`` when given (``set_replication_lag``; 0 until set);
+- outages of the writer's Region: ``pause_replication(region)`` (a Regional outage: nothing reaches
+  the secondaries) makes every secondary's lag grow with the clock from that moment, on top of the lag
+  there was; ``pause_replication(region, rate=0.2)`` slows it (a gray failure: lag grows by 0.2 s per
+  second); ``resume_replication`` catches up to the configured lag. ``set_region_reachable(region,
+  False)``: a switchover (``SwitchoverGlobalCluster``, or ``FailoverGlobalCluster`` without
+  ``AllowDataLoss``) needs the primary cluster, so it is refused with ``InvalidDBClusterStateFault``
+  while the writer's Region is unreachable; ``FailoverGlobalCluster`` with ``AllowDataLoss`` from
+  another Region works (the documented unplanned path) and records the grown lag as its data at risk.
 
 Not modeled: instance-level roles (moto always shows one ``IsClusterWriter`` instance per cluster,
 also in a secondary), the DB clusters' own Status during the operation, write forwarding, RDS events,
@@ -175,6 +183,8 @@ class AuroraGlobalSimulator:
         self._promotions: dict[str, list[Promotion]] = {}
         self._lag: dict[str, dict[str, float]] = {}  # global cluster id -> secondary ARN -> seconds
         self._fail_next: dict[str, str] = {}
+        self._paused: dict[str, tuple[datetime, float]] = {}  # writer Region -> (since, lag growth per second)
+        self._unreachable: set[str] = set()
         self._lock = threading.RLock()
 
     # -- knobs -------------------------------------------------------------------------------------
@@ -216,8 +226,37 @@ class AuroraGlobalSimulator:
                 lags[member.db_cluster_arn] = float(seconds)
 
     def replication_lag(self, global_cluster_id: str, cluster_arn: str) -> float:
+        """The secondary's lag now: the configured lag, plus what it grew while replication was paused."""
         with self._lock:
-            return self._lag.get(global_cluster_id.lower(), {}).get(cluster_arn, 0.0)
+            cluster = self._global_clusters().get(global_cluster_id.lower())
+            if cluster is None:
+                return 0.0
+            return self._effective_lag(cluster, cluster_arn)
+
+    def _effective_lag(self, global_cluster: Any, cluster_arn: str) -> float:
+        base = self._lag.get(global_cluster.global_cluster_identifier, {}).get(cluster_arn, 0.0)
+        writer = self._writer(global_cluster)
+        paused = self._paused.get(_region_of(str(writer.db_cluster_arn))) if writer is not None else None
+        if paused is None or cluster_arn == str(writer.db_cluster_arn):
+            return base
+        since, rate = paused
+        return base + rate * max(0.0, (self.clock.now() - since).total_seconds())
+
+    def pause_replication(self, region: str, rate: float = 1.0) -> None:
+        """Replication out of a writer in ``region`` stops (``rate`` 1.0) or slows: secondaries' lag grows."""
+        if rate < 0:
+            raise ValueError(f"lag growth rate must be >= 0 seconds per second, got {rate}")
+        with self._lock:
+            self._paused[region] = (self.clock.now(), float(rate))
+
+    def resume_replication(self, region: str) -> None:
+        with self._lock:
+            self._paused.pop(region, None)
+
+    def set_region_reachable(self, region: str, reachable: bool) -> None:
+        """Whether the clusters in ``region`` can take part in a switchover (False in a Regional outage)."""
+        with self._lock:
+            (self._unreachable.discard if reachable else self._unreachable.add)(region)
 
     def fail_next_failover(self, global_cluster_id: str, reason: str) -> None:
         """The next failover/switchover of this global cluster ends with the writer not moved."""
@@ -392,7 +431,15 @@ class AuroraGlobalSimulator:
                 f"DB cluster {target.db_cluster_arn} is already the primary (writer) of global cluster "
                 f"{gid}; the target must be a secondary: {self._secondary_arns(global_cluster)}.",
             )
-        lag = self._lag.get(gid, {}).get(str(target.db_cluster_arn), 0.0)
+        writer_region = _region_of(str(writer.db_cluster_arn))
+        if kind == "switchover" and writer_region in self._unreachable:
+            raise AwsError(
+                "InvalidDBClusterStateFault",
+                f"The primary DB cluster {writer.db_cluster_arn} of global cluster {gid} is not available "
+                f"(its Region {writer_region} cannot be reached); a switchover needs the primary. To recover "
+                "from an outage of the primary Region, call FailoverGlobalCluster with AllowDataLoss=true.",
+            )
+        lag = self._effective_lag(global_cluster, str(target.db_cluster_arn))
         duration = self.failover_seconds
         if kind == "switchover":
             duration = self.switchover_seconds
@@ -478,7 +525,7 @@ class AuroraGlobalSimulator:
             self._refresh(global_cluster)
             if cluster_arn not in self._secondary_arns(global_cluster):
                 return None  # only secondaries report replication lag
-            return self._lag.get(global_cluster_id, {}).get(cluster_arn, 0.0) * 1000.0
+            return self._effective_lag(global_cluster, cluster_arn) * 1000.0
 
     def _define_series(self) -> None:
         assert self.metrics is not None

@@ -31,7 +31,9 @@ Modeled (DynamoDB Developer Guide, "Global tables - multi-active replication"; A
 - nothing runs in the background: due writes are applied by a hook before every AWS call (any
   service) and by ``pump()``; knobs pump first, so what was due before a change has happened.
 - outages: ``pause_replication(source_region)`` holds every write from that Region;
-  ``resume_replication`` delivers them ``latency`` after the resume.
+  ``resume_replication`` delivers them ``latency`` after the resume (and ends a slowdown);
+  ``slow_replication(source_region, rate)`` makes the latency out of that Region grow by ``rate``
+  seconds per second from now (a gray failure: replication slows down, lag grows).
 - CloudWatch ``AWS/DynamoDB`` ``ReplicationLatency`` (Milliseconds; dimensions ``TableName``,
   ``ReceivingRegion``) in the source Region, one series per table and direction, through the
   ``MetricsSimulator`` when given: the configured latency, or the age of the oldest write not yet
@@ -157,6 +159,7 @@ class GlobalTablesSimulator:
         self._cursors: dict[tuple[str, str], _Cursor] = {}
         self._paused: set[str] = set()
         self._resumed_at: dict[str, datetime] = {}
+        self._slowed: dict[str, tuple[datetime, float]] = {}  # source Region -> (since, latency growth per second)
         self._lock = threading.RLock()
 
     # -- knobs -------------------------------------------------------------------------------------
@@ -197,9 +200,18 @@ class GlobalTablesSimulator:
         """Deliver the held writes of ``source_region``, ``latency`` from now."""
         with self._lock:
             self._pump_locked()
+            self._slowed.pop(source_region, None)
             if source_region in self._paused:
                 self._paused.discard(source_region)
                 self._resumed_at[source_region] = self.clock.now()
+
+    def slow_replication(self, source_region: str, rate: float) -> None:
+        """From now, the latency of writes from ``source_region`` grows by ``rate`` seconds per second."""
+        if rate < 0:
+            raise ValueError(f"latency growth must be >= 0 seconds per second, got {rate}")
+        with self._lock:
+            self._pump_locked()
+            self._slowed[source_region] = (self.clock.now(), float(rate))
 
     def make_global(self, table_name: str, source_region: str, replica_regions: list[str]) -> None:
         """Add replicas of ``source_region``'s table, as ``UpdateTable`` ``ReplicaUpdates`` Create does."""
@@ -267,10 +279,14 @@ class GlobalTablesSimulator:
         return len(due)
 
     def _latency(self, source: str, target: str) -> float:
+        growth = 0.0
+        if source in self._slowed:
+            since, rate = self._slowed[source]
+            growth = rate * max(0.0, (self.clock.now() - since).total_seconds())
         for rule_source, rule_target, seconds in reversed(self._latency_rules):
             if rule_source in (None, source) and rule_target in (None, target):
-                return seconds
-        return DEFAULT_REPLICATION_LATENCY_SECONDS
+                return seconds + growth
+        return DEFAULT_REPLICATION_LATENCY_SECONDS + growth
 
     def _due_at(self, write: ReplicatedWrite, target: str) -> datetime | None:
         if write.source_region in self._paused:

@@ -15,10 +15,14 @@ Modeled:
 - a source returning ``None`` writes no point (a gap in the series, as when a resource stops
   reporting);
 - datapoints are written straight into moto's backend object, never through boto3, so publishing
-  does not re-enter the interceptor.
+  does not re-enter the interceptor;
+- outages of a Region's metrics: ``stop_region(region)`` — the Region publishes nothing (its series
+  keep their clock, so the minutes of the outage stay a gap); ``delay_region(region, seconds)`` — each
+  point becomes visible ``seconds`` after its timestamp (a gray failure: metrics arrive late);
+  ``resume_region`` ends both (points held back by a delay are written then).
 
-Not modeled: high-resolution metrics, metric retention/roll-up, publication delay (AWS makes a point
-visible a minute or two after its timestamp; here it is visible at once), per-account isolation
+Not modeled: high-resolution metrics, metric retention/roll-up, AWS's ordinary publication delay (a
+point is visible a minute or two after its timestamp; here at once, unless ``delay_region``), per-account isolation
 (everything is moto's default account).
 
 Protocol note: botocore 1.44's CloudWatch model lists smithy-rpc-v2-cbor first, but the client
@@ -72,7 +76,40 @@ class MetricsSimulator:
         self.clock = clock
         self._series: dict[SeriesKey, Series] = {}
         self._refreshers: list[Callable[[], None]] = []
+        self._stopped: set[str] = set()
+        self._delays: dict[str, float] = {}
+        self._held: list[tuple[datetime, Series, datetime, float]] = []  # (visible at, series, moment, value)
         self._lock = threading.RLock()
+
+    # -- outages -----------------------------------------------------------------------------------
+    def stop_region(self, region: str) -> None:
+        """The Region stops publishing (its points for the time it is stopped never exist)."""
+        with self._lock:
+            self._stopped.add(region)
+
+    def delay_region(self, region: str, seconds: float) -> None:
+        """The Region's points become visible ``seconds`` after their timestamps."""
+        if seconds < 0:
+            raise ValueError(f"metric delay must be >= 0 seconds, got {seconds}")
+        with self._lock:
+            self._delays[region] = float(seconds)
+
+    def resume_region(self, region: str) -> None:
+        """The Region publishes again, at once; points it held back are written now."""
+        with self._lock:
+            if region in self._stopped:
+                now = self.clock.now().astimezone(UTC).replace(microsecond=0)
+                for series in self.series(region):  # the stopped minutes stay a gap: skip them
+                    if series.last_published is not None:
+                        periods = int((now - series.last_published).total_seconds() // PERIOD_SECONDS)
+                        series.last_published += timedelta(seconds=PERIOD_SECONDS * max(0, periods - 1))
+            self._stopped.discard(region)
+            self._delays.pop(region, None)
+            self._flush(region, None)
+
+    def stopped_regions(self) -> list[str]:
+        with self._lock:
+            return sorted(self._stopped)
 
     # -- defining series ---------------------------------------------------------------------------
     def define(
@@ -116,7 +153,39 @@ class MetricsSimulator:
             for refresher in list(self._refreshers):
                 refresher()
             now = self.clock.now().astimezone(UTC).replace(microsecond=0)
-            return sum(self._publish_one(series, now) for series in self.series(region))
+            written = sum(self._publish_one(series, now) for series in self.series(region))
+            regions = {region} if region is not None else {held[1].region for held in self._held}
+            for held_region in regions:
+                written += self._flush(held_region, now)
+            return written
+
+    def backfill(self, minutes: int) -> int:
+        """Give every series never published yet ``minutes`` of history (one point a minute, its current
+        value) up to now: a platform that has been running for a while, as alarms created on it expect."""
+        with self._lock:
+            for refresher in list(self._refreshers):
+                refresher()
+            now = self.clock.now().astimezone(UTC).replace(microsecond=0)
+            written = 0
+            for series in self.series():
+                if series.last_published is not None or series.region in self._stopped:
+                    continue
+                value = series.source()
+                series.last_published = now
+                if value is None:
+                    continue
+                moments = [now - timedelta(seconds=PERIOD_SECONDS * k) for k in range(minutes, -1, -1)]
+                self._write(series, moments, float(value))
+                written += len(moments)
+            return written
+
+    def _flush(self, region: str, now: datetime | None) -> int:
+        """Write the held points of ``region`` that are visible at ``now`` (all of them when None)."""
+        due = [h for h in self._held if h[1].region == region and (now is None or h[0] <= now)]
+        self._held = [h for h in self._held if h not in due]
+        for _, series, moment, value in due:
+            self._write(series, [moment], value)
+        return len(due)
 
     def _publish_one(self, series: Series, now: datetime) -> int:
         if series.last_published is None:
@@ -130,6 +199,8 @@ class MetricsSimulator:
             first = max(1, periods - MAX_BACKFILL_POINTS + 1)
             moments = [series.last_published + timedelta(seconds=PERIOD_SECONDS * k) for k in range(first, periods + 1)]
             series.last_published += timedelta(seconds=PERIOD_SECONDS * periods)
+        if series.region in self._stopped:
+            return 0
         value = series.source()
         if value is None:
             return 0
@@ -138,6 +209,15 @@ class MetricsSimulator:
                 f"metric {series.namespace}/{series.metric_name} {dict(series.dimensions)}: "
                 "the source returned NaN; expected a number or None (no datapoint)"
             )
+        delay = self._delays.get(series.region)
+        if delay:
+            self._held.extend((m + timedelta(seconds=delay), series, m, float(value)) for m in moments)
+            return 0
+        self._write(series, moments, float(value))
+        return len(moments)
+
+    @staticmethod
+    def _write(series: Series, moments: list[datetime], value: float) -> None:
         backend = cloudwatch_backends[DEFAULT_ACCOUNT_ID][series.region]
         backend.put_metric_data(
             series.namespace,
@@ -145,7 +225,7 @@ class MetricsSimulator:
                 {
                     "MetricName": series.metric_name,
                     "Dimensions": [{"Name": k, "Value": v} for k, v in series.dimensions],
-                    "Value": float(value),
+                    "Value": value,
                     "Unit": series.unit,
                     # moto keeps naive UTC timestamps (it compares them with parsed request times).
                     "Timestamp": moment.replace(tzinfo=None),
@@ -154,7 +234,6 @@ class MetricsSimulator:
             ],
         )
         series.points_written += len(moments)
-        return len(moments)
 
     # -- wiring ------------------------------------------------------------------------------------
     def _before_call(self, call: Call) -> None:

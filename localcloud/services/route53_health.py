@@ -23,16 +23,35 @@ Modeled:
   ``NoSuchHealthCheck``; a calculated check is ``InvalidInput`` (as in AWS, its status is only in
   the console and CloudWatch);
 - CloudWatch ``AWS/Route53`` ``HealthCheckStatus`` (dimension ``HealthCheckId``; 1 healthy, 0
-  unhealthy) in us-east-1 for every health check, through the ``MetricsSimulator`` when given.
+  unhealthy) in us-east-1 for every health check, through the ``MetricsSimulator`` when given;
+- ``CLOUDWATCH_METRIC`` health checks: moto drops ``AlarmIdentifier`` and
+  ``InsufficientDataHealthStatus``, so ``CreateHealthCheck`` / ``UpdateHealthCheck`` are observed
+  here and keep them. As the Route 53 Developer Guide says ("How Route 53 determines whether a health
+  check is healthy"), Route 53 monitors the alarm's *data stream*, not its state: the check is healthy
+  when the data says OK, unhealthy when it says ALARM, and when the data cannot tell (INSUFFICIENT_DATA)
+  it follows ``InsufficientDataHealthStatus`` (``Healthy``, ``Unhealthy``, ``LastKnownStatus``; the
+  default is ``LastKnownStatus``, healthy before anything is known). So ``SetAlarmState`` does not move
+  such a check ("you can't force the status of a health check to change by using the CloudWatch
+  SetAlarmState API operation", same page); only the metric's datapoints do. The data stream is read with the
+  alarm evaluator's own rules (``alarm_state``, given by the platform), in the alarm's Region, whether
+  or not periodic alarm evaluation is on; a check whose alarm does not exist is unhealthy. They can be
+  children of ``CALCULATED`` checks like any other;
+- flapping endpoints (``set_endpoint_flapping(id, share, seed)``): each check interval a
+  deterministic draw fails the check with probability ``share``; the status changes after
+  ``FailureThreshold`` consecutive results the other way, as for any endpoint (a gray failure: the
+  status mostly holds, now and then flips).
 
 Not modeled: checkers disagreeing with each other, latency and SSL-handshake metrics,
-``HealthCheckPercentageHealthy``, ``CLOUDWATCH_METRIC`` and ``RECOVERY_CONTROL`` health checks
-(they follow the endpoint knob like an HTTP check), DNS answers changing with the status.
+``HealthCheckPercentageHealthy``, ``RECOVERY_CONTROL`` health checks (they follow the endpoint knob
+like an HTTP check), ``GetHealthCheck`` echoing ``AlarmIdentifier`` (moto's answer omits it).
+The DNS answers that follow these statuses are ``localcloud.services.dns``.
 """
 
 from __future__ import annotations
 
+import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -51,6 +70,7 @@ from localcloud.interceptor import (
     serialize_service_error,
 )
 from localcloud.services.metrics import MetricsSimulator
+from localcloud.services.passthrough import moto_response, parse_response
 
 CHECKER_REGIONS = (
     "us-east-1",
@@ -80,15 +100,47 @@ def _checker_ip(region: str, index: int) -> str:
 
 
 @dataclass
+class _Flap:
+    """An endpoint that fails a deterministic share of checks (a gray failure)."""
+
+    share: float
+    seed: int
+    since: datetime
+    checked: int = 0  # check intervals already applied
+    streak: int = 0  # consecutive results disagreeing with the status
+
+
+@dataclass
 class _Endpoint:
     """What the checkers currently conclude about an endpoint, and a change that is on its way."""
 
     healthy: bool = True
     pending: tuple[bool, datetime] | None = None
+    flap: _Flap | None = None
 
-    def settle(self, now: datetime) -> None:
+    def settle(self, now: datetime, check_id: str = "", interval: int = 30, threshold: int = 3) -> None:
         if self.pending is not None and now >= self.pending[1]:
             self.healthy, self.pending = self.pending[0], None
+        flap = self.flap
+        if flap is None:
+            return
+        due = int((now - flap.since).total_seconds() // interval)
+        for k in range(flap.checked, due):
+            passed = random.Random(f"{flap.seed}:{check_id}:{k}").random() >= flap.share  # noqa: S311
+            flap.streak = 0 if passed == self.healthy else flap.streak + 1
+            if flap.streak >= threshold:
+                self.healthy, flap.streak = passed, 0
+        flap.checked = max(flap.checked, due)
+
+
+@dataclass
+class AlarmCheck:
+    """What a CLOUDWATCH_METRIC health check watches (kept here: moto drops it)."""
+
+    region: str
+    name: str
+    insufficient_data: str = "LastKnownStatus"
+    last_known: bool = True
 
 
 class Route53HealthSimulator:
@@ -104,6 +156,9 @@ class Route53HealthSimulator:
         self.metrics = metrics
         self.model_failure_threshold = model_failure_threshold
         self._endpoints: dict[str, _Endpoint] = {}
+        self._alarm_checks: dict[str, AlarmCheck] = {}
+        # (region, alarm name) -> OK / ALARM / INSUFFICIENT_DATA / None (no such alarm): the data stream
+        self.alarm_state: Callable[[str, str], str | None] = lambda _region, _name: None
         self._lock = threading.RLock()
 
     # -- knobs -------------------------------------------------------------------------------------
@@ -118,6 +173,7 @@ class Route53HealthSimulator:
             now = self.clock.now()
             endpoint = self._endpoints.setdefault(health_check_id, _Endpoint())
             endpoint.settle(now)
+            endpoint.flap = None
             if immediate or not self.model_failure_threshold:
                 endpoint.healthy, endpoint.pending = healthy, None
             elif healthy == endpoint.healthy:
@@ -126,13 +182,42 @@ class Route53HealthSimulator:
                 delay = int(check.failure_threshold) * int(check.request_interval)
                 endpoint.pending = (healthy, now + timedelta(seconds=delay))
 
-    def endpoint_healthy(self, health_check_id: str) -> bool:
-        """What the checkers conclude about the endpoint itself (before Inverted/Disabled)."""
+    def set_endpoint_flapping(self, health_check_id: str, share: float, seed: int = 0) -> None:
+        """From now, each check fails with probability ``share`` (deterministic for ``seed``)."""
         self._health_check(health_check_id)
         with self._lock:
             endpoint = self._endpoints.setdefault(health_check_id, _Endpoint())
             endpoint.settle(self.clock.now())
+            endpoint.pending = None
+            endpoint.flap = _Flap(share=float(share), seed=seed, since=self.clock.now())
+
+    def endpoint_healthy(self, health_check_id: str) -> bool:
+        """What the checkers conclude about the endpoint itself (before Inverted/Disabled)."""
+        check = self._health_check(health_check_id)
+        with self._lock:
+            endpoint = self._endpoints.setdefault(health_check_id, _Endpoint())
+            endpoint.settle(
+                self.clock.now(), health_check_id, int(check.request_interval), int(check.failure_threshold)
+            )
             return endpoint.healthy
+
+    def _alarm_healthy(self, health_check_id: str) -> bool:
+        with self._lock:
+            watched = self._alarm_checks.get(health_check_id)
+        if watched is None:
+            return False  # no alarm known for it: Route 53 cannot read a data stream
+        # Read outside the lock: reading the data stream publishes metrics, whose sources ask for health.
+        state = self.alarm_state(watched.region, watched.name)
+        with self._lock:
+            if state == "OK":
+                watched.last_known = True
+            elif state == "ALARM" or state is None:
+                watched.last_known = False
+            elif watched.insufficient_data == "Healthy":
+                return True
+            elif watched.insufficient_data == "Unhealthy":
+                return False
+            return watched.last_known
 
     def is_healthy(self, health_check_id: str) -> bool:
         """The health check's status as Route 53 reports it (DNS failover and the metric follow it)."""
@@ -148,6 +233,8 @@ class Route53HealthSimulator:
             children = check.children or []
             healthy_children = sum(1 for child in children if self._reported(child, depth + 1))
             healthy = healthy_children >= int(check.health_threshold or 0)
+        elif check.type_ == "CLOUDWATCH_METRIC":
+            healthy = self._alarm_healthy(health_check_id)
         else:
             healthy = self.endpoint_healthy(health_check_id)
         return healthy != bool(check.inverted)
@@ -229,7 +316,35 @@ class Route53HealthSimulator:
             return None  # deleted: the metric stops
         return 1.0 if self.is_healthy(health_check_id) else 0.0
 
+    # -- CLOUDWATCH_METRIC configuration (moto drops it) -------------------------------------------
+    def _create_health_check(self, call: Call) -> Response:
+        response = moto_response(call)
+        if response[0] in (200, 201):
+            config = call.params.get("HealthCheckConfig") or {}
+            created = parse_response(call, response).get("HealthCheck") or {}
+            self._remember_alarm(str(created.get("Id", "")), config)
+        return response
+
+    def _update_health_check(self, call: Call) -> Response:
+        response = moto_response(call)
+        if response[0] == 200:
+            params = call.params
+            self._remember_alarm(str(params["HealthCheckId"]), params)
+        return response
+
+    def _remember_alarm(self, health_check_id: str, config: dict[str, Any]) -> None:
+        alarm = config.get("AlarmIdentifier")
+        with self._lock:
+            known = self._alarm_checks.get(health_check_id)
+            if alarm:
+                known = AlarmCheck(region=str(alarm["Region"]), name=str(alarm["Name"]))
+                self._alarm_checks[health_check_id] = known
+            if known is not None and config.get("InsufficientDataHealthStatus"):
+                known.insufficient_data = str(config["InsufficientDataHealthStatus"])
+
     def register(self, interceptor: Interceptor) -> None:
+        interceptor.route("route53", "CreateHealthCheck", self._create_health_check)
+        interceptor.route("route53", "UpdateHealthCheck", self._update_health_check)
         interceptor.route("route53", "GetHealthCheckStatus", self._get_health_check_status)
         if self.metrics is not None:
             self.metrics.before_publish(self._define_series)

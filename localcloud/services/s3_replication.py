@@ -30,8 +30,10 @@ Modeled (Amazon S3 User Guide, "Replicating objects within and across Regions"):
   15 minutes, ``RTC_SLA_SECONDS``): ``set_replication_latency`` per source bucket; nothing runs in
   the background, a hook applies what is due before every AWS call (and ``pump()``);
 - outages: ``pause_replication(source_region)`` holds the objects of that Region's buckets;
-  ``resume_replication`` delivers them ``latency`` after the resume; ``sync_now`` delivers
-  everything at once (scenario seeding);
+  ``resume_replication`` delivers them ``latency`` after the resume (and ends a slowdown);
+  ``slow_replication(source_region, rate)`` makes the latency of that Region's buckets grow by
+  ``rate`` seconds per second from now (a gray failure); ``sync_now`` delivers everything at once
+  (scenario seeding);
 - CloudWatch ``AWS/S3`` metrics per rule (dimensions ``SourceBucket``, ``DestinationBucket``,
   ``RuleId``) in the source bucket's Region, through the ``MetricsSimulator`` when given:
   ``ReplicationLatency`` (Seconds: the configured latency, or the age of the oldest pending object
@@ -181,6 +183,7 @@ class S3ReplicationSimulator:
         self._failed: dict[tuple[str, str, str], tuple[int, str]] = {}  # route -> (objects, last reason)
         self._paused: set[str] = set()
         self._resumed_at: dict[str, datetime] = {}
+        self._slowed: dict[str, tuple[datetime, float]] = {}  # source Region -> (since, latency growth per second)
         self._lock = threading.RLock()
 
     # -- knobs -------------------------------------------------------------------------------------
@@ -208,9 +211,24 @@ class S3ReplicationSimulator:
         """Deliver the held objects of ``source_region``, ``latency`` from now."""
         with self._lock:
             self._pump_locked()
+            self._slowed.pop(source_region, None)
             if source_region in self._paused:
                 self._paused.discard(source_region)
                 self._resumed_at[source_region] = self.clock.now()
+
+    def slow_replication(self, source_region: str, rate: float) -> None:
+        """From now, the latency of objects written in ``source_region`` grows by ``rate`` seconds per second."""
+        if rate < 0:
+            raise ValueError(f"latency growth must be >= 0 seconds per second, got {rate}")
+        with self._lock:
+            self._pump_locked()
+            self._slowed[source_region] = (self.clock.now(), float(rate))
+
+    def _growth(self, region: str | None) -> float:
+        if region is None or region not in self._slowed:
+            return 0.0
+        since, rate = self._slowed[region]
+        return rate * max(0.0, (self.clock.now() - since).total_seconds())
 
     def sync_now(self, source_bucket: str | None = None) -> int:
         """Deliver every pending object (of ``source_bucket``) now, paused or not; return how many."""
@@ -271,7 +289,8 @@ class S3ReplicationSimulator:
         if pending.source_region in self._paused:
             return None
         start = max(pending.written_at, self._resumed_at.get(pending.source_region, _EPOCH))
-        return start + timedelta(seconds=self._latency(pending.source_bucket))
+        latency = self._latency(pending.source_bucket) + self._growth(pending.source_region)
+        return start + timedelta(seconds=latency)
 
     @staticmethod
     def _blocker(source: str, rule: Rule) -> str | None:
@@ -439,7 +458,7 @@ class S3ReplicationSimulator:
                 return float(len(waiting))
             if what == "BytesPendingReplication":
                 return float(sum(p.size for p in waiting))
-            seconds = self._latency(source)
+            seconds = self._latency(source) + self._growth(bucket.region_name)
             if waiting:
                 oldest = min(p.written_at for p in waiting)
                 seconds = max(seconds, (self.clock.now() - oldest).total_seconds())

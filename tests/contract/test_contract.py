@@ -103,13 +103,17 @@ def test_the_console_samples_parse_as_console_inputs(name: str) -> None:
     ConsoleInput.model_validate(json.loads((ROOT / "events" / name).read_text()))
 
 
-def test_the_alarm_rule_matches_the_alarm_the_primary_region_raises() -> None:
+def test_the_alarm_rule_matches_the_two_alarms_that_start_a_failover() -> None:
+    # Route 53's checkers (an alarm in the primary region, forwarded) and the probe (the recovery region's own
+    # evidence, which survives an outage of the primary region); the functions validate the same names.
     pattern = STATE_MACHINES["FailoverStateMachine"]["Properties"]["Events"]["PrimaryHealthAlarm"]["Properties"][
         "Pattern"
     ]
-    alarm = RESOURCES["PrimaryHealthAlarm"]["Properties"]["AlarmName"]
-    assert pattern["detail"]["alarmName"] == [alarm]
+    alarms = [RESOURCES[a]["Properties"]["AlarmName"] for a in ("PrimaryHealthAlarm", "PrimaryProbeAlarm")]
+    assert pattern["detail"]["alarmName"] == alarms
     assert pattern["detail"]["state"]["value"] == ["ALARM"]
+    env = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    assert [env["PRIMARY_HEALTH_ALARM_NAME"], env["PROBE_ALARM_NAME"]] == alarms
 
 
 # -- backup verification and restore test ----------------------------------------------------------------

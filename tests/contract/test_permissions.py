@@ -21,6 +21,9 @@ ACTION_NAMES = {
     ("s3", "HeadObject"): "s3:GetObject",
     ("s3", "ListObjectsV2"): "s3:ListBucket",
     ("s3", "ListObjectVersions"): "s3:ListBucketVersions",
+    ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
+    ("s3", "DeleteObjects"): "s3:DeleteObject",
+    ("s3", "HeadBucket"): "s3:ListBucket",
 }
 PREFIX = {"stepfunctions": "states", "cloudwatch": "cloudwatch"}
 
@@ -37,7 +40,9 @@ def allowed_actions(resources: dict[str, Any], policies: list[Any]) -> set[str]:
             statements = resources[policy["Ref"]]["Properties"]["PolicyDocument"]["Statement"]
         elif isinstance(policy, dict) and "Statement" in policy:
             statements = policy["Statement"]
-        for statement in statements:
+        for given in statements:
+            # a statement granted under a condition (Fn::If): count what it grants when the condition holds
+            statement = given["Fn::If"][1] if "Fn::If" in given else given
             granted = statement["Action"]
             actions |= {granted} if isinstance(granted, str) else set(granted)
     return actions

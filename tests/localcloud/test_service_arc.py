@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from localcloud.clock import VirtualClock
-from localcloud.interceptor import Interceptor
 from localcloud.services.arc import RoutingControlSimulator
+from tests.localcloud.conftest import Bare
 
 PANEL = "arn:aws:route53-recovery-control::123456789012:controlpanel/0123456789abcdef"
 EAST = f"{PANEL}/routingcontrol/aaaaaaaaaaaa0001"
@@ -22,19 +20,11 @@ SPARE = f"{OTHER_PANEL}/routingcontrol/bbbbbbbbbbbb0001"
 
 
 @pytest.fixture
-def env() -> Iterator[tuple[VirtualClock, RoutingControlSimulator]]:
-    clock = VirtualClock()
-    clock.install()
-    with mock_aws():
-        interceptor = Interceptor()
-        interceptor.install()
-        sim = RoutingControlSimulator(clock)
-        sim.register(interceptor)
-        sim.add_control(EAST, "roadcall-api-us-east-1", PANEL, "On", control_panel_name="roadcall-dr")
-        sim.add_control(WEST, "roadcall-api-us-west-2", PANEL, "Off", control_panel_name="roadcall-dr")
-        yield clock, sim
-        interceptor.uninstall()
-    clock.uninstall()
+def env(bare: Bare) -> tuple[VirtualClock, RoutingControlSimulator]:
+    sim = bare.register(RoutingControlSimulator(bare.clock))
+    sim.add_control(EAST, "roadcall-api-us-east-1", PANEL, "On", control_panel_name="roadcall-dr")
+    sim.add_control(WEST, "roadcall-api-us-west-2", PANEL, "Off", control_panel_name="roadcall-dr")
+    return bare.clock, sim
 
 
 def _client(region: str) -> Any:

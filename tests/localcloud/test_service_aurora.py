@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, timedelta
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from localcloud.clock import VirtualClock
-from localcloud.interceptor import Interceptor
 from localcloud.services.aurora import AuroraGlobalSimulator, GlobalTopology
-from localcloud.services.metrics import MetricsSimulator
+from tests.localcloud.conftest import Bare
 
 GLOBAL = "roadcall-aurora-global"
 EAST_ARN = "arn:aws:rds:us-east-1:123456789012:cluster:roadcall-aurora-use1"
@@ -22,24 +19,14 @@ WEST_ARN = "arn:aws:rds:us-west-2:123456789012:cluster:roadcall-aurora-usw2"
 
 
 @pytest.fixture
-def env() -> Iterator[tuple[VirtualClock, AuroraGlobalSimulator, GlobalTopology]]:
-    clock = VirtualClock()
-    clock.install()
-    with mock_aws():
-        interceptor = Interceptor()
-        interceptor.install()
-        metrics = MetricsSimulator(clock)
-        metrics.register(interceptor)
-        sim = AuroraGlobalSimulator(clock, metrics)
-        sim.register(interceptor)
-        topology = sim.create_global_topology(
-            GLOBAL,
-            primary=("us-east-1", "roadcall-aurora-use1"),
-            secondary=("us-west-2", "roadcall-aurora-usw2"),
-        )
-        yield clock, sim, topology
-        interceptor.uninstall()
-    clock.uninstall()
+def env(bare: Bare) -> tuple[VirtualClock, AuroraGlobalSimulator, GlobalTopology]:
+    sim = bare.register(AuroraGlobalSimulator(bare.clock, bare.metrics()))
+    topology = sim.create_global_topology(
+        GLOBAL,
+        primary=("us-east-1", "roadcall-aurora-use1"),
+        secondary=("us-west-2", "roadcall-aurora-usw2"),
+    )
+    return bare.clock, sim, topology
 
 
 def _rds(region: str = "us-west-2") -> Any:

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 from moto.s3.models import s3_backends
 
 from localcloud.clock import VirtualClock
-from localcloud.interceptor import Interceptor
 from localcloud.services.backup import BackupSimulator
+from tests.localcloud.conftest import Bare
 
 EAST, WEST = "us-east-1", "us-west-2"
 ACCOUNT = "123456789012"
@@ -39,17 +37,8 @@ T0 = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # a seeded nightly backup window
 
 
 @pytest.fixture
-def env() -> Iterator[tuple[VirtualClock, BackupSimulator]]:
-    clock = VirtualClock()
-    clock.install()
-    with mock_aws():
-        interceptor = Interceptor()
-        interceptor.install()
-        sim = BackupSimulator(clock)
-        sim.register(interceptor)
-        yield clock, sim
-        interceptor.uninstall()
-    clock.uninstall()
+def env(bare: Bare) -> tuple[VirtualClock, BackupSimulator]:
+    return bare.clock, bare.register(BackupSimulator(bare.clock))
 
 
 def _client(service: str, region: str = EAST) -> Any:

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
 from localcloud.clock import VirtualClock
-from localcloud.interceptor import Interceptor
 from localcloud.services.global_tables import GlobalTablesSimulator
-from localcloud.services.metrics import MetricsSimulator
+from tests.localcloud.conftest import Bare, latest_metric
 
 TABLE = "roadcall-incidents-prod"
 EAST, WEST = "us-east-1", "us-west-2"
@@ -25,19 +21,8 @@ STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
 
 
 @pytest.fixture
-def env() -> Iterator[tuple[VirtualClock, GlobalTablesSimulator]]:
-    clock = VirtualClock()
-    clock.install()
-    with mock_aws():
-        interceptor = Interceptor()
-        interceptor.install()
-        metrics = MetricsSimulator(clock)
-        metrics.register(interceptor)
-        sim = GlobalTablesSimulator(clock, metrics)
-        sim.register(interceptor)
-        yield clock, sim
-        interceptor.uninstall()
-    clock.uninstall()
+def env(bare: Bare) -> tuple[VirtualClock, GlobalTablesSimulator]:
+    return bare.clock, bare.register(GlobalTablesSimulator(bare.clock, bare.metrics()))
 
 
 def _ddb(region: str = EAST) -> Any:
@@ -91,33 +76,8 @@ def _error(info: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
 
 
 def _latest_latency_ms(clock: VirtualClock, receiving: str = WEST) -> float:
-    result = boto3.client("cloudwatch", region_name=EAST).get_metric_data(
-        MetricDataQueries=[
-            {
-                "Id": "latency",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "AWS/DynamoDB",
-                        "MetricName": "ReplicationLatency",
-                        # In name order: this bare fixture runs without localcloud's
-                        # cloudwatch_dimensions adapter, and moto 5.2.5 alone finds only that order.
-                        "Dimensions": [
-                            {"Name": "ReceivingRegion", "Value": receiving},
-                            {"Name": "TableName", "Value": TABLE},
-                        ],
-                    },
-                    "Period": 60,
-                    "Stat": "Maximum",
-                },
-            }
-        ],
-        StartTime=clock.now() - timedelta(hours=1),
-        EndTime=clock.now() + timedelta(minutes=1),
-        ScanBy="TimestampDescending",
-    )
-    values = result["MetricDataResults"][0]["Values"]
-    assert values, "expected ReplicationLatency datapoints; found none"
-    return float(values[0])
+    dimensions = {"ReceivingRegion": receiving, "TableName": TABLE}
+    return latest_metric(clock, "AWS/DynamoDB", "ReplicationLatency", dimensions)
 
 
 # -- replica creation and DescribeTable ----------------------------------------------------------------

@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from localcloud.clock import VirtualClock
-from localcloud.interceptor import Interceptor
 from localcloud.services.metrics import MetricsSimulator
+from tests.localcloud.conftest import Bare
 
 
 @pytest.fixture
-def env() -> Iterator[tuple[VirtualClock, MetricsSimulator]]:
-    clock = VirtualClock()
-    clock.install()
-    with mock_aws():
-        interceptor = Interceptor()
-        interceptor.install()
-        sim = MetricsSimulator(clock)
-        sim.register(interceptor)
-        yield clock, sim
-        interceptor.uninstall()
-    clock.uninstall()
+def env(bare: Bare) -> tuple[VirtualClock, MetricsSimulator]:
+    return bare.clock, bare.metrics()
 
 
 class Knob:

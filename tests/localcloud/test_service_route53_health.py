@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, timedelta
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from localcloud.clock import VirtualClock
-from localcloud.interceptor import Interceptor
-from localcloud.services.metrics import MetricsSimulator
 from localcloud.services.route53_health import CHECKER_REGIONS, Route53HealthSimulator
+from tests.localcloud.conftest import Bare
 
 HTTP_OK = "Success: HTTP Status Code 200, OK"
 TIMED_OUT = (
@@ -25,19 +22,8 @@ TIMED_OUT = (
 
 
 @pytest.fixture
-def env() -> Iterator[tuple[VirtualClock, Route53HealthSimulator]]:
-    clock = VirtualClock()
-    clock.install()
-    with mock_aws():
-        interceptor = Interceptor()
-        interceptor.install()
-        metrics = MetricsSimulator(clock)
-        metrics.register(interceptor)
-        sim = Route53HealthSimulator(clock, metrics)
-        sim.register(interceptor)
-        yield clock, sim
-        interceptor.uninstall()
-    clock.uninstall()
+def env(bare: Bare) -> tuple[VirtualClock, Route53HealthSimulator]:
+    return bare.clock, bare.register(Route53HealthSimulator(bare.clock, bare.metrics()))
 
 
 def _route53() -> Any:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from localcloud.clock import VirtualClock
 from localcloud.interceptor import Interceptor
 from localcloud.services.metrics import MetricsSimulator
 from localcloud.services.s3_replication import RTC_SLA_SECONDS, S3ReplicationSimulator
+from tests.localcloud.conftest import Bare, latest_metric
 
 SOURCE, REPLICA = "roadcall-call-recordings-prod", "roadcall-call-recordings-prod-usw2"
 EAST, WEST = "us-east-1", "us-west-2"
@@ -23,19 +21,8 @@ RULE_ID = "crr-to-us-west-2"
 
 
 @pytest.fixture
-def env() -> Iterator[tuple[VirtualClock, S3ReplicationSimulator]]:
-    clock = VirtualClock()
-    clock.install()
-    with mock_aws():
-        interceptor = Interceptor()
-        interceptor.install()
-        metrics = MetricsSimulator(clock)
-        metrics.register(interceptor)
-        sim = S3ReplicationSimulator(clock, metrics)
-        sim.register(interceptor)
-        yield clock, sim
-        interceptor.uninstall()
-    clock.uninstall()
+def env(bare: Bare) -> tuple[VirtualClock, S3ReplicationSimulator]:
+    return bare.clock, bare.register(S3ReplicationSimulator(bare.clock, bare.metrics()))
 
 
 def _s3(region: str = EAST) -> Any:
@@ -77,34 +64,8 @@ def _replica_keys() -> list[str]:
 
 
 def _latest(metric: str, clock: VirtualClock) -> float:
-    result = boto3.client("cloudwatch", region_name=EAST).get_metric_data(
-        MetricDataQueries=[
-            {
-                "Id": "m",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "AWS/S3",
-                        "MetricName": metric,
-                        # In name order: this bare fixture runs without localcloud's
-                        # cloudwatch_dimensions adapter, and moto 5.2.5 alone finds only that order.
-                        "Dimensions": [
-                            {"Name": "DestinationBucket", "Value": REPLICA},
-                            {"Name": "RuleId", "Value": RULE_ID},
-                            {"Name": "SourceBucket", "Value": SOURCE},
-                        ],
-                    },
-                    "Period": 60,
-                    "Stat": "Maximum",
-                },
-            }
-        ],
-        StartTime=clock.now() - timedelta(hours=1),
-        EndTime=clock.now() + timedelta(minutes=1),
-        ScanBy="TimestampDescending",
-    )
-    values = result["MetricDataResults"][0]["Values"]
-    assert values, f"expected {metric} datapoints; found none"
-    return float(values[0])
+    dimensions = {"DestinationBucket": REPLICA, "RuleId": RULE_ID, "SourceBucket": SOURCE}
+    return latest_metric(clock, "AWS/S3", metric, dimensions)
 
 
 def test_object_replicates_after_the_latency_with_the_same_body_and_etag(env: Any) -> None:

@@ -238,6 +238,9 @@ def inventory_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "PRIMARY_ENDPOINT_URL": "https://p",
         "RECOVERY_ENDPOINT_URL": "https://r",
         "PRIMARY_HEALTH_CHECK_ID": "hc",
+        "TRAFFIC_DNS_NAME": "api.example",
+        "TRAFFIC_DNS_ANSWERS": "us-east-1=127.0.1.1,us-west-2=127.0.2.1",
+        "TRAFFIC_PIN_ALARM_NAME": "pin",
     }.items():
         monkeypatch.setenv(name, value)
 

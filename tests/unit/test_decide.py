@@ -1,41 +1,64 @@
-"""Decide: the rules that make a failover act alone, ask a person, refuse or skip."""
+"""Decide: the rules that make a failover act alone, ask a person, refuse or skip — the evidence rule row by
+row, and the exposure at decision time (each measure plus its age; unknown is never 0)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from dr.models import OperationRequest, Readiness
 from dr.settings import Settings
 from dr.steps.decide import decide
 
 SETTINGS = Settings()
+NOW = datetime(2026, 11, 28, 3, 20, tzinfo=UTC)
 
 
-def request(mode: str = "unplanned", trigger: str = "alarm") -> OperationRequest:
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Any:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def request(
+    mode: str = "unplanned", trigger: str = "alarm", alarm: str = "roadcall-dr-primary-probe"
+) -> OperationRequest:
     return OperationRequest(
         workflow="failover",
         mode=mode,
         trigger=trigger,
-        detected_at=datetime(2026, 11, 28, tzinfo=UTC),
+        detected_at=NOW - timedelta(minutes=3),
         source_region="us-east-1",
         target_region="us-west-2",
         reason="",
         requested_by="test",
+        alarm_name=alarm if trigger == "alarm" else "",
         execution="arn:x",
         approval_timeout_seconds=600,
     )
 
 
+def measure(seconds: float | None, age: float = 0.0) -> dict[str, Any]:
+    taken = None if seconds is None else (NOW - timedelta(seconds=age)).isoformat()
+    return {"seconds": seconds, "measured_at": taken, "source": "test", "note": "" if seconds is not None else "gone"}
+
+
 def readiness(
     lag: float | None = 2.0,
+    lag_age: float = 0.0,
+    heartbeat_age: float | None = 30.0,
+    s3_age: float | None = 40.0,
     source_up: bool = False,
-    probe: bool | None = False,
+    probe: str = "down",
+    route53: str = "down",
     writer: str = "us-east-1",
-    traffic: str = "us-east-1",
+    traffic: str = "us-west-2",
     target_ready: bool = True,
 ) -> Readiness:
+    hb = measure(None) if heartbeat_age is None else measure(0.0, heartbeat_age)
+    s3 = measure(None) if s3_age is None else measure(0.0, s3_age)
     raw: dict[str, Any] = {
         "aurora": {
             "global_cluster_id": "g",
@@ -45,33 +68,18 @@ def readiness(
             "target_status": "available",
             "operation_in_progress": False,
             "rpo_lag_seconds": lag,
+            "exposure": measure(lag, lag_age),
             "ready": target_ready,
             "problems": [] if target_ready else ["cluster c is 'modifying', expected 'available'"],
         },
         "dynamodb": {
-            "tables": [
-                {
-                    "name": "t",
-                    "status": "ACTIVE",
-                    "replica_regions": ["us-east-1"],
-                    "replication_latency_seconds": 1.0,
-                }
-            ],
-            "max_latency_seconds": 1.0,
+            "tables": [{"name": "t", "status": "ACTIVE", "replica_regions": ["us-east-1"], "exposure": hb}],
+            "exposure": hb,
             "ready": True,
         },
         "s3": {
-            "buckets": [
-                {
-                    "source": "b",
-                    "replica": "b-dr",
-                    "pending_operations": 3,
-                    "latency_seconds": 4.0,
-                    "replicating": True,
-                }
-            ],
-            "max_latency_seconds": 4.0,
-            "pending_operations": 3,
+            "buckets": [{"source": "b", "replica": "b-dr", "versioning": "Enabled", "exposure": s3}],
+            "exposure": s3,
             "ready": True,
         },
         "endpoints": {
@@ -80,8 +88,11 @@ def readiness(
             "target_detail": "HTTP 200",
             "source_url": "http://e",
             "source_healthy_direct": source_up,
-            "source_detail": "",
-            "source_probe_healthy": probe,
+            "source_detail": "HTTP 200" if source_up else "unreachable",
+            "probe": {"says": probe, "basis": f"probe says {probe}"},
+            "route53": {"says": route53, "basis": f"route53 says {route53}"},
+            "dns_region": traffic,
+            "pinned": False,
             "traffic_region": traffic,
             "ready": True,
         },
@@ -90,11 +101,20 @@ def readiness(
     return Readiness.model_validate(raw)
 
 
-def test_an_alarm_with_agreeing_evidence_inside_the_budget_proceeds_alone() -> None:
+def test_agreeing_evidence_inside_the_budget_proceeds_alone() -> None:
     decision = decide(request(), readiness(), SETTINGS, uses_arc=False)
     assert decision.action == "PROCEED"
-    assert decision.exposure.model_dump() == {"aurora": 2.0, "dynamodb": 1.0, "s3": 4.0}
+    assert decision.exposure.model_dump() == {"aurora": 2.0, "dynamodb": 30.0, "s3": 40.0}
     assert decision.within_budget and decision.evidence_agrees
+    assert set(decision.evidence) == {"route53", "probe", "direct"}
+
+
+def test_exposure_is_the_last_value_plus_its_age() -> None:
+    # A growing backlog: 860 s measured 45 s ago is 905 s now, over the 900 s budget.
+    decision = decide(request(), readiness(lag=860.0, lag_age=45.0), SETTINGS, uses_arc=False)
+    assert decision.exposure.aurora == 905.0
+    assert decision.action == "ASK"
+    assert "exposure 905 s is over the RPO budget of 900 s" in decision.reasons
 
 
 def test_lag_over_the_rpo_budget_asks_a_person() -> None:
@@ -103,30 +123,57 @@ def test_lag_over_the_rpo_budget_asks_a_person() -> None:
     assert "exposure 1200 s is over the RPO budget of 900 s" in decision.reasons
 
 
-def test_unmeasurable_exposure_asks_a_person() -> None:
-    decision = decide(request(), readiness(lag=None), SETTINGS, uses_arc=False)
+@pytest.mark.parametrize(
+    ("changes", "store"),
+    [({"lag": None}, "aurora"), ({"heartbeat_age": None}, "dynamodb"), ({"s3_age": None}, "s3")],
+)
+def test_an_unmeasurable_store_is_unknown_and_asks(changes: dict[str, Any], store: str) -> None:
+    decision = decide(request(), readiness(**changes), SETTINGS, uses_arc=False)
     assert decision.action == "ASK"
-    assert "data-loss exposure could not be measured for every store" in decision.reasons
+    assert getattr(decision.exposure, store) is None and decision.exposure.worst is not None
+    assert f"data-loss exposure unknown for {store}: it could not be measured from the target region" in (
+        decision.reasons
+    )
+    assert not decision.within_budget
 
 
-@pytest.mark.parametrize(("source_up", "probe"), [(True, False), (False, True)])
-def test_disagreeing_evidence_asks_a_person(source_up: bool, probe: bool) -> None:
-    decision = decide(request(), readiness(source_up=source_up, probe=probe), SETTINGS, uses_arc=False)
-    assert decision.action == "ASK"
-    assert not decision.evidence_agrees
+@pytest.mark.parametrize(
+    ("route53", "probe", "source_up", "agrees", "why"),
+    [
+        ("down", "down", False, True, ""),
+        ("down", "unknown", False, False, "one source only: probe (unknown"),
+        ("unknown", "down", False, False, "one source only: route53 (unknown"),
+        ("unknown", "unknown", False, False, "one source only: route53"),
+        ("down", "up", False, False, "the evidence disagrees: probe (up"),
+        ("up", "down", False, False, "the evidence disagrees: route53 (up"),
+        ("down", "down", True, False, "a direct check from the recovery region sees http://e healthy now"),
+    ],
+)
+def test_the_evidence_rule_row_by_row(route53: str, probe: str, source_up: bool, agrees: bool, why: str) -> None:
+    decision = decide(request(), readiness(route53=route53, probe=probe, source_up=source_up), SETTINGS, uses_arc=False)
+    assert decision.evidence_agrees is agrees
+    assert decision.action == ("PROCEED" if agrees else "ASK")
+    if why:
+        assert any(r.startswith(why) for r in decision.reasons), decision.reasons
 
 
 def test_a_planned_move_always_asks() -> None:
     decision = decide(
         request(mode="planned", trigger="console"),
-        readiness(source_up=True, probe=True),
+        readiness(source_up=True, probe="up", route53="up"),
         SETTINGS,
         uses_arc=True,
     )
     assert decision.action == "ASK"
     assert decision.exposure.aurora == 0.0  # a switchover loses nothing
+    assert decision.evidence == {}  # a planned move needs no evidence that the source is down
     assert decision.plan[0].startswith("Aurora: SwitchoverGlobalCluster")
     assert decision.plan[3] == "Traffic: ARC routing controls: us-west-2 On, us-east-1 Off"
+
+
+def test_a_planned_move_with_unmeasurable_aurora_is_not_called_lossless() -> None:
+    decision = decide(request(mode="planned", trigger="console"), readiness(lag=None), SETTINGS, uses_arc=False)
+    assert decision.exposure.aurora is None
 
 
 def test_a_recovery_region_that_is_not_ready_is_refused() -> None:
@@ -141,16 +188,6 @@ def test_a_repeated_alarm_after_the_failover_is_skipped() -> None:
 
 
 def test_dry_run_reports_the_plan_whatever_the_evidence() -> None:
-    assert (
-        decide(request(mode="dry-run", trigger="console"), readiness(lag=5000), SETTINGS, uses_arc=False).action
-        == "DRY_RUN"
-    )
-    assert (
-        decide(
-            request(mode="dry-run", trigger="console"),
-            readiness(target_ready=False),
-            SETTINGS,
-            uses_arc=False,
-        ).action
-        == "DRY_RUN"
-    )
+    dry = request(mode="dry-run", trigger="console")
+    assert decide(dry, readiness(lag=5000), SETTINGS, uses_arc=False).action == "DRY_RUN"
+    assert decide(dry, readiness(target_ready=False), SETTINGS, uses_arc=False).action == "DRY_RUN"

@@ -41,7 +41,12 @@ def inventory(tables: tuple[str, ...] = DESIGN.tables) -> Inventory:
         ),
         buckets=[BucketPair(source=s, replica=r) for s, r in zip(DESIGN.buckets, DESIGN.replicas, strict=True)],
         routing=RoutingInventory(
-            primary_health_check_id="hc", primary_endpoint_url="http://p", recovery_endpoint_url="http://r"
+            primary_health_check_id="hc",
+            primary_endpoint_url="http://p",
+            recovery_endpoint_url="http://r",
+            traffic_dns_name="api.example",
+            traffic_dns_answers={EAST: "127.0.1.1", WEST: "127.0.2.1"},
+            traffic_pin_alarm_name="pin",
         ),
     )
 

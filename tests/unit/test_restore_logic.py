@@ -1,4 +1,5 @@
-"""The restore test's pure logic: names, restore metadata, the lease rule, the report's verdict."""
+"""The restore test's pure logic: names, restore metadata, the lease rule, what the validation compares and
+how it decides, the report's verdict, and what the failure handler says is left."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import pytest
 from dr import restore_test
+from dr import restore_validation as rv
 from dr.backup_models import RestorePlanItem
 from dr.settings import Settings
 from dr.steps import check_restore_lease, handle_backup_failure, record_restore_test
@@ -117,7 +119,10 @@ def result(kind: str, status: str, **extra: Any) -> dict[str, Any]:
 
 
 def verdict(
-    results: list[dict[str, Any]], leftover: int = 0, missing: list[dict[str, Any]] | None = None
+    results: list[dict[str, Any]],
+    leftover: int = 0,
+    missing: list[dict[str, Any]] | None = None,
+    cleanup: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     request = {
         "workflow": "restore-test",
@@ -138,7 +143,9 @@ def verdict(
         "request": request,
         "selection": {"plan": plan, "missing": missing or []},
         "results": results,
-        "cleanup": {"leftover_resources": leftover, "leftover": ["S3 x in us-east-1"] * leftover, "deleted": []},
+        "cleanup": cleanup
+        if cleanup is not None
+        else {"leftover_resources": leftover, "leftover": ["S3 x in us-east-1"] * leftover, "deleted": []},
     }
     return record_restore_test.build(event, Settings(), NOW)
 
@@ -163,6 +170,8 @@ def test_all_validated_and_nothing_left_succeeds_with_the_slowest_restore_agains
         (("RESTORE_FAILED", "RESTORE_TIMED_OUT", "VALIDATION_FAILED"), 0, "RestoreFailed"),
         (("ERROR", "SUCCEEDED", "SUCCEEDED"), 0, "RestoreFailed"),
         (("SUCCEEDED", "SUCCEEDED", "VALIDATION_FAILED"), 1, "CleanupIncomplete"),
+        (("VALIDATION_ERROR", "SUCCEEDED", "SUCCEEDED"), 0, "ValidationNotCompleted"),
+        (("VALIDATION_ERROR", "VALIDATION_FAILED", "SUCCEEDED"), 0, "ValidationFailed"),
     ],
 )
 def test_a_failed_test_names_its_most_urgent_error(statuses: tuple[str, ...], leftover: int, error: str) -> None:
@@ -182,12 +191,187 @@ def test_a_lost_iteration_and_an_unplannable_type_are_failures_not_silences() ->
     assert out["error"] == "RestoreFailed"
 
 
+def test_a_cleanup_that_could_not_look_everywhere_fails_the_test_with_a_number_and_a_flag() -> None:
+    passed = [result(k, "SUCCEEDED") for k in ("DynamoDB", "Aurora", "S3")]
+    unknown = {"leftover_resources": 0, "leftover_known": False, "leftover_unchecked": ["DB clusters in us-east-1: x"]}
+
+    out = verdict(passed, cleanup=unknown)
+    silent = verdict(passed, cleanup={})
+
+    assert (out["status"], out["error"], out["leftover_resources"], out["leftover_known"]) == (
+        "FAILED",
+        "CleanupIncomplete",
+        0,
+        False,
+    )
+    assert (silent["error"], silent["leftover_resources"], silent["leftover_known"]) == ("CleanupIncomplete", 0, False)
+    assert silent["leftover_unchecked"] == ["the cleanup did not report: look for this execution's drtest-* resources"]
+
+
 def test_the_failure_handlers_cause_comes_from_the_report_when_the_workflow_passes_none() -> None:
     report = {
-        "results": [result("S3", "VALIDATION_FAILED", message="sampled-etags: 1 differs")],
+        "results": [result("S3", "VALIDATION_FAILED", message="objects: 1 differ")],
         "leftover_resources": 0,
     }
     assert handle_backup_failure._cause("ValidationFailed", "see the report", report) == (
-        "S3 VALIDATION_FAILED: sampled-etags: 1 differs"
+        "S3 VALIDATION_FAILED: objects: 1 differ"
     )
     assert handle_backup_failure.FAIL_STATES["CleanupIncomplete"] == "FailCleanup"
+    assert handle_backup_failure.FAIL_STATES["ValidationNotCompleted"] == "FailValidationNotCompleted"
+
+
+@pytest.mark.parametrize(
+    ("report", "cleanup", "phase", "expected"),
+    [
+        ({"leftover_resources": 2, "leftover_known": True}, {}, "RecordOutcome", (2, True)),
+        ({}, {"leftover_resources": 1, "leftover_known": False}, "RecordOutcome", (1, False)),
+        ({}, {}, "CheckLease", (0, True)),  # nothing was restored yet
+        ({}, {}, "RecordOutcome", (0, False)),  # restores may have run; no cleanup reported
+    ],
+    ids=["from the report", "from the cleanup", "nothing restored yet", "unknown"],
+)
+def test_the_failure_record_always_counts_what_is_left_and_says_when_that_is_not_all(
+    report: dict[str, Any], cleanup: dict[str, Any], phase: str, expected: tuple[int, bool]
+) -> None:
+    out = handle_backup_failure._leftover(report, cleanup, phase, EXECUTION)
+    assert (out["leftover_resources"], out["leftover_known"]) == expected
+    if not expected[1] and not cleanup:
+        assert restore_test.name_prefix(EXECUTION) in out["leftover_unchecked"][0]
+
+
+# -- what the validation compares ------------------------------------------------------------------------------
+def test_equal_records_match_with_equal_checksums() -> None:
+    same = {"a": "1", "b": "2"}
+
+    comparison = rv.Comparison("items", dict(same), dict(same))
+
+    assert (comparison.matched, comparison.differences) == (True, 0)
+    assert comparison.data_checked()["checksum"] == comparison.data_checked()["source_checksum"]
+    assert comparison.data_checked() | {"checksum": "", "source_checksum": ""} == {
+        "kind": "items",
+        "count": 2,
+        "matched": True,
+        "source_count": 2,
+        "changed_since": 0,
+        "differences": 0,
+        "checksum": "",
+        "source_checksum": "",
+    }
+
+
+def test_each_kind_of_difference_is_counted_and_named() -> None:
+    restored = {"same": "1", "differs": "old", "extra": "x"}
+    expected = {"same": "1", "differs": "new", "missing": "y"}
+
+    comparison = rv.Comparison("rows", restored, expected)
+
+    assert (comparison.differing, comparison.missing, comparison.extra) == (["differs"], ["missing"], ["extra"])
+    assert (comparison.differences, comparison.matched) == (3, False)
+    assert "1 differ (differs)" in comparison.detail() and "checksums differ" in comparison.detail()
+
+
+def test_records_changed_since_the_recovery_point_are_left_out_on_both_sides() -> None:
+    restored = {"a": "1", "b": "old b"}  # b was changed after the backup, c written after it
+    expected = {"a": "1", "b": "new b", "c": "3"}
+
+    comparison = rv.Comparison("items", restored, expected, frozenset({"b", "c"}))
+
+    assert (comparison.matched, comparison.excluded) == (True, 2)
+    assert comparison.data_checked()["checksum"] == comparison.data_checked()["source_checksum"]
+
+
+@pytest.mark.parametrize(("records", "differences", "matched"), [(100, 1, True), (100, 2, False), (20, 1, False)])
+def test_the_tolerance_allows_a_share_of_the_compared_records_rounded_down(
+    records: int, differences: int, matched: bool
+) -> None:
+    expected = {str(n): "v" for n in range(records)}
+    restored = {k: ("changed" if int(k) < differences else v) for k, v in expected.items()}
+
+    assert rv.Comparison("items", restored, expected, tolerance_percent=1.0).matched is matched
+
+
+def test_a_combined_comparison_matches_only_if_every_part_does() -> None:
+    good = rv.Comparison("rows", {"1": "a"}, {"1": "a"})
+    bad = rv.Comparison("rows", {"1": "a"}, {"1": "b"})
+
+    both = rv.combined("rows", {"public.t1": good, "public.t2": bad}, 100.0)
+
+    assert both.data_checked()["count"] == 2
+    assert both.matched is False  # the 100 % tolerance of the whole cannot hide a table that differs
+
+
+@pytest.mark.parametrize(
+    ("value", "after"),
+    [
+        ({"S": "2026-03-02T09:00:00Z"}, True),
+        ({"S": "2026-03-01T09:00:00+00:00"}, False),
+        ({"N": str(datetime(2026, 3, 2, 3, tzinfo=UTC).timestamp())}, True),
+        ("1772330400.5", False),  # 2026-03-01 02:00:00.5 UTC
+        (None, False),
+        ({"S": "not a time"}, False),
+    ],
+)
+def test_a_change_time_is_read_from_iso_text_or_epoch_seconds(value: Any, after: bool) -> None:
+    assert rv.changed_after(value, NOW - timedelta(hours=8)) is after
+
+
+class Versions:
+    """A bucket's ListObjectVersions answer, in one page."""
+
+    def __init__(self, versions: list[tuple[str, datetime, str]], markers: list[tuple[str, datetime]]) -> None:
+        self.page = {
+            "Versions": [{"Key": k, "LastModified": t, "ETag": e, "VersionId": f"{k}{e}"} for k, t, e in versions],
+            "DeleteMarkers": [{"Key": k, "LastModified": t, "VersionId": f"{k}-dm"} for k, t in markers],
+            "IsTruncated": False,
+        }
+
+    def list_object_versions(self, **_: Any) -> dict[str, Any]:
+        return self.page
+
+
+def test_a_versioned_bucket_is_known_exactly_as_it_was_when_the_backup_started() -> None:
+    created, completed = NOW - timedelta(hours=8), NOW - timedelta(hours=7)
+    old, during, later = created - timedelta(days=1), created + timedelta(minutes=5), NOW
+    s3 = Versions(
+        [
+            ("kept", old, '"k1"'),
+            ("rewritten", old, '"r1"'),
+            ("rewritten", later, '"r2"'),  # the backup holds r1
+            ("deleted-later", old, '"d1"'),
+            ("deleted-before", old - timedelta(days=1), '"x1"'),
+            ("new", later, '"n1"'),  # not in the backup
+            ("racy", old, '"y1"'),
+            ("racy", during, '"y2"'),  # written while the backup ran: either may be in it
+        ],
+        [("deleted-later", later), ("deleted-before", old)],
+    )
+
+    expected, during_backup = rv.bucket_at(s3, "b", created, completed)
+
+    assert expected == {"kept": '"k1"', "rewritten": '"r1"', "deleted-later": '"d1"', "racy": '"y1"'}
+    assert during_backup == frozenset({"racy"})
+
+
+@pytest.mark.parametrize(
+    ("tables", "expected"),
+    [
+        ("", []),
+        ("public.incidents, call_records:record_id", [("public.incidents", "id"), ("call_records", "record_id")]),
+    ],
+)
+def test_the_aurora_tables_to_compare_come_from_the_template_parameter(
+    tables: str, expected: list[tuple[str, str]]
+) -> None:
+    assert rv.validation_tables(Settings(RESTORE_VALIDATION_TABLES=tables)) == expected
+
+
+@pytest.mark.parametrize("entry", ["public.incidents; DROP TABLE x", "a.b.c", "t:key-with-dash"])
+def test_a_table_entry_that_is_not_an_identifier_is_refused_before_any_sql(entry: str) -> None:
+    with pytest.raises(rv.NotValidatable, match=r"is not schema\.table"):
+        rv.validation_tables(Settings(RESTORE_VALIDATION_TABLES=entry))
+
+
+def test_a_replicated_secret_is_addressed_in_each_region() -> None:
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:roadcall-dr/restore-validation-AbCdEf"
+    assert rv.secret_in(arn, "us-west-2") == arn.replace("us-east-1", "us-west-2")
+    assert rv.secret_in(arn, "us-east-1") == arn

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.cloud import LocalCloud
+from localcloud.cloud import TERMINAL, LocalCloud
 from localcloud.scenario import Platform
 
 
@@ -35,6 +35,13 @@ class Inbox:
 
     def subjects(self) -> list[str]:
         return [m["subject"] for m in self.messages()]
+
+
+@pytest.fixture
+def backups(platform: Platform) -> Platform:
+    """The platform with the backups its plan would have made by now."""
+    platform.seed_backup_history()
+    return platform
 
 
 @pytest.fixture
@@ -83,3 +90,22 @@ def approval_token(platform: Platform, execution: str) -> str:
         return item.get("Item", {}).get("token", {}).get("S")
 
     return str(wait_until(token))
+
+
+def run_to_end(platform: Platform, execution: str, approve: bool = True, timeout: float = 60.0) -> dict[str, Any]:
+    """Follow an execution to its end, approving at its gate when it asks (a failover may ask or proceed)."""
+    sfn = platform.cloud.client("stepfunctions", platform.design.recovery_region)
+    table = platform.stack.physical("StateTable")
+    ddb = platform.cloud.client("dynamodb", platform.design.recovery_region)
+    deadline = time.monotonic() + timeout
+    answered = False
+    while time.monotonic() < deadline:
+        described = platform.cloud.describe(execution)
+        if described["status"] in TERMINAL:
+            return described
+        item = ddb.get_item(TableName=table, Key={"pk": {"S": f"approval#{execution}"}}).get("Item")
+        if item and approve and not answered:
+            sfn.send_task_success(taskToken=item["token"]["S"], output='{"approved_by": "sre"}')
+            answered = True
+        time.sleep(0.02)
+    raise AssertionError(f"{execution} did not end within {timeout} s")

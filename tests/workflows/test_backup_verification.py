@@ -1,26 +1,36 @@
 """The backup verification on localcloud: a healthy platform has no findings; each broken thing yields
 exactly its own finding; a resource that cannot be read is a finding, never a crash; bad input changes
-nothing. Each test asserts the report, where it was written, and what was notified."""
+nothing; each vault is listed once per run; a lost record or notification is a warning, never a failure.
+Each test asserts the report, where it was written, and what was notified.
+
+A verification only reads the platform (what it writes is keyed by its own execution), so the tests that
+break nothing share one seeded platform per class: the faults they inject are finite and are checked to
+have fired before the next test. A test that breaks something builds its own."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from localcloud.scenario import Platform
+from localcloud.cloud import LocalCloud
+from localcloud.scenario import Platform, PlatformDesign
+from localcloud.template import load_template
+from tests.contract.test_permissions import action, allowed_actions
 from tests.workflows.conftest import Inbox, audit, wait_until
 
 VERIFICATION = "BackupVerificationStateMachine"
+VERIFICATION_STEPS = ("ListProtectedResources", "VerifyBatch", "CheckBackupJobs", "WriteVerificationReport")
+ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def backups(platform: Platform) -> Platform:
-    """The platform with the backups its plan would have made by now."""
-    platform.seed_backup_history()
-    return platform
+def policies(resources: dict[str, Any], function: str, prefix: str) -> list[Any]:
+    return list(resources[function.removeprefix(prefix)]["Properties"].get("Policies", []))
 
 
 def verify(platform: Platform, payload: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -58,29 +68,6 @@ def findings_metric(platform: Platform) -> list[float]:
         Statistics=["Maximum"],
     )["Datapoints"]
     return [p["Maximum"] for p in points]
-
-
-def test_a_healthy_platform_verifies_with_no_findings(backups: Platform, inbox: Inbox) -> None:
-    d = backups.design
-    result, report = verify(backups)
-
-    assert result["status"] == "SUCCEEDED"
-    assert (report["status"], report["passed"], report["findings"]) == ("SUCCEEDED", True, []), report["findings"]
-    assert report["resources_checked"] == len(d.tables) + 1 + len(d.buckets)
-    in_vault = backups.backup.recovery_points(d.backup_vault, d.primary_region)
-    copies = backups.backup.recovery_points(d.recovery_backup_vault, d.recovery_region)
-    assert report["recovery_points_checked"] == len(in_vault)
-    assert report["copies_checked"] == len(copies) > 0
-    since = backups.cloud.clock.now() - timedelta(hours=24)
-    recent = [j for j in backups.backup.backup_jobs(d.primary_region) if j["CreationDate"] > since]
-    assert report["jobs"]["backup_jobs"] == len(recent)  # the last day's jobs, all COMPLETED
-    # the evidence: JSON and Markdown in the encrypted reports bucket, the audit record, the metric
-    assert json.loads(stored(backups, report["report_location"]["json"]))["findings"] == []
-    assert stored(backups, report["report_location"]["markdown"]).startswith("# Backup verification: SUCCEEDED")
-    assert audit(backups, result["executionArn"])["status"] == "SUCCEEDED"
-    assert wait_until(lambda: findings_metric(backups)) == [0.0]
-    # nothing to notify
-    assert not [s for s in inbox.subjects() if "backup verification" in s]
 
 
 def test_each_broken_case_yields_exactly_its_finding(backups: Platform, inbox: Inbox) -> None:
@@ -127,22 +114,6 @@ def test_each_broken_case_yields_exactly_its_finding(backups: Platform, inbox: I
     [message] = [m for m in inbox.messages() if "backup verification" in str(m["subject"])]
     assert message["subject"] == "[DR] backup verification: 9 finding(s)"
     assert message["message"].splitlines()[2].startswith("[HIGH] ")
-
-
-def test_a_resource_that_cannot_be_read_is_a_finding_not_a_crash(backups: Platform) -> None:
-    # Given the PITR setting of one table cannot be read (permission removed), and the vault and S3 throttle
-    backups.cloud.faults.inject("dynamodb", "DescribeContinuousBackups", "access-denied", times=1)
-    backups.cloud.faults.inject("backup", "ListRecoveryPointsByBackupVault", "throttle", times=4)
-    backups.cloud.faults.inject("s3", "GetBucketReplication", "throttle", times=4)
-
-    result, report = verify(backups)
-
-    assert result["status"] == "SUCCEEDED"
-    [(check, severity, resource, _)] = findings(report)
-    assert (check, severity) == ("resource-unreadable", "HIGH")
-    assert resource in [backups.table_arn(t) for t in backups.design.tables]
-    assert "AccessDeniedException" in report["findings"][0]["reason"]
-    # the throttling was retried away: it is no finding
 
 
 def test_a_resource_whose_check_keeps_failing_becomes_a_finding_after_the_retries(backups: Platform) -> None:
@@ -205,3 +176,157 @@ def test_the_daily_schedule_runs_the_verification_after_the_backup_window(backup
     report = json.loads(result["output"])
     assert (report["trigger"], report["requested_by"]) == ("schedule", "schedule:daily")
     assert report["resources_checked"] == len(backups.resource_arns())
+
+
+# -- verifications that leave the platform as they found it: one platform per class ---------------------
+class OnOneHealthyPlatform:
+    """A seeded, deployed platform with its backup history, shared by the tests of the class."""
+
+    @pytest.fixture(scope="class")
+    def backups(self) -> Iterator[Platform]:
+        with LocalCloud() as cloud:
+            built = Platform(cloud, PlatformDesign()).seed()
+            built.deploy()
+            built.seed_backup_history()
+            yield built
+            built.close()
+
+    @pytest.fixture
+    def inbox(self, backups: Platform) -> Inbox:
+        return Inbox(backups.cloud, backups.stack.physical("EventsTopic"), backups.design.recovery_region)
+
+    @pytest.fixture(autouse=True)
+    def left_as_found(self, backups: Platform) -> Iterator[None]:
+        yield
+        assert backups.cloud.faults.active() == [], "a shared platform's test must leave no fault behind"
+
+
+class TestVerifyingAHealthyPlatform(OnOneHealthyPlatform):
+    def test_a_healthy_platform_verifies_with_no_findings(self, backups: Platform, inbox: Inbox) -> None:
+        d = backups.design
+        result, report = verify(backups)
+
+        assert result["status"] == "SUCCEEDED"
+        assert (report["status"], report["passed"], report["findings"]) == ("SUCCEEDED", True, []), report["findings"]
+        assert report["resources_checked"] == len(d.tables) + 1 + len(d.buckets)
+        in_vault = backups.backup.recovery_points(d.backup_vault, d.primary_region)
+        copies = backups.backup.recovery_points(d.recovery_backup_vault, d.recovery_region)
+        assert report["recovery_points_checked"] == len(in_vault)
+        assert report["copies_checked"] == len(copies) > 0
+        since = backups.cloud.clock.now() - timedelta(hours=24)
+        recent = [j for j in backups.backup.backup_jobs(d.primary_region) if j["CreationDate"] > since]
+        assert report["jobs"]["backup_jobs"] == len(recent)  # the last day's jobs, all COMPLETED
+        # the evidence: JSON and Markdown in the encrypted reports bucket, the audit record, the metric
+        assert json.loads(stored(backups, report["report_location"]["json"]))["findings"] == []
+        assert stored(backups, report["report_location"]["markdown"]).startswith("# Backup verification: SUCCEEDED")
+        assert audit(backups, result["executionArn"])["status"] == "SUCCEEDED"
+        assert wait_until(lambda: findings_metric(backups)) == [0.0]
+        # nothing to notify
+        assert not [s for s in inbox.subjects() if "backup verification" in s]
+
+    def test_each_vault_is_listed_once_and_each_resource_read_once(self, backups: Platform) -> None:
+        # Given the platform's 9 resources with every recovery point their plan made (fewer than a page each)
+        d = backups.design
+        before = Counter(backups.cloud.interceptor.calls)
+
+        # When the verification runs
+        result, report = verify(backups)
+
+        # Then each vault was listed in one call for the whole run, not once per resource
+        calls = Counter(backups.cloud.interceptor.calls)
+        calls.subtract(before)
+        assert result["status"] == "SUCCEEDED" and report["findings"] == []
+        assert calls[("backup", "ListRecoveryPointsByBackupVault")] == 2  # the vault, the recovery vault
+        assert calls[("backup", "ListProtectedResourcesByBackupVault")] == 1
+        # and each resource's own protection was read once: PITR per table, the cluster, each bucket
+        assert calls[("dynamodb", "DescribeContinuousBackups")] == len(d.tables)
+        assert calls[("rds", "DescribeDBClusters")] == 1
+        assert calls[("s3", "GetBucketVersioning")] == calls[("s3", "GetBucketReplication")] == len(d.buckets)
+
+    def test_a_vault_listed_in_many_pages_yields_the_same_report(
+        self, backups: Platform, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Given listings read 10 recovery points a page (in AWS 1,000), so each vault takes many pages
+        from dr import backup_verification
+
+        monkeypatch.setattr(backup_verification, "PAGE", {"PageSize": 10})
+        before = Counter(backups.cloud.interceptor.calls)
+
+        # When the verification runs
+        _, report = verify(backups)
+
+        # Then it followed every page of both vaults, saw every recovery point and copy, and found nothing
+        d = backups.design
+        in_vault = backups.backup.recovery_points(d.backup_vault, d.primary_region)
+        copies = backups.backup.recovery_points(d.recovery_backup_vault, d.recovery_region)
+        calls = Counter(backups.cloud.interceptor.calls)
+        calls.subtract(before)
+        pages = -(-len(in_vault) // 10) + -(-len(copies) // 10)
+        assert calls[("backup", "ListRecoveryPointsByBackupVault")] == pages
+        assert (report["recovery_points_checked"], report["copies_checked"]) == (len(in_vault), len(copies))
+        assert report["findings"] == []
+
+    def test_every_call_a_verification_step_made_is_allowed_by_its_policies(self, backups: Platform) -> None:
+        # When the verification runs (after whatever else ran on this platform)
+        result, _ = verify(backups)
+
+        # Then each function's calls are actions its Policies in template.yaml grant
+        resources = load_template(ROOT / "template.yaml")["Resources"]
+        prefix = f"{backups.design.stack_name}-"
+        calls = backups.cloud.interceptor.calls_by_function
+        missing = {
+            function: sorted(
+                {action(*c) for c in made} - allowed_actions(resources, policies(resources, function, prefix))
+            )
+            for function, made in calls.items()
+        }
+        assert result["status"] == "SUCCEEDED"
+        assert {f"{prefix}{name}Function" for name in VERIFICATION_STEPS} <= set(calls)
+        assert {f: m for f, m in missing.items() if m} == {}
+
+
+class TestPassingFaults(OnOneHealthyPlatform):
+    def test_a_resource_that_cannot_be_read_is_a_finding_not_a_crash(self, backups: Platform) -> None:
+        # Given the PITR setting of one table cannot be read (permission removed), and the vault and S3 throttle
+        backups.cloud.faults.inject("dynamodb", "DescribeContinuousBackups", "access-denied", times=1)
+        backups.cloud.faults.inject("backup", "ListRecoveryPointsByBackupVault", "throttle", times=4)
+        backups.cloud.faults.inject("s3", "GetBucketReplication", "throttle", times=4)
+
+        result, report = verify(backups)
+
+        assert result["status"] == "SUCCEEDED"
+        [(check, severity, resource, _)] = findings(report)
+        assert (check, severity) == ("resource-unreadable", "HIGH")
+        assert resource in [backups.table_arn(t) for t in backups.design.tables]
+        assert "AccessDeniedException" in report["findings"][0]["reason"]
+        # the throttling was retried away: it is no finding
+
+    def test_a_lost_audit_record_leaves_the_verification_succeeded_and_notified_with_a_warning(
+        self, backups: Platform, inbox: Inbox
+    ) -> None:
+        # Given one finding (a PITR setting that cannot be read), and the state table refusing the audit record
+        p = backups
+        p.cloud.faults.inject("dynamodb", "DescribeContinuousBackups", "access-denied", times=1)
+        p.cloud.faults.inject("dynamodb", "PutItem", "access-denied", times=1, region=p.design.recovery_region)
+
+        result, report = verify(p)
+
+        # Then the verification that ran still succeeded, says what was lost, and the on-call was told anyway
+        assert (result["status"], report["status"]) == ("SUCCEEDED", "FINDINGS")
+        assert [w.split(" (")[0] for w in report["warnings"]] == ["the audit record was not written"]
+        assert (report["bookkeeping"]["audited"], report["bookkeeping"]["notified"]) == (False, True)
+        assert inbox.subjects() == ["[DR] backup verification: 1 finding(s)"]
+
+    def test_a_failed_notification_never_fails_a_verification_that_ran(self, backups: Platform, inbox: Inbox) -> None:
+        # Given one finding (a PITR setting that cannot be read), and the DR topic refusing the notification
+        p = backups
+        p.cloud.faults.inject("dynamodb", "DescribeContinuousBackups", "access-denied", times=1)
+        p.cloud.faults.inject("sns", "Publish", "access-denied", times=1)
+
+        result, report = verify(p)
+
+        # Then it ends SUCCEEDED with its findings and a warning, and the audit record was written regardless
+        assert (result["status"], report["status"]) == ("SUCCEEDED", "FINDINGS")
+        assert [w.split(" (")[0] for w in report["warnings"]] == ["the notification was not published"]
+        assert audit(p, result["executionArn"])["status"] == "FINDINGS"
+        assert inbox.subjects() == []

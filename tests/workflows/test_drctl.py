@@ -49,3 +49,49 @@ def test_the_same_commands_work_against_a_localcloud_server(
 def test_commands_that_need_a_target_say_how_to_give_one(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["approve", "arn:aws:states:us-west-2:123456789012:execution:x:y"]) == 2
     assert "needs a target: --stack NAME --region R" in capsys.readouterr().err
+
+
+def test_drill_restore_test_json_shows_the_data_each_restore_read_and_that_it_matched(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["drill", "restore-test", "--output", "json"])
+    report = json.loads(capsys.readouterr().out)
+
+    assert (code, report["workflow"], report["status"], report["leftover_resources"]) == (
+        0,
+        "restore-test",
+        "SUCCEEDED",
+        0,
+    )
+    checked = {r["resource_type"]: r["data_checked"] for r in report["results"]}
+    assert sorted(checked) == ["Aurora", "DynamoDB", "S3"]
+    assert all(c["count"] > 0 and c["matched"] is True for c in checked.values())
+    assert {c["kind"] for c in checked.values()} == {"rows", "items", "objects"}
+
+
+def test_drill_restore_test_of_a_corrupted_backup_shows_matched_false_and_a_failed_validation(
+    platform: Platform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the newest backup of the Aurora cluster and of every bucket does not match its source
+    platform.seed_backup_history()
+    platform.backup_corrupted(platform.cluster_arn())
+    for bucket in platform.design.buckets:
+        platform.backup_corrupted(platform.bucket_arn(bucket))
+    server = LocalCloudServer(platform.cloud).start()
+    try:
+        code = main(
+            ["--endpoint-url", server.endpoint_url, "drill", "restore-test", "--output", "json", "--timeout", "300"]
+        )
+        report = json.loads(capsys.readouterr().out)
+        assert main(["--endpoint-url", server.endpoint_url, "report", report["execution"]]) == 1
+        text = capsys.readouterr().out
+    finally:
+        server.stop()
+
+    assert (code, report["status"], report["error"]) == (1, "FAILED", "ValidationFailed")
+    results = {r["resource_type"]: r for r in report["results"]}
+    for kind in ("Aurora", "S3"):
+        assert (results[kind]["status"], results[kind]["data_checked"]["matched"]) == ("VALIDATION_FAILED", False)
+        assert results[kind]["validation_status"] == "FAILED" and results[kind]["validation_reported"] is True
+    assert results["DynamoDB"]["data_checked"]["matched"] is True
+    assert "matched False  AWS Backup told FAILED" in text

@@ -93,7 +93,8 @@ def test_lag_over_the_rpo_budget_asks_and_an_approval_proceeds(platform: Platfor
     result = platform.cloud.wait(execution)
     assert result["status"] == "SUCCEEDED"
     report = json.loads(result["output"])
-    assert report["rpo"]["met"] is False and report["rpo"]["by_store"]["aurora"] == 1200
+    # the lag at promotion plus the age of its datapoint (at most a minute or two)
+    assert report["rpo"]["met"] is False and 1200 <= report["rpo"]["by_store"]["aurora"] < 1200 + 180
     assert report["approval"] == {"approved_by": "sre"}
     assert platform.writer_region() == RECOVERY
 
@@ -160,7 +161,7 @@ def test_access_denied_on_the_promotion_is_a_named_failure_recorded_and_notified
     assert "rds:FailoverGlobalCluster roadcall-aurora-global" in result["cause"] and "AccessDenied" in result["cause"]
     record = audit(platform, execution)
     assert record["phase"] == "Promote" and record["changed"] == []
-    assert "Aurora writer: us-east-1" in record["unchanged"]
+    assert "Aurora writer: still in us-east-1" in record["unchanged"]
     assert lease(platform)["state"] == "RELEASED"
     assert "PromotionFailed" in lease(platform)["note"]
     assert "[DR] failover failed: PromotionFailed" in inbox.subjects()
@@ -192,7 +193,8 @@ def test_the_probe_seeing_the_primary_healthy_makes_an_alarm_ask_instead_of_acti
     )
     decision = json.loads(decided["stateExitedEventDetails"]["output"])["Payload"]
     assert (decision["action"], decision["evidence_agrees"]) == ("ASK", False)
-    assert any(r.startswith("the evidence disagrees: the alarm says us-east-1 is down") for r in decision["reasons"])
+    assert any("sees" in r and "healthy now" in r for r in decision["reasons"]), decision["reasons"]
+    assert decision["evidence"]["route53"].startswith("up: DNS answers the us-east-1 record")
     assert platform.writer_region() == "us-east-1"
 
 
@@ -204,10 +206,11 @@ THROTTLED = [
     ("dynamodb", "UpdateItem"),
     ("dynamodb", "PutItem"),
     ("cloudwatch", "GetMetricData"),
-    ("s3", "GetBucketReplication"),
+    ("cloudwatch", "DescribeAlarms"),
+    ("cloudwatch", "PutMetricData"),
+    ("cloudwatch", "SetAlarmState"),
     ("s3", "GetBucketVersioning"),
-    ("route53", "GetHealthCheckStatus"),
-    ("route53", "UpdateHealthCheck"),
+    ("s3", "HeadObject"),
     ("backup", "ListRecoveryPointsByBackupVault"),
     ("lambda", "Invoke"),
     ("sns", "Publish"),

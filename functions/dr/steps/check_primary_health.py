@@ -87,9 +87,13 @@ def check(request: OperationRequest, inv: Inventory, settings: Settings) -> dict
         ),
     }
     problems.extend(p for p in services.values() if p)
-    with aws_errors("read where the writer and the traffic are", TransientAwsError):
+    with aws_errors("read where the writer is", TransientAwsError):
         writer = probes.writer_region(probes.global_cluster(inv, request.source_region))
+    try:
         traffic = probes.traffic_region(inv)
+    except probes.TrafficUnknown as err:
+        traffic = "unknown"
+        problems.append(f"where users go could not be read: {err}")
     return {
         "region": region,
         "healthy": not problems,

@@ -25,8 +25,8 @@ def aurora(event: dict[str, Any]) -> dict[str, Any]:
 
 @lambda_step
 def dynamodb(event: dict[str, Any]) -> dict[str, Any]:
-    request, inv, settings = _inputs(event)
-    return readiness.as_json(readiness.dynamodb(request, inv, settings))
+    request, inv, _ = _inputs(event)
+    return readiness.as_json(readiness.dynamodb(request, inv))
 
 
 @lambda_step
@@ -43,5 +43,5 @@ def endpoints(event: dict[str, Any]) -> dict[str, Any]:
 
 @lambda_step
 def backups(event: dict[str, Any]) -> dict[str, Any]:
-    request, inv, settings = _inputs(event)
-    return readiness.as_json(readiness.backups(request, inv, settings))
+    _, inv, settings = _inputs(event)
+    return readiness.as_json(readiness.backups(inv, settings))

@@ -1,14 +1,16 @@
 """CheckReplication: one poll of replication toward the old primary, against the budgets.
 
-Caught up when the Aurora replication lag of the old primary's cluster, the DynamoDB replication latency
-of every protected table toward it, and the S3 replication latency of every bucket toward it are under
-their budgets (5 s, 5 s and the 15 minutes of Replication Time Control by default). The state machine
-polls it with a wait between polls; once ``REPLICATION_WAIT_SECONDS`` have passed since the first poll
-without catching up, it raises ReplicationLagTooHigh (nothing has been switched over; traffic stays).
-
-Missing datapoints: Aurora publishes its lag every minute for a secondary, so none means replication is
-not flowing (not caught up). DynamoDB and S3 publish latency only while they replicate something, so
-none means nothing is waiting to be replicated (caught up), and the result says so.
+Caught up only when every store's lag is *known* and under its budget (5 s, 5 s and the 15 minutes of
+Replication Time Control by default); a missing datapoint or heartbeat is never "caught up":
+- Aurora: ``AuroraGlobalDBReplicationLag`` of the old primary's cluster (now the secondary), published in
+  its region; the newest datapoint must be at most 3 minutes old;
+- DynamoDB and S3: the heartbeats (dr.heartbeat). Both regions answer during a failback, so the source
+  region's newest heartbeat is read at home and in the source itself: the lag is how much older the copy
+  at home is (0 when home holds the newest one). The source's own heartbeat must be fresh (at most 3
+  minutes old: the writer runs every minute), or the measure says nothing.
+The state machine polls it with a wait between polls; once ``REPLICATION_WAIT_SECONDS`` have passed since
+the first poll without catching up, it raises ReplicationLagTooHigh (nothing has been switched over;
+traffic stays).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from dr import probes
-from dr.aws import aws_errors
+from dr import heartbeat, probes
+from dr.aws import aws_errors, client
 from dr.errors import ReplicationLagTooHigh, TransientAwsError
 from dr.inventory import Inventory, load_inventory
 from dr.models import OperationRequest, parse
@@ -25,74 +27,86 @@ from dr.replication import ReplicationSettings
 from dr.settings import get_settings
 from dr.steps._handler import lambda_step
 
+FRESH_SECONDS = 180
 
-def _worst(values: list[float | None]) -> float | None:
-    known = [v for v in values if v is not None]
-    return max(known) if known else None
+
+def heartbeat_lag(
+    store: str, name: str, newest: datetime | None, copied: datetime | None, source: str
+) -> tuple[float | None, str]:
+    """How far home's copy of the source's newest heartbeat trails it; None (and why) when unknowable."""
+    now = datetime.now(UTC)
+    if newest is None:
+        return None, f"{store} {name}: the source holds no heartbeat of its own (is WriteHeartbeat running?)"
+    if (now - newest).total_seconds() > FRESH_SECONDS:
+        return None, f"{store} {name}: the source's newest heartbeat is {(now - newest).total_seconds():.0f} s old"
+    if copied is None:
+        return None, f"{store} {name}: no heartbeat of {source} has arrived at home yet"
+    return max(0.0, (newest - copied).total_seconds()), ""
 
 
 def measure(request: OperationRequest, inv: Inventory, settings: ReplicationSettings) -> dict[str, Any]:
     source, target = request.source_region, request.target_region
     cluster = inv.aurora_cluster_in(target)
     problems: list[str] = []
-    with aws_errors("read the replication metrics", TransientAwsError):
-        aurora_ms = probes.latest_metric(
+    with aws_errors("read the replication lag", TransientAwsError):
+        point = probes.latest_metric(
             target, "AWS/RDS", "AuroraGlobalDBReplicationLag", {"DBClusterIdentifier": cluster}, minutes=5
         )
+        src_ddb, home_ddb = client("dynamodb", source), client("dynamodb", target)
         tables = {
-            name: probes.latest_metric(
+            name: heartbeat_lag(
+                "DynamoDB",
+                name,
+                heartbeat.item_seen(src_ddb, name, source),
+                heartbeat.item_seen(home_ddb, name, source),
                 source,
-                "AWS/DynamoDB",
-                "ReplicationLatency",
-                {"TableName": name, "ReceivingRegion": target},
-                minutes=5,
-                stat="Average",
             )
             for name in inv.tables
         }
-        buckets: dict[str, tuple[float | None, float | None]] = {}
-        for pair in inv.buckets:
-            dims = {
-                "SourceBucket": inv.bucket_in(pair, source),
-                "DestinationBucket": inv.bucket_in(pair, target),
-                "RuleId": settings.rule_id,
-            }
-            buckets[dims["SourceBucket"]] = (
-                probes.latest_metric(source, "AWS/S3", "ReplicationLatency", dims, minutes=5),
-                probes.latest_metric(source, "AWS/S3", "OperationsPendingReplication", dims, minutes=5),
+        src_s3, home_s3 = client("s3", source), client("s3", target)
+        buckets = {
+            inv.bucket_in(pair, source): heartbeat_lag(
+                "S3",
+                inv.bucket_in(pair, source),
+                heartbeat.object_seen(src_s3, inv.bucket_in(pair, source), source),
+                heartbeat.object_seen(home_s3, inv.bucket_in(pair, target), source),
+                source,
             )
-    aurora = None if aurora_ms is None else aurora_ms / 1000.0
-    dynamodb = _worst([None if v is None else v / 1000.0 for v in tables.values()])
-    s3 = _worst([latency for latency, _ in buckets.values()])
-    pending = sum(p or 0.0 for _, p in buckets.values())
-    if aurora is None:
-        problems.append(f"Aurora: no replication lag datapoint for {cluster} in {target}: replication not flowing")
-    elif aurora > settings.lag_budget_seconds:
-        problems.append(f"Aurora: lag {aurora:.1f} s > {settings.lag_budget_seconds:g} s")
-    if dynamodb is not None and dynamodb > settings.lag_budget_seconds:
-        slow = sorted(n for n, v in tables.items() if v is not None and v / 1000.0 > settings.lag_budget_seconds)
-        problems.append(
-            f"DynamoDB: replication latency {dynamodb:.1f} s > {settings.lag_budget_seconds:g} s ({', '.join(slow)})"
-        )
-    if s3 is not None and s3 > settings.s3_budget_seconds:
-        problems.append(f"S3: replication latency {s3:.0f} s > {settings.s3_budget_seconds:g} s")
+            for pair in inv.buckets
+        }
+    aurora = None
+    if point is None or point.age() > FRESH_SECONDS:
+        age = "none in the last 5 minutes" if point is None else f"the newest is {point.age():.0f} s old"
+        problems.append(f"Aurora: no fresh replication lag datapoint for {cluster} in {target} ({age})")
+    else:
+        aurora = point.value / 1000.0
+        if aurora > settings.lag_budget_seconds:
+            problems.append(f"Aurora: lag {aurora:.1f} s > {settings.lag_budget_seconds:g} s")
+    for store, found, budget in (
+        ("DynamoDB", tables, settings.lag_budget_seconds),
+        ("S3", buckets, settings.s3_budget_seconds),
+    ):
+        problems += [why for _, why in found.values() if why]
+        slow = sorted(n for n, (lag, _) in found.items() if lag is not None and lag > budget)
+        if slow:
+            problems.append(
+                f"{store}: heartbeats at home trail the source by more than {budget:g} s ({', '.join(slow)})"
+            )
+
+    def worst(found: dict[str, tuple[float | None, str]]) -> float | None:
+        lags = [lag for lag, _ in found.values()]
+        return None if not lags or None in lags else max(lag for lag in lags if lag is not None)
+
     return {
         "caught_up": not problems,
         "aurora_lag_seconds": aurora,
-        "dynamodb_latency_seconds": dynamodb,
-        "s3_latency_seconds": s3,
-        "s3_pending_operations": pending,
+        "dynamodb_latency_seconds": worst(tables),
+        "s3_latency_seconds": worst(buckets),
         "budgets": {
             "aurora_seconds": settings.lag_budget_seconds,
             "dynamodb_seconds": settings.lag_budget_seconds,
             "s3_seconds": settings.s3_budget_seconds,
         },
-        "notes": [f"DynamoDB {n}: no latency datapoint (nothing waiting)" for n, v in tables.items() if v is None]
-        + [
-            f"S3 {b}: no latency datapoint (nothing waiting, or no rule yet)"
-            for b, (v, _) in buckets.items()
-            if v is None
-        ],
         "problems": problems,
         "checked_at": datetime.now(UTC).isoformat(),
     }

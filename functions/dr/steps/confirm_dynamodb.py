@@ -1,15 +1,18 @@
 """ConfirmDynamoDB: prove every protected table takes writes in the target region (write, read back and
-delete a canary item keyed by the execution), and record the replication latency at promotion as the
-DynamoDB RPO. A table not ACTIVE yet is ReplicaNotReady (retried)."""
+delete a canary item keyed by the execution), and record the exposure at promotion as the DynamoDB RPO:
+the time since the source region's newest heartbeat that each replica holds (dr.heartbeat), worst table;
+None when a table holds none. A table not ACTIVE yet is ReplicaNotReady (retried)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from dr import readiness as checks
 from dr.aws import aws_errors, client
 from dr.errors import PromotionFailed, ReplicaNotReady
 from dr.inventory import load_inventory
-from dr.models import DynamoReadiness, OperationRequest, parse
+from dr.models import OperationRequest, parse, worst
 from dr.settings import get_settings
 from dr.steps._handler import lambda_step
 
@@ -28,10 +31,11 @@ def canary_key(description: dict[str, Any], execution: str) -> dict[str, Any]:
     return key
 
 
-def confirm(request: OperationRequest, readiness: DynamoReadiness) -> dict[str, Any]:
+def confirm(request: OperationRequest) -> dict[str, Any]:
     inv = load_inventory(get_settings())
     ddb = client("dynamodb", request.target_region)
     confirmed = []
+    exposures = []
     for name in inv.tables:
         with aws_errors(f"dynamodb canary write to {name} in {request.target_region}", PromotionFailed):
             desc = ddb.describe_table(TableName=name)["Table"]
@@ -46,11 +50,16 @@ def confirm(request: OperationRequest, readiness: DynamoReadiness) -> dict[str, 
         if not read:
             raise PromotionFailed(f"table {name} in {request.target_region} accepted a write but did not return it")
         confirmed.append(name)
-    return {"tables_confirmed": confirmed, "rpo_seconds": readiness.max_latency_seconds}
+        exposures.append(checks.table_exposure(ddb, name, request, []))
+    exposure = worst(exposures, "DynamoDB heartbeats")
+    return {
+        "tables_confirmed": confirmed,
+        "exposure": exposure.model_dump(mode="json"),
+        "rpo_seconds": exposure.at(datetime.now(UTC)),
+    }
 
 
 @lambda_step
 def handler(event: dict[str, Any]) -> dict[str, Any]:
     request = parse(OperationRequest, event.get("request"), "request")
-    readiness = parse(DynamoReadiness, event.get("dynamodb"), "dynamodb readiness")
-    return confirm(request, readiness)
+    return confirm(request)

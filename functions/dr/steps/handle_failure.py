@@ -1,9 +1,17 @@
-"""HandleFailure: every failure path of every workflow comes here before its named Fail state.
+"""HandleFailure: every failure path of the failover and the failback comes here before its named Fail state.
 
-It finds out what was and was not changed (by looking at the platform now against the baseline the
-workflow saw before it acted), settles the lease (RELEASED when nothing changed, BLOCKED for a person
-when something did), writes the audit record, notifies the topic, counts the failure, and returns the
-name of the Fail state the workflow ends in.
+What changed is computed from what was observed, never assumed:
+- a run that never entered a step that changes the platform (the promotion, the traffic move) changed
+  nothing, by construction: the lease is RELEASED and no region needs to answer for that to be known;
+- a run that did is compared, writer and traffic, with the baseline it saw before acting, read now from the
+  target region's data planes. A difference is a change; what cannot be read (or has no baseline) is
+  *unknown*, which is not a change but is not "nothing" either: the lease is BLOCKED for a person, with
+  what is known in its note, whenever anything moved, is moving, or is unknown.
+
+Then, independently (one failing never stops the others): the lease is settled (only if this run still
+holds it: never after LeaseHeld or LeaseLost), the audit record is written, the topic is notified. What
+could not be done is in ``warnings``; when neither record could be written, the Fail state's cause says so
+and the ``BookkeepingFailed`` metric pages.
 """
 
 from __future__ import annotations
@@ -12,17 +20,21 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from dr import failure, lease, probes
-from dr.aws import client
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import BotoCoreError, ClientError
+
+from dr import bookkeeping, lease, probes
 from dr.inventory import load_inventory
 from dr.models import OperationRequest
-from dr.observability import logger
+from dr.observability import logger, metrics
 from dr.settings import Settings, get_settings
 from dr.steps._handler import lambda_step
 
 FAIL_STATES = {
     "InvalidInput": "FailInvalidInput",
+    "InputTooLarge": "FailInvalidInput",
     "LeaseHeld": "FailLeaseHeld",
+    "LeaseLost": "FailLeaseLost",
     "NotReady": "FailNotReady",
     "PlatformNotHealthy": "FailNotReady",
     "ApprovalRejected": "FailRejected",
@@ -35,6 +47,7 @@ FAIL_STATES = {
     "ReplicationNotConfigured": "FailReprotect",
     "ReplicationLagTooHigh": "FailReplicationLag",
 }
+NOT_OURS = ("LeaseHeld", "LeaseLost")  # the lease belongs to someone else: never settle it
 
 
 def _cause(raw: str) -> str:
@@ -45,62 +58,109 @@ def _cause(raw: str) -> str:
         return raw
 
 
-def what_changed(
-    request: OperationRequest, baseline: dict[str, Any], settings: Settings
-) -> tuple[list[str], list[str]]:
+def named(name: str, cause: str, phase: str) -> tuple[str, str]:
+    """The error as the run reports it. The target region could not be read, even after retries: that is
+    NotReady (nothing was changed), with the original error in the cause."""
+    if name not in FAIL_STATES and phase == "AssessReadiness":
+        return "NotReady", f"the target region could not be read ({name}): {cause}"
+    return name, cause
+
+
+def fail_state(name: str, phase: str) -> str:
+    return FAIL_STATES.get(named(name, "", phase)[0], "FailUnexpected")
+
+
+def observe(request: OperationRequest, settings: Settings) -> dict[str, str | None]:
+    """Where the writer and the traffic are now, from the target region's side; None where unreadable."""
     inv = load_inventory(settings)
+    seen: dict[str, str | None] = {"writer_region": None, "traffic_region": None, "in_progress": None}
+    try:
+        cluster = probes.global_cluster(inv, request.target_region)
+        seen["writer_region"] = probes.writer_region(cluster)
+        seen["in_progress"] = "yes" if cluster.get("FailoverState") else "no"
+    except (ClientError, BotoCoreError, probes.NotFound) as err:
+        logger.warning("writer unreadable", extra={"error": str(err)})
+    try:
+        seen["traffic_region"] = probes.traffic_region(inv)
+    except probes.TrafficUnknown as err:
+        logger.warning("traffic unreadable", extra={"error": str(err)})
+    return seen
+
+
+def what_changed(
+    attempted: list[str], baseline: dict[str, Any], seen: dict[str, str | None]
+) -> tuple[list[str], list[str], list[str]]:
+    """(changed, unchanged, unknown) of the writer and the traffic, from what was observed."""
+    if not attempted:
+        return [], ["nothing: the run stopped before any step that changes the platform"], []
     changed: list[str] = []
     unchanged: list[str] = []
-    try:
-        writer_now = probes.writer_region(probes.global_cluster(inv, request.target_region))
-        in_progress = (
-            "a promotion is still in progress"
-            if probes.global_cluster(inv, request.target_region).get("FailoverState")
-            else ""
-        )
-    except Exception as err:  # the report must still be written
-        writer_now, in_progress = f"unknown ({err})", ""
-    try:
-        traffic_now = probes.traffic_region(inv)
-    except Exception as err:
-        traffic_now = f"unknown ({err})"
-    for what, before, now in (
-        ("Aurora writer", baseline.get("writer_region"), writer_now),
-        ("traffic", baseline.get("traffic_region"), traffic_now),
-    ):
-        if before is None or before == now:
-            (unchanged if before is not None else changed).append(
-                f"{what}: {now}" + ("" if before is not None else " (no baseline: check it)")
-            )
+    unknown: list[str] = []
+    for key, what in (("writer_region", "Aurora writer"), ("traffic_region", "traffic")):
+        before, now = baseline.get(key), seen.get(key)
+        if now is None or now == "unknown":
+            unknown.append(f"{what}: could not be read now" + (f" (it was in {before})" if before else ""))
+        elif not before or before == "unknown":
+            unknown.append(f"{what}: in {now} now, no baseline to compare with")
+        elif before == now:
+            unchanged.append(f"{what}: still in {now}")
         else:
             changed.append(f"{what}: moved from {before} to {now}")
-    if in_progress:
-        changed.append(f"Aurora: {in_progress}")
-    return changed, unchanged
+    if seen.get("in_progress") == "yes":
+        changed.append("Aurora: a promotion is still in progress")
+    return changed, unchanged, unknown
+
+
+def _settle(request: OperationRequest, state: str, note: str, facts: list[str], settings: Settings) -> str:
+    try:
+        held = lease.settle(settings.state_table, settings.recovery_region, request.execution, state, note, facts)
+    except (ClientError, BotoCoreError) as err:
+        return f"unsettled ({type(err).__name__}: {err})"
+    return state if held else "not held"
+
+
+def _message(out: dict[str, Any]) -> bookkeeping.Notification:
+    blocked = " — a person must check the platform, then run `drctl lease clear`" if out["lease"] == "BLOCKED" else ""
+    lines = [
+        f"{out['workflow'].upper()} FAILED in {out['phase']}: {out['error']}",
+        out["cause"],
+        "",
+        "Changed: " + ("; ".join(out["changed"]) or "nothing"),
+        "Unknown: " + ("; ".join(out["unknown"]) or "-"),
+        "Unchanged: " + ("; ".join(out["unchanged"]) or "-"),
+        f"Lease: {out['lease']}{blocked}",
+        f"Execution: {out['execution']}",
+        f"Report: drctl report {out['execution']}",
+    ]
+    return bookkeeping.Notification(
+        subject=f"[DR] {out['workflow']} failed: {out['error']}",
+        message="\n".join(lines),
+        event=f"{out['workflow']}-failed",
+    )
 
 
 def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
     error = event.get("error") or {}
-    name = str(error.get("Error", "Unknown"))
-    cause = _cause(str(error.get("Cause", "")))
     phase = str(event.get("phase", "?"))
+    name, cause = named(str(error.get("Error", "Unknown")), _cause(str(error.get("Cause", ""))), phase)
     execution = str(event.get("execution", ""))
     raw_request = event.get("request")
     request = OperationRequest.model_validate(raw_request) if isinstance(raw_request, dict) else None
     workflow = request.workflow if request else str(event.get("workflow", "failover"))
+    attempted = [str(a) for a in event.get("attempted") or []]
     changed: list[str] = []
-    unchanged: list[str] = ["nothing was attempted"] if request is None else []
+    unknown: list[str] = []
+    unchanged: list[str] = ["nothing was attempted: the request was not valid"] if request is None else []
     lease_state = "not held"
-    if request is not None and name not in ("LeaseHeld",):
-        changed, unchanged = what_changed(request, event.get("baseline") or {}, settings)
+    if request is not None:
+        seen = observe(request, settings) if attempted else {}
+        changed, unchanged, unknown = what_changed(attempted, event.get("baseline") or {}, seen)
         changed += [str(c) for c in event.get("changes") or []]  # what the workflow itself reports it changed
-        moved = [c for c in changed if "moved" in c or "progress" in c or "check it" in c]
-        lease_state = "BLOCKED" if moved else "RELEASED"
-        note = f"{workflow} failed in {phase}: {name}: {cause}"[:900]
-        if not lease.settle(
-            settings.state_table, settings.recovery_region, request.execution, lease_state, note, changed
-        ):
-            lease_state = "not held"
+        moved = [c for c in changed if "moved" in c or "progress" in c]
+        if name not in NOT_OURS:
+            state = "BLOCKED" if moved or unknown else "RELEASED"
+            note = f"{workflow} failed in {phase}: {name}: {cause}"[:900]
+            lease_state = _settle(request, state, note, changed + [f"unknown: {u}" for u in unknown], settings)
     out = {
         "workflow": workflow,
         "status": "FAILED",
@@ -108,25 +168,25 @@ def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "phase": phase,
         "error": name,
         "cause": cause,
-        "fail_state": FAIL_STATES.get(name, "FailUnexpected"),
+        "fail_state": fail_state(name, phase),
+        "attempted": attempted,
         "changed": changed,
+        "unknown": unknown,
         "unchanged": unchanged,
         "lease": lease_state,
         "finished_at": datetime.now(UTC).isoformat(),
     }
-    ddb = client("dynamodb", settings.recovery_region)
-    ddb.put_item(
-        TableName=settings.state_table,
-        Item={
-            "pk": {"S": f"audit#{execution}"},
-            "workflow": {"S": workflow},
-            "status": {"S": "FAILED"},
-            "finished_at": {"S": out["finished_at"]},
-            "report": {"S": json.dumps(out)},
-        },
+    done = bookkeeping.finish(out, _message(out), settings)
+    warnings = list(done.warnings)
+    if lease_state.startswith("unsettled"):
+        warnings.append(f"the lease could not be settled: {lease_state}")
+    out["warnings"] = warnings
+    if done.all_failed:
+        out["cause"] = f"{cause} — NOT RECORDED: " + "; ".join(done.warnings)
+    metrics.add_dimension(name="Workflow", value=workflow)
+    metrics.add_metric(
+        name="".join(p.capitalize() for p in workflow.split("-")) + "Failed", unit=MetricUnit.Count, value=1
     )
-    blocked = " — a person must check the platform, then run `drctl lease clear`" if lease_state == "BLOCKED" else ""
-    failure.notify(settings, out, [f"Lease: {lease_state}{blocked}"])
     logger.error("workflow failed", extra={"error": name, "cause": cause, "changed": changed, "phase": phase})
     return out
 

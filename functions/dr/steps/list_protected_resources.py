@@ -1,13 +1,15 @@
-"""ListProtectedResources: the resources the verification checks: the inventory's tables, Aurora cluster
-and buckets, then every other resource with a recovery point in the vault. Written to the reports bucket
-in batches (one Map iteration each); the state carries only the batch numbers."""
+"""ListProtectedResources: the resources the verification checks (the inventory's tables, Aurora cluster
+and buckets, then every other resource with a recovery point in the vault) and what both vaults hold of
+them, each vault listed once for the whole run. Written to the reports bucket in batches, each with its
+resources' slice of recovery points and copies (one Map iteration each); the state carries only the batch
+numbers."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from dr.backup_models import BackupRequest
-from dr.backup_verification import arn_parts, list_resources, store_batches
+from dr.backup_verification import arn_parts, list_resources, read_vaults, store_batches
 from dr.inventory import load_inventory
 from dr.models import parse
 from dr.settings import get_settings
@@ -22,6 +24,6 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
     resources, findings = list_resources(request, load_inventory(settings), account, partition)
     return {
         "count": len(resources),
-        "batches": store_batches(request, resources, settings),
+        "batches": store_batches(request, resources, read_vaults(request), settings),
         "findings": [f.model_dump(mode="json") for f in findings],
     }

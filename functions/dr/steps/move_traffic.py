@@ -1,9 +1,18 @@
 """MoveTraffic: send users to the target region through data-plane mechanisms only.
 
 With ARC routing controls: target On, source Off in one UpdateRoutingControlStates call, trying each
-cluster endpoint in turn (ARC's guidance). Without ARC: the health-check based failover records decide;
-moving toward the recovery region inverts the primary's health check when it still reports healthy
-(a planned move), moving home clears the inversion. DNS records are never edited.
+cluster endpoint in turn (ARC's guidance: any of the cluster's regional endpoints can answer).
+
+Without ARC ("standby takes over primary"): the primary failover record's health check includes a Route 53
+CLOUDWATCH_METRIC check on the traffic-pin alarm, which lives in the recovery region. Moving to the
+recovery region publishes ``TrafficPinnedToRecovery`` = 1 there (PutMetricData in the recovery region:
+nothing of the primary region, and not the Route 53 API, which is a control plane served from us-east-1).
+Route 53 reads the alarm's data stream (not its state: SetAlarmState cannot move a health check), fails
+the primary record, and DNS answers the recovery region's record, and keeps doing so when the primary
+comes back, until the failback publishes 0. The alarm's state is set too, at once: it is the durable
+record of the pin that KeepTrafficPin republishes every minute (a silent stream would fade the pin).
+DNS records and health checks are never edited.
+Idempotent: the mechanism's state is read first and only changed when it differs.
 """
 
 from __future__ import annotations
@@ -16,8 +25,10 @@ from dr.aws import aws_errors, client, is_transient
 from dr.errors import TrafficMoveFailed, TransientAwsError
 from dr.inventory import Inventory, load_inventory
 from dr.models import OperationRequest, TrafficMove, parse
-from dr.settings import get_settings
+from dr.settings import Settings, get_settings
 from dr.steps._handler import lambda_step
+
+PIN_METRIC = "TrafficPinnedToRecovery"
 
 
 def _arc(inv: Inventory, request: OperationRequest) -> list[str]:
@@ -33,45 +44,51 @@ def _arc(inv: Inventory, request: OperationRequest) -> list[str]:
                 UpdateRoutingControlStateEntries=updates
             )
             return [f"ARC via {region}: {request.target_region} On, {request.source_region} Off"]
-        except Exception as err:  # the next cluster endpoint may answer
+        except Exception as err:
             errors.append(f"{region}: {err}")
             if not is_transient(err) and "AccessDenied" in str(err):
                 break
     raise TrafficMoveFailed("no ARC cluster endpoint accepted the routing control update: " + "; ".join(errors))
 
 
-def _health_checks(inv: Inventory, request: OperationRequest) -> list[str]:
-    primary_check = inv.routing.primary_health_check_id
-    route53 = client("route53", "us-east-1")
-    current = route53.get_health_check(HealthCheckId=primary_check)["HealthCheck"]["HealthCheckConfig"]
-    pinned = bool(current.get("Disabled")) and bool(current.get("Inverted"))
-    if request.target_region == inv.recovery_region:
-        # Pin: a disabled check counts as healthy, inverted it counts as failing, whatever the primary
-        # does. Traffic stays in the recovery region when the primary comes back, until the failback.
-        if pinned:
-            return [
-                f"primary health check {primary_check} already pinned failing: Route 53 answers with "
-                f"{request.target_region}"
-            ]
-        route53.update_health_check(HealthCheckId=primary_check, Disabled=True, Inverted=True)
-        return [
-            f"pinned primary health check {primary_check} failing (disabled + inverted): Route 53 answers "
-            f"with {request.target_region}"
-        ]
-    if current.get("Disabled") or current.get("Inverted"):
-        route53.update_health_check(HealthCheckId=primary_check, Disabled=False, Inverted=False)
-        return [f"unpinned primary health check {primary_check}: Route 53 follows the primary's health again"]
-    return [f"primary health check {primary_check} not pinned: Route 53 follows the primary's health"]
+def _pin(inv: Inventory, request: OperationRequest, settings: Settings) -> list[str]:
+    """Pin users to the recovery region (toward it) or release the pin (toward the primary)."""
+    pin = request.target_region == inv.recovery_region
+    alarm, record = inv.routing.traffic_pin_alarm_name, inv.routing.traffic_dns_name
+    cloudwatch = client("cloudwatch", settings.recovery_region)
+    found = cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+    if not found:
+        raise TrafficMoveFailed(f"the traffic-pin alarm {alarm} does not exist in {settings.recovery_region}")
+    state = "ALARM" if pin else "OK"
+    cloudwatch.put_metric_data(
+        Namespace=settings.metrics_namespace,
+        MetricData=[
+            {"MetricName": PIN_METRIC, "Dimensions": [{"Name": "Record", "Value": record}], "Value": float(pin)}
+        ],
+    )
+    if found[0]["StateValue"] == state:
+        return [f"traffic-pin alarm {alarm} already {state}: {record} answers with {request.target_region}"]
+    cloudwatch.set_alarm_state(
+        AlarmName=alarm,
+        StateValue=state,
+        StateReason=f"{request.workflow} {request.execution.rsplit(':', 1)[-1]}: users to {request.target_region}",
+    )
+    what = "pinned users to" if pin else "released the pin: users follow the health checks from"
+    return [f"{what} {request.target_region} (traffic-pin alarm {alarm} {state}; {record})"]
 
 
 def move(request: OperationRequest) -> TrafficMove:
-    inv = load_inventory(get_settings())
+    settings = get_settings()
+    inv = load_inventory(settings)
     with aws_errors("move traffic", TrafficMoveFailed):
         if inv.routing.uses_arc:
             changes, mechanism = _arc(inv, request), "arc"
         else:
-            changes, mechanism = _health_checks(inv, request), "health-check"
+            changes, mechanism = _pin(inv, request, settings), "health-check"
+    try:
         where = probes.traffic_region(inv)
+    except probes.TrafficUnknown as err:
+        where = f"unknown ({err})"  # VerifyRecovery reads it again, with retries
     return TrafficMove(mechanism=mechanism, traffic_region=where, changes=changes, moved_at=datetime.now(UTC))
 
 

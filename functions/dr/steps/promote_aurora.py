@@ -28,7 +28,9 @@ def promote(request: OperationRequest, readiness: AuroraReadiness, allow_data_lo
         target_arn = str(rds.describe_db_clusters(DBClusterIdentifier=target_id)["DBClusters"][0]["DBClusterArn"])
         cluster = probes.global_cluster(inv, request.target_region)
     kind = "failover" if allow_data_loss else "switchover"
-    rpo = (readiness.rpo_lag_seconds or 0.0) if allow_data_loss else 0.0
+    # A failover loses what had not replicated: the exposure measured by readiness, aged to now (None:
+    # unknown, never 0). A switchover waits for the secondary to catch up: nothing is lost.
+    rpo = readiness.exposure.at(datetime.now(UTC)) if allow_data_loss else 0.0
     if probes.writer_region(cluster) == request.target_region:
         return AuroraPromotion(
             global_cluster_id=inv.aurora.global_cluster_id,

@@ -1,6 +1,12 @@
-"""RecordRestoreTest: the restore test's report (per resource: status, restore time against the RTO,
-validated), evidence in the reports bucket, the audit record, metrics; it also tells AWS Backup about any
-completed restore whose validation never ran, and names the error when the test failed."""
+"""RecordRestoreTest: the restore test's report (per resource: status, restore time against the RTO, what
+data was read and whether it matched; what the sweeper deleted; what the cleanup left and why), evidence
+in the reports bucket, metrics; it tells AWS Backup any verdict that was reached but not yet reported,
+and names the error when the test failed.
+
+Bookkeeping: a test that did not fail is recorded and notified here (``dr.bookkeeping.finish``: the audit
+record and the notification independently, each retried); what could not be done is returned as
+``warnings`` and never turns the test into a failure. A failed test is recorded and notified by
+HandleBackupFailure (one notification per end)."""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from dr import backup_reports, report, restore_test
 from dr.backup_models import BackupRequest, RestorePlanItem, RestoreResult
 from dr.backup_policy import error_message
+from dr.bookkeeping import Notification, finish
+from dr.errors import DrError
 from dr.models import parse
 from dr.observability import logger, metrics
 from dr.settings import Settings, get_settings
@@ -19,10 +27,11 @@ from dr.steps._handler import lambda_step
 
 # The error a failed test ends with, most urgent first.
 _ERRORS = (
-    ("CleanupIncomplete", lambda r, leftover: leftover > 0),
+    ("CleanupIncomplete", lambda r, cleanup: cleanup["leftover_resources"] > 0 or not cleanup["leftover_known"]),
     ("RestoreFailed", lambda r, _: any(x.status in ("RESTORE_FAILED", "ERROR", "NOT_RUN") for x in r)),
     ("RestoreTimedOut", lambda r, _: any(x.status == "RESTORE_TIMED_OUT" for x in r)),
     ("ValidationFailed", lambda r, _: any(x.status == "VALIDATION_FAILED" for x in r)),
+    ("ValidationNotCompleted", lambda r, _: any(x.status == "VALIDATION_ERROR" for x in r)),
 )
 
 
@@ -63,19 +72,40 @@ def results_of(
 
 
 def settle_validation(plan: list[RestorePlanItem], results: list[RestoreResult]) -> list[RestoreResult]:
-    """A completed restore that was never validated is reported to AWS Backup as FAILED, with why."""
+    """A verdict that was reached but could not be reported to AWS Backup is reported now. Only a verdict
+    is ever reported: a restore that failed, or whose validation could not run, tells AWS Backup nothing."""
     items = {i.recovery_point_arn: i for i in plan}
     out = []
     for result in results:
         item = items.get(result.recovery_point_arn)
         settled = result
-        if item and result.restore_job_id and not result.validation_reported and result.status != "SUCCEEDED":
+        if item and result.restore_job_id and result.validation_status and not result.validation_reported:
             reported = restore_test.report_validation(
-                item, result.restore_job_id, False, f"{result.status}: {result.message}"
+                item, result.restore_job_id, result.validation_status, result.message
             )
             settled = result.model_copy(update={"validation_reported": reported})
         out.append(settled)
     return out
+
+
+def cleanup_of(event: dict[str, Any], dry_run: bool, planned: bool) -> dict[str, Any]:
+    """The cleanup's answer, with ``leftover_resources`` always a number (what is known to be left) and
+    ``leftover_known`` saying whether that is all."""
+    raw = event.get("cleanup")
+    cleanup: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    known = bool(cleanup.get("leftover_known", True))
+    unchecked = list(cleanup.get("leftover_unchecked") or [])
+    if not cleanup and planned and not dry_run:
+        known, unchecked = False, ["the cleanup did not report: look for this execution's drtest-* resources"]
+    return {
+        "leftover_resources": int(cleanup.get("leftover_resources") or 0),
+        "leftover_known": known,
+        "leftover_unchecked": unchecked,
+        "leftover": list(cleanup.get("leftover") or []),
+        "deleted": list(cleanup.get("deleted") or []),
+        "cleanup": list(cleanup.get("resources") or []),
+        "cleanup_attempts": int(cleanup.get("attempts") or 0),
+    }
 
 
 def build(event: dict[str, Any], settings: Settings, now: datetime) -> dict[str, Any]:
@@ -83,7 +113,6 @@ def build(event: dict[str, Any], settings: Settings, now: datetime) -> dict[str,
     selection = event.get("selection") or {}
     plan = [parse(RestorePlanItem, i, "plan item") for i in selection.get("plan") or []]
     missing = list(selection.get("missing") or [])
-    cleanup = event.get("cleanup") or {}
     dry_run = request.mode == "dry-run"
     if dry_run:
         results = [
@@ -99,12 +128,14 @@ def build(event: dict[str, Any], settings: Settings, now: datetime) -> dict[str,
         ] + results_of([], missing, [])
     else:
         results = settle_validation(plan, results_of(plan, missing, event.get("results")))
-    leftover = int(cleanup.get("leftover_resources", 0))
-    error = None if dry_run else next((name for name, failed in _ERRORS if failed(results, leftover)), None)
+    cleanup = cleanup_of(event, dry_run, bool(plan))
+    error = None if dry_run else next((name for name, failed in _ERRORS if failed(results, cleanup)), None)
     status = "DRY_RUN" if dry_run else ("FAILED" if error else "SUCCEEDED")
     vault = plan[0].vault if plan else (request.recovery_vault if request.from_copies else request.vault)
     region = plan[0].region if plan else (request.recovery_region if request.from_copies else request.primary_region)
     slowest = max((r.restore_seconds for r in results if r.restore_seconds is not None), default=None)
+    raw_sweep = event.get("sweep")
+    sweep: dict[str, Any] = raw_sweep if isinstance(raw_sweep, dict) else {}
     return {
         "workflow": "restore-test",
         "mode": request.mode,
@@ -122,11 +153,42 @@ def build(event: dict[str, Any], settings: Settings, now: datetime) -> dict[str,
         "rto_objective_seconds": settings.rto_seconds,
         "restore_time": report.objective(slowest, settings.rto_seconds),
         "results": [r.model_dump(mode="json") for r in results],
-        "leftover_resources": leftover,
-        "leftover": list(cleanup.get("leftover") or []),
-        "deleted": list(cleanup.get("deleted") or []),
-        "cleanup_attempts": int(cleanup.get("attempts") or 0),
+        **cleanup,
+        "swept": list(sweep.get("swept") or []),
+        "sweep": {
+            "untagged": list(sweep.get("untagged") or []),
+            "kept": list(sweep.get("kept") or []),
+            "unchecked": list(sweep.get("unchecked") or [])
+            + ([f"the sweep did not run: {error_message(sweep['error'])}"] if sweep.get("error") else []),
+        },
     }
+
+
+def notification(out: dict[str, Any]) -> Notification:
+    """The end of a test that did not fail, in words an on-call reads."""
+    lines = [f"Restore test ({out['mode']}) {out['status']}: execution {out['execution']}"]
+    for r in out["results"]:
+        seconds = r.get("restore_seconds")
+        data = r.get("data_checked") or {}
+        read = f", {data.get('count')} {data.get('kind')} read, matched {data.get('matched')}" if data else ""
+        lines.append(
+            f"  {r['resource_type']}: {r['status']}"
+            + (f", restored in {seconds:.0f} s (within RTO {r.get('within_rto')})" if seconds is not None else "")
+            + read
+        )
+    lines.append(f"Left behind: {out['leftover_resources']}" + ("" if out["leftover_known"] else " (not all known)"))
+    if out["swept"]:
+        lines.append(
+            f"Swept {len(out['swept'])} leftover(s) of earlier tests: "
+            + ", ".join(f"{e['kind']} {e['name']}" for e in out["swept"])
+        )
+    location = (out.get("report_location") or {}).get("markdown")
+    lines.append(f"Report: {location or 'drctl report ' + str(out['execution'])}")
+    return Notification(
+        subject=f"[DR] restore test {out['mode']} {out['status']}",
+        message="\n".join(lines),
+        event="restore-test-finished",
+    )
 
 
 def publish(out: dict[str, Any], settings: Settings) -> None:
@@ -153,12 +215,20 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
     settings = get_settings()
     out = build(event, settings, datetime.now(UTC))
     request = parse(BackupRequest, event.get("request"), "request")
-    out["report_location"] = backup_reports.store(
-        out, backup_reports.restore_markdown(out), request.started_at, settings
-    )
-    backup_reports.audit(out, settings)
+    warnings: list[str] = []
+    try:
+        out["report_location"] = backup_reports.store(
+            out, backup_reports.restore_markdown(out), request.started_at, settings
+        )
+    except DrError as err:
+        warnings.append(f"the evidence was not stored in the reports bucket ({err})")
     if out["status"] != "DRY_RUN":
         publish(out, settings)
+    if out["status"] != "FAILED":  # a failed test is recorded and notified by HandleBackupFailure
+        done = finish(out, notification(out), settings, audit_body=backup_reports.compact(out))
+        warnings += done.warnings
+        out["bookkeeping"] = done.as_json()
+    out["warnings"] = warnings
     logger.info(
         "restore test recorded",
         extra={"status": out["status"], "error": out["error"], "leftover": out["leftover_resources"]},

@@ -1,8 +1,10 @@
-"""RecordS3Backlog: the S3 replication backlog at the moment of promotion (objects pending, replication
-latency per bucket); the S3 RPO is the worst latency. Read-only."""
+"""RecordS3Backlog: the S3 replication exposure at the moment of promotion, per bucket, read in the target
+region from the source region's heartbeats (dr.heartbeat); the S3 RPO is the worst bucket's, or None when
+any bucket's cannot be measured. Read-only."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from dr import readiness
@@ -18,6 +20,6 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
     now = readiness.s3(request, load_inventory(get_settings()))
     return {
         "buckets": [b.model_dump(mode="json") for b in now.buckets],
-        "pending_operations": now.pending_operations,
-        "rpo_seconds": now.max_latency_seconds,
+        "exposure": now.exposure.model_dump(mode="json"),
+        "rpo_seconds": now.exposure.at(datetime.now(UTC)),
     }

@@ -1,5 +1,7 @@
-"""VerifyBatch (one Map iteration): the recovery points, copies and own protection of each resource of
-one batch (its list read from, its results written to, the reports bucket); returns a small summary."""
+"""VerifyBatch (one Map iteration): each resource of one batch judged from its slice of the vaults (read
+from the reports bucket, where ListProtectedResources wrote it), plus its own protection read from its
+service (PITR, Aurora retention, S3 versioning and replication); the results are written back to the
+bucket and the state gets a small summary. No vault is listed here."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""VerifyRecovery: the target endpoint answers healthy and traffic is routed to the target region.
-Not yet: RecoveryNotVerified, which the state machine retries with back-off a bounded number of times."""
+"""VerifyRecovery: the target endpoint answers healthy and users are sent to the target region, as they
+would find out: through DNS (the failover record's answer) or the ARC routing controls, never through the
+Route 53 API. Not yet: RecoveryNotVerified, which the state machine retries with back-off a bounded number
+of times (DNS answers follow Route 53's checkers within a minute or two)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dr import probes
-from dr.aws import aws_errors
 from dr.errors import RecoveryNotVerified
 from dr.inventory import load_inventory
 from dr.models import OperationRequest, Verification, parse
@@ -20,12 +21,14 @@ def verify(request: OperationRequest) -> Verification:
     inv = load_inventory(settings)
     url = inv.endpoint_url(request.target_region)
     check = probes.http_check(url, settings.endpoint_timeout_seconds)
-    with aws_errors("read the traffic routing state", RecoveryNotVerified):
+    try:
         where = probes.traffic_region(inv)
+    except probes.TrafficUnknown as err:
+        raise RecoveryNotVerified(f"where users go could not be read: {err}") from err
     if not check.healthy or where != request.target_region:
         raise RecoveryNotVerified(
-            f"expected {url} healthy and traffic in {request.target_region}; "
-            f"found endpoint {check.detail} and traffic in {where}"
+            f"expected {url} healthy and users sent to {request.target_region}; "
+            f"found endpoint {check.detail} and users sent to {where}"
         )
     return Verification(
         verified=True,

@@ -1,5 +1,13 @@
-"""WriteVerificationReport: gather every finding, write the JSON report and the Markdown summary to the
-reports bucket, publish the findings as metrics, write the audit record, and say what to notify."""
+"""WriteVerificationReport: the end of a verification that ran. Gather every finding, write the JSON report
+and the Markdown summary to the reports bucket, publish the findings as metrics, then write the audit
+record and notify the findings (``dr.bookkeeping.finish``: each independent of the other, each retried).
+
+The rule: once the checks are gathered, nothing lost at the end turns the verification into a failure. A
+report that cannot be stored, an audit record or a notification that cannot be written, each becomes a
+line of ``warnings`` in the output (and the whole report goes to the logs); the execution still ends
+SUCCEEDED with its findings. Only reading the batches' results can fail the step (TransientAwsError,
+retried by the state machine) — before anything was written. A clean verification is recorded, not
+notified: only findings page the on-call."""
 
 from __future__ import annotations
 
@@ -12,6 +20,8 @@ from dr import backup_policy as policy
 from dr import backup_reports
 from dr.backup_models import BackupRequest, Finding, ProtectedResource, ResourceCheck
 from dr.backup_verification import load_checks
+from dr.bookkeeping import Notification, finish
+from dr.errors import TransientAwsError
 from dr.models import parse
 from dr.observability import logger, metrics
 from dr.settings import Settings, get_settings
@@ -37,6 +47,13 @@ def gather(checks: list[ResourceCheck], extra: list[Finding]) -> list[Finding]:
     return policy.sort_findings(findings)
 
 
+# What the report repeats of the request (who asked, why, which vaults), as the request has it.
+_FROM_REQUEST = {
+    *("mode", "execution", "trigger", "requested_by", "reason"),
+    *("primary_region", "recovery_region", "vault", "recovery_vault"),
+}
+
+
 def build(event: dict[str, Any], settings: Settings, now: datetime) -> dict[str, Any]:
     request = parse(BackupRequest, event.get("request"), "request")
     listing = event.get("resources") or {}
@@ -46,19 +63,11 @@ def build(event: dict[str, Any], settings: Settings, now: datetime) -> dict[str,
     findings = gather(checks, extra)
     return {
         "workflow": "backup-verification",
-        "mode": request.mode,
         "status": "FINDINGS" if findings else "SUCCEEDED",
         "passed": not findings,
-        "execution": request.execution,
-        "trigger": request.trigger,
-        "requested_by": request.requested_by,
-        "reason": request.reason,
+        **request.model_dump(include=_FROM_REQUEST),
         "started_at": request.started_at.isoformat(),
         "finished_at": now.isoformat(),
-        "primary_region": request.primary_region,
-        "recovery_region": request.recovery_region,
-        "vault": request.vault,
-        "recovery_vault": request.recovery_vault,
         "resources_checked": len(checks),
         "recovery_points_checked": sum(c.recovery_points for c in checks),
         "copies_checked": sum(c.copies for c in checks),
@@ -87,20 +96,39 @@ def publish(report: dict[str, Any], settings: Settings) -> None:
             metric.add_dimension(name="Severity", value=severity)
 
 
+def end(report: dict[str, Any], request: BackupRequest, settings: Settings) -> dict[str, Any]:
+    """Store the report, count the findings, record and notify: what could not be done is a warning."""
+    warnings: list[str] = []
+    try:
+        report["report_location"] = backup_reports.store(
+            report, backup_reports.verification_markdown(report), request.started_at, settings
+        )
+    except TransientAwsError as err:
+        warnings.append(f"the report was not stored in the reports bucket ({err})")
+    report["warnings"] = warnings  # the audit record keeps them
+    publish(report, settings)
+    message = backup_reports.verification_message(report) if report["findings"] else None
+    notification = (
+        Notification(message["subject"], message["message"], "backup-verification-findings") if message else None
+    )
+    done = finish(report, notification, settings, audit_body=backup_reports.compact(report))
+    out = backup_reports.compact(report)  # the state's output stays small, whatever the platform's size
+    out["warnings"] = [*warnings, *done.warnings]
+    out["bookkeeping"] = done.as_json()
+    return out
+
+
 @lambda_step
 def handler(event: dict[str, Any]) -> dict[str, Any]:
     settings = get_settings()
     report = build(event, settings, datetime.now(UTC))
     request = parse(BackupRequest, event.get("request"), "request")
-    report["report_location"] = backup_reports.store(
-        report, backup_reports.verification_markdown(report), request.started_at, settings
-    )
-    backup_reports.audit(report, settings)
-    publish(report, settings)
-    logger.info(
-        "backup verification recorded",
-        extra={"findings": len(report["findings"]), "resources": report["resources_checked"]},
-    )
-    out = backup_reports.compact(report)  # the state's output stays small, whatever the platform's size
-    out["notification"] = backup_reports.verification_message(report) if report["findings"] else None
+    out = end(report, request, settings)
+    counts = {"findings": len(report["findings"]), "resources": report["resources_checked"]}
+    if out["warnings"]:  # the logs are the last place the evidence can go
+        logger.error(
+            "backup verification recorded in part", extra={**counts, "warnings": out["warnings"], "report": report}
+        )
+    else:
+        logger.info("backup verification recorded", extra=counts)
     return out

@@ -268,7 +268,7 @@ class BackupEngine:
             )
             return
         try:
-            name = materialize(job.snapshot, job.metadata, job.region, self.account_id)
+            name = materialize(job.snapshot, job.metadata, job.region, self.account_id, job.recovery_point_arn)
         except RestoreFailed as error:
             self._fail(job, str(error))
             return

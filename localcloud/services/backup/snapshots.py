@@ -10,7 +10,9 @@ Modeled per resource type:
   when ``NewBucket`` is ``"true"``), keeping each ETag; ``ItemsToRestore`` (a JSON list of key prefixes)
   narrows what is written.
 - Aurora: the cluster's identifier, engine, version, port, database name, subnet group, security groups,
-  encryption and size. A restore creates a new DB cluster (``available``, no instances, as AWS does).
+  encryption and size, and what its databases hold (``localcloud.services.rds_data.ClusterData``: tables,
+  rows, users). A restore creates a new DB cluster (``available``, no instances, as AWS does) holding a
+  copy of those rows and users, readable through the Data API once it has an instance.
 
 moto's backends are read and written directly (not through the API), so a restore never meets an injected
 fault or shows up in the interceptor's call counts.
@@ -31,6 +33,7 @@ from werkzeug.exceptions import HTTPException
 
 from localcloud.services.backup.arns import AURORA, DYNAMODB, S3, ResourceRef, partition
 from localcloud.services.backup.errors import invalid_parameter
+from localcloud.services.rds_data import ClusterData, attach, cluster_data
 
 _GIB = 1024**3
 _PLACEHOLDER_PASSWORD = "restored-by-localcloud"
@@ -94,6 +97,7 @@ class AuroraClusterSnapshot:
     kms_key_id: str | None = None
     allocated_storage_gib: int = 1
     master_password: str | None = field(default=None, repr=False)
+    data: ClusterData | None = field(default=None, repr=False)  # the rows and users, as backed up
     resource_type: ClassVar[str] = AURORA
 
     @property
@@ -172,6 +176,7 @@ def _capture_cluster(ref: ResourceRef, region: str, account_id: str) -> AuroraCl
         kms_key_id=cluster.kms_key_id,
         allocated_storage_gib=int(cluster.allocated_storage or 1),
         master_password=getattr(cluster, "_master_user_password", None),
+        data=held.copy() if (held := cluster_data(cluster)) is not None else None,
     )
 
 
@@ -278,14 +283,16 @@ def _prefixes(metadata: dict[str, str]) -> list[str] | None:
 # ---------------------------------------------------------------- materialize (a restore job completes)
 
 
-def materialize(snapshot: Snapshot, metadata: dict[str, str], region: str, account_id: str) -> str:
+def materialize(
+    snapshot: Snapshot, metadata: dict[str, str], region: str, account_id: str, recovery_point_arn: str = ""
+) -> str:
     """Create the restored resource in moto; returns its name. RestoreFailed when it cannot be created."""
     try:
         if isinstance(snapshot, DynamoTableSnapshot):
             return _restore_table(snapshot, metadata, region, account_id)
         if isinstance(snapshot, S3BucketSnapshot):
             return _restore_bucket(snapshot, metadata, region, account_id)
-        return _restore_cluster(snapshot, metadata, region, account_id)
+        return _restore_cluster(snapshot, metadata, region, account_id, recovery_point_arn)
     except (HTTPException, ServiceException) as error:  # moto refused to create it, as the service would
         code = getattr(error, "error_type", None) or getattr(error, "code", None) or type(error).__name__
         detail = getattr(error, "message", None) or str(error)
@@ -337,7 +344,9 @@ def _restore_bucket(snap: S3BucketSnapshot, metadata: dict[str, str], region: st
     return name
 
 
-def _restore_cluster(snap: AuroraClusterSnapshot, metadata: dict[str, str], region: str, account_id: str) -> str:
+def _restore_cluster(
+    snap: AuroraClusterSnapshot, metadata: dict[str, str], region: str, account_id: str, recovery_point_arn: str
+) -> str:
     backend = rds_backends[account_id][region]
     name = metadata["DBClusterIdentifier"].lower()
     if name in backend.clusters:
@@ -360,4 +369,11 @@ def _restore_cluster(snap: AuroraClusterSnapshot, metadata: dict[str, str], regi
         }
     )
     cluster.status = "available"
+    data = (
+        snap.data.copy()
+        if snap.data is not None
+        else ClusterData(users={snap.master_username: snap.master_password or _PLACEHOLDER_PASSWORD})
+    )
+    data.restored_from = recovery_point_arn or "a recovery point"
+    attach(cluster, data)
     return name

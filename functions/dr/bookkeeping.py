@@ -1,0 +1,118 @@
+"""Every end of every workflow leaves two records: the audit record (the state table) and the notification
+(the DR topic). They are independent: one failing never stops the other, and each is retried on its own
+(the SDK's standard retries, with more attempts than the steps' default client: a throttled or failing
+topic at the end of a recovery is the moment to insist).
+
+``finish`` returns what it could not do as warnings, and never raises for a failed write: the caller
+decides what a lost record means (a verified recovery stays SUCCEEDED with warnings; a failure path puts
+them in its Fail state's cause). When every record it was asked for failed, it also counts the
+``BookkeepingFailed`` metric through EMF: the metric reaches CloudWatch through the function's logs, not
+through an API call that could fail the same way, and an alarm on it pages.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from dr.aws import error_code, instrument
+from dr.observability import logger
+from dr.settings import Settings
+
+AUDIT_PREFIX = "audit#"
+# More patience than the steps' clients (3 attempts): the last records of a run are worth a minute.
+_PATIENT = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=15)
+
+
+@dataclass(frozen=True)
+class Notification:
+    subject: str
+    message: str
+    event: str  # the ``event`` message attribute subscribers filter on
+
+
+@dataclass
+class Bookkeeping:
+    """What ``finish`` did: each record written or not, and why not."""
+
+    audited: bool | None = None  # None: not asked for
+    notified: bool | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def all_failed(self) -> bool:
+        asked = [done for done in (self.audited, self.notified) if done is not None]
+        return bool(asked) and not any(asked)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"audited": self.audited, "notified": self.notified, "warnings": list(self.warnings)}
+
+
+@lru_cache(maxsize=8)
+def _client(service: str, region: str) -> Any:
+    return instrument(boto3.session.Session().client(service, region_name=region, config=_PATIENT))
+
+
+def _why(err: Exception) -> str:
+    code = error_code(err) if isinstance(err, ClientError) else type(err).__name__
+    return f"{code}: {err}"
+
+
+def audit_item(report: dict[str, Any], body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The audit record of a run: keyed by execution, with its workflow, status and finish time."""
+    return {
+        "pk": {"S": f"{AUDIT_PREFIX}{report['execution']}"},
+        "workflow": {"S": str(report["workflow"])},
+        "status": {"S": str(report["status"])},
+        "finished_at": {"S": str(report.get("finished_at", ""))},
+        "report": {"S": json.dumps(report if body is None else body, default=str)},
+    }
+
+
+def finish(
+    report: dict[str, Any],
+    notification: Notification | None,
+    settings: Settings,
+    audit_body: dict[str, Any] | None = None,
+    audit: bool = True,
+) -> Bookkeeping:
+    """Write the audit record of ``report`` (unless ``audit`` is False: the run's own record stands) and
+    publish ``notification`` (when given), independently."""
+    done = Bookkeeping()
+    if audit:
+        try:
+            _client("dynamodb", settings.recovery_region).put_item(
+                TableName=settings.state_table, Item=audit_item(report, audit_body)
+            )
+            done.audited = True
+        except (ClientError, BotoCoreError) as err:
+            done.audited = False
+            done.warnings.append(f"the audit record was not written ({_why(err)})")
+    if notification is not None:
+        try:
+            _client("sns", settings.recovery_region).publish(
+                TopicArn=settings.topic_arn,
+                Subject=notification.subject[:100],
+                Message=notification.message,
+                MessageAttributes={"event": {"DataType": "String", "StringValue": notification.event}},
+            )
+            done.notified = True
+        except (ClientError, BotoCoreError) as err:
+            done.notified = False
+            done.warnings.append(f"the notification was not published ({_why(err)})")
+    if done.all_failed:
+        with single_metric(
+            name="BookkeepingFailed", unit=MetricUnit.Count, value=1, namespace=settings.metrics_namespace
+        ) as metric:
+            metric.add_dimension(name="Workflow", value=str(report["workflow"]))
+    if done.warnings:
+        # The logs are the last place the evidence can go: keep the whole report there when a record is lost.
+        logger.error("bookkeeping incomplete", extra={"warnings": done.warnings, "report": report})
+    return done

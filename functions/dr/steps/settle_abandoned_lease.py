@@ -1,0 +1,93 @@
+"""SettleAbandonedLease: an execution that ended without settling its lease (stopped by a person, timed
+out, or killed in a way its failure path could not handle) must not keep the lease HELD for hours while
+alarms are turned away. Started by EventBridge on "Step Functions Execution Status Change" (ABORTED,
+TIMED_OUT, FAILED) of the failover and failback state machines.
+
+Idempotent: it acts only when the lease still names that execution and is HELD (a settled lease, or one
+another run took over, is left alone). Truthful: when the execution's history shows it entered a state that
+changes the platform (the promotion or the traffic move), the lease becomes BLOCKED with where the writer
+and the traffic are now; otherwise RELEASED (nothing it ran could have changed anything). Either way an
+audit record and a notification say what happened.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from dr import bookkeeping, lease, probes
+from dr.aws import client, paginate
+from dr.inventory import load_inventory
+from dr.settings import Settings, get_settings
+from dr.steps._handler import lambda_step
+
+CHANGING_STATES = frozenset({"Promote", "PromoteAurora", "MoveTraffic", "GuardLeaseBeforeTraffic"})
+UNSETTLED = frozenset({"ABORTED", "TIMED_OUT", "FAILED"})
+
+
+def entered_states(execution: str) -> list[str]:
+    sfn = client("stepfunctions", execution.split(":")[3])
+    events = paginate(
+        sfn.get_execution_history, "events", token_in="nextToken", token_out="nextToken", executionArn=execution
+    )
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+def where_now(settings: Settings) -> str:
+    inv = load_inventory(settings)
+    try:
+        writer = probes.writer_region(probes.global_cluster(inv, settings.recovery_region))
+    except Exception as err:
+        writer = f"unknown ({type(err).__name__})"
+    try:
+        traffic = probes.traffic_region(inv)
+    except probes.TrafficUnknown as err:
+        traffic = f"unknown ({err})"
+    return f"writer in {writer}, users sent to {traffic}"
+
+
+def settle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    detail = event.get("detail") or {}
+    execution, status = str(detail.get("executionArn", "")), str(detail.get("status", ""))
+    held = lease.describe(settings.state_table, settings.recovery_region) or {}
+    if status not in UNSETTLED or held.get("holder") != execution or held.get("state") != "HELD":
+        return {"execution": execution, "status": status, "settled": False, "lease": held.get("state", "none")}
+    entered = entered_states(execution)
+    risky = sorted(set(entered) & CHANGING_STATES)
+    now = where_now(settings) if risky else ""
+    state = "BLOCKED" if risky else "RELEASED"
+    note = (
+        f"execution {status} after entering {', '.join(risky)}: {now}; check the platform, then `drctl lease clear`"
+        if risky
+        else f"execution {status} before changing anything (last state: {entered[-1] if entered else '-'})"
+    )
+    changed = [f"unknown: the run entered {', '.join(risky)}; now {now}"] if risky else []
+    settled = lease.settle(settings.state_table, settings.recovery_region, execution, state, note, changed)
+    workflow = str(held.get("operation", "failover"))
+    out = {
+        "workflow": workflow,
+        "status": status,
+        "execution": execution,
+        "lease": state if settled else "not held",
+        "note": note,
+        "changed": changed,
+        "settled": settled,
+        "finished_at": datetime.now(UTC).isoformat(),
+    }
+    done = bookkeeping.finish(
+        out,
+        bookkeeping.Notification(
+            subject=f"[DR] {workflow} {status}: lease {out['lease']}",
+            message=f"{note}\nExecution: {execution}\nReport: drctl report {execution}",
+            event=f"{workflow}-{status.lower()}",
+        ),
+        settings,
+        audit=status != "FAILED",  # a failed run's failure path wrote its record; a stopped one wrote none
+    )
+    out["warnings"] = done.warnings
+    return out
+
+
+@lambda_step
+def handler(event: dict[str, Any]) -> dict[str, Any]:
+    return settle(event, get_settings())

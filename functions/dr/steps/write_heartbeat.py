@@ -1,0 +1,54 @@
+"""WriteHeartbeat: every minute, a heartbeat in every protected table and bucket, in both regions (see
+dr.heartbeat for what it measures and what it costs). A region that does not answer is skipped with one
+brief attempt (it may be the region that is down: that is exactly when the other region's heartbeats
+matter); the result and the ``HeartbeatsWritten``/``HeartbeatsFailed`` metrics say what was written where."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from dr import heartbeat
+from dr.aws import source_client
+from dr.inventory import load_inventory
+from dr.observability import logger
+from dr.settings import get_settings
+from dr.steps._handler import lambda_step
+
+
+def write_all(now: datetime) -> dict[str, Any]:
+    settings = get_settings()
+    inv = load_inventory(settings)
+    written: dict[str, int] = {}
+    failed: dict[str, list[str]] = {}
+    for region in (inv.primary_region, inv.recovery_region):
+        ddb, s3 = source_client("dynamodb", region), source_client("s3", region)
+        targets = [("table", name) for name in inv.tables] + [("bucket", inv.bucket_in(p, region)) for p in inv.buckets]
+        for kind, name in targets:
+            try:
+                if kind == "table":
+                    heartbeat.write_item(ddb, name, region, now)
+                else:
+                    heartbeat.write_object(s3, name, region, now)
+                written[region] = written.get(region, 0) + 1
+            except heartbeat.WRITE_ERRORS as err:
+                failed.setdefault(region, []).append(f"{kind} {name}: {heartbeat.failure(err)}")
+    for region in (inv.primary_region, inv.recovery_region):
+        for name, value in (
+            ("HeartbeatsWritten", written.get(region, 0)),
+            ("HeartbeatsFailed", len(failed.get(region, []))),
+        ):
+            with single_metric(
+                name=name, unit=MetricUnit.Count, value=value, namespace=settings.metrics_namespace
+            ) as m:
+                m.add_dimension(name="Region", value=region)
+    if failed:
+        logger.warning("heartbeats not written", extra={"failed": failed})
+    return {"written_at": now.isoformat(), "written": written, "failed": failed}
+
+
+@lambda_step
+def handler(_event: dict[str, Any]) -> dict[str, Any]:
+    return write_all(datetime.now(UTC))

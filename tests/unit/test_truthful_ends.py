@@ -1,0 +1,82 @@
+"""What a failed run says it changed, and what a report says it achieved: computed from what was observed,
+never assumed (unknown is not a change, and not "met")."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from dr import report
+from dr.steps.handle_failure import fail_state, what_changed
+
+BASELINE = {"writer_region": "us-east-1", "traffic_region": "us-east-1"}
+
+
+def test_a_run_that_never_entered_a_changing_step_changed_nothing_even_without_a_baseline() -> None:
+    changed, unchanged, unknown = what_changed([], {}, {})
+    assert (changed, unknown) == ([], [])
+    assert unchanged == ["nothing: the run stopped before any step that changes the platform"]
+
+
+def test_a_half_moved_platform_is_a_change() -> None:
+    seen = {"writer_region": "us-west-2", "traffic_region": "us-east-1", "in_progress": "no"}
+    changed, unchanged, unknown = what_changed(["promotion", "traffic"], BASELINE, seen)
+    assert changed == ["Aurora writer: moved from us-east-1 to us-west-2"]
+    assert unchanged == ["traffic: still in us-east-1"] and unknown == []
+
+
+def test_what_cannot_be_read_after_an_attempt_is_unknown_not_a_change() -> None:
+    seen = {"writer_region": None, "traffic_region": "us-east-1", "in_progress": None}
+    changed, _, unknown = what_changed(["promotion"], BASELINE, seen)
+    assert changed == []
+    assert unknown == ["Aurora writer: could not be read now (it was in us-east-1)"]
+
+
+def test_a_promotion_in_progress_is_a_change() -> None:
+    seen = {"writer_region": "us-east-1", "traffic_region": "us-east-1", "in_progress": "yes"}
+    changed, _, _ = what_changed(["promotion"], BASELINE, seen)
+    assert changed == ["Aurora: a promotion is still in progress"]
+
+
+@pytest.mark.parametrize(
+    ("name", "phase", "state"),
+    [
+        ("TransientAwsError", "AssessReadiness", "FailNotReady"),
+        ("States.TaskFailed", "AssessReadiness", "FailNotReady"),
+        ("TransientAwsError", "MoveTraffic", "FailUnexpected"),
+        ("LeaseLost", "GuardLeaseBeforeTraffic", "FailLeaseLost"),
+        ("InputTooLarge", "ValidateInput", "FailInvalidInput"),
+    ],
+)
+def test_each_failure_ends_in_its_named_fail_state(name: str, phase: str, state: str) -> None:
+    assert fail_state(name, phase) == state
+
+
+def test_an_unknown_store_makes_the_rpo_unknown_never_met() -> None:
+    out = report.rpo({"aurora": None, "dynamodb": 0.0, "s3": None}, 900)
+    assert (out["seconds"], out["met"]) == (None, None)
+    assert out["unknown_stores"] == ["aurora", "s3"] and out["worst_known_seconds"] == 0.0
+    assert out["by_store"] == {"aurora": None, "dynamodb": 0.0, "s3": None}
+
+
+def test_a_fully_measured_rpo_is_met_or_missed() -> None:
+    assert report.rpo({"aurora": 1.0, "dynamodb": 30.0, "s3": 40.0}, 900)["met"] is True
+    assert report.rpo({"aurora": 1.0, "dynamodb": 901.0, "s3": 40.0}, 900)["met"] is False
+
+
+def test_calls_per_region_are_added_up_from_the_completed_steps() -> None:
+    def succeeded(calls: dict | None) -> dict:
+        payload = {"ok": True} | ({"aws_calls": calls} if calls else {})
+        output = json.dumps({"StatusCode": 200, "Payload": payload})
+        return {"taskSucceededEventDetails": {"resourceType": "lambda", "output": output}}
+
+    history = [
+        succeeded({"us-west-2": {"made": 4, "failed": 0}, "us-east-1": {"made": 1, "failed": 1}}),
+        succeeded({"us-east-1": {"made": 2, "failed": 0}}),
+        succeeded(None),
+        {"taskSucceededEventDetails": {"resourceType": "sns", "output": "{}"}},
+    ]
+    assert report.region_calls(history) == {
+        "us-west-2": {"made": 4, "failed": 0},
+        "us-east-1": {"made": 3, "failed": 1},
+    }

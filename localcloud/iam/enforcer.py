@@ -61,6 +61,7 @@ DENIED: dict[str, tuple[str, int]] = {
     "backup": ("AccessDeniedException", 403),
     "route53": ("AccessDenied", 403),
     "route53-recovery-cluster": ("AccessDeniedException", 403),
+    "rds-data": ("AccessDeniedException", 403),
     "iam": ("AccessDenied", 403),
     "kms": ("AccessDeniedException", 400),
     "logs": ("AccessDeniedException", 400),

@@ -282,6 +282,12 @@ def _service_linked_role(p: Mapping[str, Any], w: Where) -> list[Needed]:
     return [Needed("iam:CreateServiceLinkedRole", arn, {"iam:AWSServiceName": service})]
 
 
+def _describe_alarms(p: Mapping[str, Any], w: Where) -> list[Needed]:
+    """Authorized on each alarm named (``alarm:*`` when none is: every alarm of the Region)."""
+    names = p.get("AlarmNames") or ["*"]
+    return [Needed("cloudwatch:DescribeAlarms", w.arn("cloudwatch", f"alarm:{name}")) for name in names]
+
+
 def _put_metric_data(p: Mapping[str, Any], w: Where) -> list[Needed]:
     return [Needed("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": str(p.get("Namespace", ""))})]
 
@@ -311,6 +317,7 @@ _RULES: dict[tuple[str, str], Rule] = {
     ("dynamodb", "UpdateTable"): _update_table,
     ("dynamodb", "TagResource"): _one("dynamodb:TagResource", lambda p, w: table(p["ResourceArn"], w)),
     ("dynamodb", "ListTables"): _any("dynamodb:ListTables"),
+    ("dynamodb", "ListTagsOfResource"): _one("dynamodb:ListTagsOfResource", lambda p, w: table(p["ResourceArn"], w)),
     # S3
     ("s3", "GetObject"): _object_read,
     ("s3", "HeadObject"): _object_read,
@@ -356,6 +363,12 @@ _RULES: dict[tuple[str, str], Rule] = {
     ("rds", "DeleteDBInstance"): _one(
         "rds:DeleteDBInstance", lambda p, w: w.arn("rds", f"db:{p['DBInstanceIdentifier']}")
     ),
+    ("rds", "EnableHttpEndpoint"): _one("rds:EnableHttpEndpoint", lambda p, w: str(p["ResourceArn"])),
+    # RDS Data API: the statement on the cluster, and the caller's own read of the credentials' secret
+    ("rds-data", "ExecuteStatement"): lambda p, w: [
+        Needed("rds-data:ExecuteStatement", str(p["resourceArn"])),
+        Needed("secretsmanager:GetSecretValue", str(p["secretArn"])),
+    ],
     ("rds", "AddTagsToResource"): _one("rds:AddTagsToResource", lambda p, w: str(p["ResourceName"])),
     ("rds", "RemoveFromGlobalCluster"): lambda p, w: [
         Needed("rds:RemoveFromGlobalCluster", global_cluster(p["GlobalClusterIdentifier"], w)),
@@ -383,7 +396,10 @@ _RULES: dict[tuple[str, str], Rule] = {
     ("cloudwatch", "GetMetricData"): _any("cloudwatch:GetMetricData"),
     ("cloudwatch", "GetMetricStatistics"): _any("cloudwatch:GetMetricStatistics"),
     ("cloudwatch", "PutMetricData"): _put_metric_data,
-    ("cloudwatch", "DescribeAlarms"): _any("cloudwatch:DescribeAlarms"),
+    ("cloudwatch", "DescribeAlarms"): _describe_alarms,
+    ("cloudwatch", "SetAlarmState"): _one(
+        "cloudwatch:SetAlarmState", lambda p, w: w.arn("cloudwatch", f"alarm:{p['AlarmName']}")
+    ),
     # Route 53 and ARC
     ("route53", "GetHealthCheck"): _health_check_rule("route53:GetHealthCheck"),
     ("route53", "GetHealthCheckStatus"): _health_check_rule("route53:GetHealthCheckStatus"),

@@ -14,23 +14,23 @@ The rule of the evaluation:
   Route 53 API): an impaired primary is why the failover exists, and it must not page twice.
 - **Measures carry their age.** The replication exposure of each store is the value measured plus the
   time since it was measured (``Measure.at``), compared with the RPO.
-- **Page on change.** Every evaluation publishes ``ReadinessFindings`` (per severity; an alarm pages on
-  HIGH) and writes its audit record (workflow ``readiness``); it notifies only when the set of findings
-  (check, resource, severity) differs from the last evaluation's, kept in the state table item
-  ``readiness#state`` (with when the calendar started being watched).
+- **A region that does not answer is not asked again.** After ``SILENT_AFTER`` network failures in a row,
+  the rest of that region's reads in this evaluation are could-not-check at once ("not asked"): each read
+  of a dead region costs its timeouts and adds load to a region in trouble.
+- **Page on change.** ``dr.posture_report`` ends each evaluation: ``ReadinessFindings`` per severity (an
+  alarm pages on HIGH), the audit record (workflow ``readiness``), and a notification only when the set of
+  findings (severity, check, resource) differs from the last evaluation's.
 Every check name is explained, with its fix, in docs/findings.md.
 """
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import partial
 from typing import Any, Literal, TypeVar
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import Field
 
@@ -40,17 +40,16 @@ from dr import posture_platform as promised
 from dr.aws import client, error_code, source_client
 from dr.backup_models import Finding, ProtectedResource, Severity
 from dr.backup_policy import SEVERITY_ORDER
-from dr.bookkeeping import Notification, finish
 from dr.errors import DrError
 from dr.inventory import Inventory
 from dr.models import Measure, OperationRequest, Strict
-from dr.observability import logger
 from dr.settings import EnvSettings, Settings
 
 T = TypeVar("T")
 WORKFLOW = "readiness"
 STATE_KEY = "readiness#state"
 GLOBAL = "global"  # where IAM and the Route 53 API answer from (us-east-1's control planes)
+SILENT_AFTER = 2  # network failures in a row after which a region is not asked again in one evaluation
 
 # What a failover will need (from dr.readiness)
 REPLICA_MISSING = "replica-missing"
@@ -128,6 +127,8 @@ class Evaluation:
     unchecked: list[dict[str, str]] = field(default_factory=list)
     exposures: dict[str, Measure] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
+    network_failures: dict[str, int] = field(default_factory=dict)  # region -> network failures in a row
+    silent: dict[str, str] = field(default_factory=dict)  # region -> why it is not asked any more
 
     @property
     def account(self) -> str:
@@ -160,12 +161,37 @@ class Evaluation:
             )
         )
 
-    def read(self, what: str, region: str, fn: Callable[[], T], resource: str = "") -> T | None:
-        try:
-            return fn()
-        except READ_ERRORS as err:
-            self.could_not(what, region, why(err), resource)
+    def read(
+        self,
+        what: str,
+        region: str,
+        fn: Callable[[], T],
+        resource: str = "",
+        missing: Callable[[str], None] | None = None,
+    ) -> T | None:
+        """``fn()``, or None with what happened recorded: ``missing(code)`` when AWS says the thing does not
+        exist (and ``missing`` is given), a could-not-check otherwise. A region whose endpoints failed at
+        the network level ``SILENT_AFTER`` times in a row is not asked again in this evaluation: every read
+        of a region that does not answer costs its timeouts (seconds each), and adds load to it."""
+        if region in self.silent:
+            self.could_not(what, region, f"not asked: {self.silent[region]}", resource)
             return None
+        try:
+            value = fn()
+        except READ_ERRORS as err:
+            if missing is not None and not_found(err):
+                missing(code(err))
+                return None
+            self.could_not(what, region, why(err), resource)
+            if isinstance(err, BotoCoreError):
+                self.network_failures[region] = self.network_failures.get(region, 0) + 1
+                if self.network_failures[region] >= SILENT_AFTER:
+                    self.silent[region] = (
+                        f"{region} did not answer {SILENT_AFTER} reads in a row (the last: {why(err)})"
+                    )
+            return None
+        self.network_failures[region] = 0
+        return value
 
     def resource(self, kind: str, name: str, region: str) -> ProtectedResource:
         p, acct = self.partition, self.account
@@ -388,14 +414,18 @@ def check_health_checks(ev: Evaluation) -> None:
         if not check_id:
             continue
         arn = f"arn:{ev.partition}:route53:::healthcheck/{check_id}"
-        try:
-            route53.get_health_check(HealthCheckId=check_id)
-        except READ_ERRORS as err:
-            if not_found(err):
-                reason = f"the {role} endpoint's Route 53 health check {check_id} does not exist: {why(err)}"
-                ev.flag(HEALTH_CHECK_MISSING, "HIGH", arn, "Route 53 health check", reason)
-            else:
-                ev.could_not(f"the {role} Route 53 health check", GLOBAL, why(err), arn)
+
+        def gone(error: str, role: str = role, check_id: str = check_id, arn: str = arn) -> None:
+            reason = f"the {role} endpoint's Route 53 health check {check_id} does not exist ({error})"
+            ev.flag(HEALTH_CHECK_MISSING, "HIGH", arn, "Route 53 health check", reason)
+
+        ev.read(
+            f"the {role} Route 53 health check",
+            GLOBAL,
+            partial(route53.get_health_check, HealthCheckId=check_id),
+            arn,
+            missing=gone,
+        )
 
 
 def check_backups(ev: Evaluation) -> None:
@@ -415,21 +445,28 @@ def check_aurora_posture(ev: Evaluation) -> None:
     inv, s = ev.inventory, ev.settings
     primary = ev.resource("Aurora", inv.aurora.primary_cluster_id, s.primary_region)
     rds_primary = source_client("rds", s.primary_region)
-    try:
-        cluster = rds_primary.describe_db_clusters(DBClusterIdentifier=primary.name)["DBClusters"][0]
-        instances = rds_primary.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [primary.name]}])[
+
+    def gone(error: str, resource: ProtectedResource = primary) -> None:
+        ev.add([promised.missing(resource, error)])
+
+    cluster = ev.read(
+        f"Aurora cluster {primary.name}",
+        s.primary_region,
+        lambda: rds_primary.describe_db_clusters(DBClusterIdentifier=primary.name)["DBClusters"][0],
+        primary.arn,
+        missing=gone,
+    )
+    instances = ev.read(
+        f"the instances of Aurora cluster {primary.name}",
+        s.primary_region,
+        lambda: rds_primary.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [primary.name]}])[
             "DBInstances"
-        ]
-        ev.add(
-            promised.primary_cluster(
-                primary, cluster, instances, ev.posture.aurora_primary_readers, s.min_aurora_retention_days
-            )
-        )
-    except READ_ERRORS as err:
-        if not_found(err):
-            ev.add([promised.missing(primary, code(err))])
-        else:
-            ev.could_not(f"Aurora cluster {primary.name}", s.primary_region, why(err), primary.arn)
+        ],
+        primary.arn,
+    )
+    if cluster is not None and instances is not None:
+        readers, days = ev.posture.aurora_primary_readers, s.min_aurora_retention_days
+        ev.add(promised.primary_cluster(primary, cluster, instances, readers, days))
     secondary = ev.resource("Aurora", inv.aurora.secondary_cluster_id, s.recovery_region)
     rds = client("rds", s.recovery_region)
     global_cluster = ev.read(
@@ -437,12 +474,15 @@ def check_aurora_posture(ev: Evaluation) -> None:
         s.recovery_region,
         lambda: probes.global_cluster(inv, s.recovery_region),
     )
-    try:
-        cluster = rds.describe_db_clusters(DBClusterIdentifier=secondary.name)["DBClusters"][0]
-        ev.add(promised.secondary_cluster(secondary, cluster, global_cluster))
-    except READ_ERRORS as err:
-        if not not_found(err):  # a missing secondary is the failover check's replica-missing
-            ev.could_not(f"Aurora cluster {secondary.name}", s.recovery_region, why(err), secondary.arn)
+    described = ev.read(
+        f"Aurora cluster {secondary.name}",
+        s.recovery_region,
+        lambda: rds.describe_db_clusters(DBClusterIdentifier=secondary.name)["DBClusters"][0],
+        secondary.arn,
+        missing=lambda _error: None,  # a missing secondary is the failover check's replica-missing
+    )
+    if described is not None:
+        ev.add(promised.secondary_cluster(secondary, described, global_cluster))
 
 
 def check_tables_posture(ev: Evaluation) -> None:
@@ -451,15 +491,31 @@ def check_tables_posture(ev: Evaluation) -> None:
         ddb = reader("dynamodb", region)
         for name in ev.inventory.tables:
             table = ev.resource("DynamoDB", name, region)
-            try:
-                described = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
-            except READ_ERRORS as err:
-                if not not_found(err):
-                    ev.could_not(f"point-in-time recovery of table {name}", region, why(err), table.arn)
-                elif region == s.primary_region:
-                    ev.add([promised.missing(table, code(err))])
-                continue  # a missing replica in the recovery region is the failover check's replica-missing
-            ev.add(promised.table(table, described, ev.posture.pitr_days))
+
+            def gone(error: str, table: ProtectedResource = table) -> None:
+                if table.region == s.primary_region:  # a missing replica is the failover check's replica-missing
+                    ev.add([promised.missing(table, error)])
+
+            described = ev.read(
+                f"point-in-time recovery of table {name}",
+                region,
+                partial(ddb.describe_continuous_backups, TableName=name),
+                table.arn,
+                missing=gone,
+            )
+            if described is not None:
+                ev.add(promised.table(table, described["ContinuousBackupsDescription"], ev.posture.pitr_days))
+
+
+def bucket_protection(s3: Any, bucket: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """(versioning, replication configuration or None) of a bucket."""
+    versioning = s3.get_bucket_versioning(Bucket=bucket)
+    try:
+        return versioning, s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
+    except ClientError as err:
+        if error_code(err) != "ReplicationConfigurationNotFoundError":
+            raise
+        return versioning, None
 
 
 def check_buckets_posture(ev: Evaluation) -> None:
@@ -467,97 +523,95 @@ def check_buckets_posture(ev: Evaluation) -> None:
     s3 = source_client("s3", s.primary_region)
     for pair in ev.inventory.buckets:
         bucket = ev.resource("S3", pair.source, s.primary_region)
-        try:
-            versioning = s3.get_bucket_versioning(Bucket=pair.source)
-            try:
-                replication = s3.get_bucket_replication(Bucket=pair.source)["ReplicationConfiguration"]
-            except ClientError as err:
-                if error_code(err) != "ReplicationConfigurationNotFoundError":
-                    raise
-                replication = None
-        except READ_ERRORS as err:
-            if not_found(err):
-                ev.add([promised.missing(bucket, code(err))])
-            else:
-                ev.could_not(f"versioning and replication of bucket {pair.source}", s.primary_region, why(err))
-            continue
-        ev.add(promised.bucket(bucket, versioning, replication))
+
+        def gone(error: str, bucket: ProtectedResource = bucket) -> None:
+            ev.add([promised.missing(bucket, error)])
+
+        got = ev.read(
+            f"versioning and replication of bucket {pair.source}",
+            s.primary_region,
+            partial(bucket_protection, s3, pair.source),
+            bucket.arn,
+            missing=gone,
+        )
+        if got is not None:
+            ev.add(promised.bucket(bucket, *got))
 
 
 # -- 3. the orchestrator's own needs (dr.posture_orchestrator) ------------------------------------------
+@dataclass
+class FailoverFunctions:
+    """The failover's functions as Lambda describes them: roles (with their steps), reserved concurrency."""
+
+    roles: dict[str, orchestrator.RoleCheck] = field(default_factory=dict)
+    reserved: dict[str, int | None] = field(default_factory=dict)
+    arns: dict[str, str] = field(default_factory=dict)
+
+
+def failover_functions(ev: Evaluation, definition: dict[str, Any]) -> FailoverFunctions:
+    region, lam = ev.settings.recovery_region, client("lambda", ev.settings.recovery_region)
+    out = FailoverFunctions()
+    for name in orchestrator.functions(definition):
+        short = name.rsplit(":", 1)[-1] if name.startswith("arn:") else name
+
+        def gone(error: str, name: str = name, short: str = short) -> None:
+            reason = f"the failover invokes {short}, which does not exist ({error})"
+            ev.flag(promised.RESOURCE_MISSING, "HIGH", name, "Lambda function", reason)
+
+        config = ev.read(
+            f"function {short}", region, partial(lam.get_function_configuration, FunctionName=name), name, gone
+        )
+        concurrency = ev.read(
+            f"the concurrency of {short}", region, partial(lam.get_function_concurrency, FunctionName=name), name
+        )
+        if config is None or concurrency is None:
+            continue
+        out.arns[short] = str(config["FunctionArn"])
+        out.reserved[short] = concurrency.get("ReservedConcurrentExecutions")
+        role = out.roles.setdefault(str(config["Role"]), orchestrator.RoleCheck(str(config["Role"]), []))
+        role.steps.append(str(config["Handler"]))
+    return out
+
+
 def check_orchestrator(ev: Evaluation) -> None:
     s, inv, region = ev.settings, ev.inventory, ev.settings.recovery_region
     arn = ev.posture.failover_state_machine_arn
     if not arn:
         ev.could_not("the failover's permissions and concurrency", region, "FAILOVER_STATE_MACHINE_ARN is not set")
         return
+    sfn = client("stepfunctions", region)
     described = ev.read(
-        "the failover state machine",
-        region,
-        lambda: client("stepfunctions", region).describe_state_machine(stateMachineArn=arn),
-        arn,
+        "the failover state machine", region, partial(sfn.describe_state_machine, stateMachineArn=arn), arn
     )
     if described is None:
         return
     definition = orchestrator.definition_of(described)
-    lam = client("lambda", region)
-    roles: dict[str, orchestrator.RoleCheck] = {}
-    reserved: dict[str, int | None] = {}
-    function_arns: dict[str, str] = {}
-    for name in orchestrator.functions(definition):
-        short = name.rsplit(":", 1)[-1] if name.startswith("arn:") else name
-        try:
-            config = lam.get_function_configuration(FunctionName=name)
-            concurrency = lam.get_function_concurrency(FunctionName=name)
-        except READ_ERRORS as err:
-            if not_found(err):
-                ev.flag(
-                    promised.RESOURCE_MISSING,
-                    "HIGH",
-                    name,
-                    "Lambda function",
-                    f"the failover invokes {short}, which does not exist: {why(err)}",
-                )
-            else:
-                ev.could_not(f"function {short}", region, why(err), name)
-            continue
-        function_arns[short] = str(config["FunctionArn"])
-        reserved[short] = concurrency.get("ReservedConcurrentExecutions")
-        role = roles.setdefault(str(config["Role"]), orchestrator.RoleCheck(str(config["Role"]), []))
-        role.steps.append(str(config["Handler"]))
-    needs_by_role: dict[str, list[orchestrator.Need]] = {
+    found = failover_functions(ev, definition)
+    needs: dict[str, list[orchestrator.Need]] = {
         role: [n for h in check.steps for n in orchestrator.NEEDS.get(h, ()) if orchestrator.applies(n, inv)]
-        for role, check in roles.items()
+        for role, check in found.roles.items()
     }
-    unknown = sorted({h for c in roles.values() for h in c.steps if h not in orchestrator.NEEDS})
+    unknown = sorted({h for c in found.roles.values() for h in c.steps if h not in orchestrator.NEEDS})
     if unknown:
         ev.could_not("the permissions of " + ", ".join(unknown), region, "no entry in posture_orchestrator.NEEDS")
     machine_role = str(described["roleArn"])
-    roles.setdefault(machine_role, orchestrator.RoleCheck(machine_role, ["the state machine"]))
-    needs_by_role.setdefault(machine_role, []).extend(
+    found.roles.setdefault(machine_role, orchestrator.RoleCheck(machine_role, ["the state machine"]))
+    needs.setdefault(machine_role, []).extend(
         orchestrator.state_machine_needs(definition, region, ev.account, ev.partition)
     )
-    ev.facts["failover_roles"] = len(roles)
-    key = ev.read(
-        "the DR topic's key",
-        region,
-        lambda: client("sns", region).get_topic_attributes(TopicArn=s.topic_arn)["Attributes"],
-        s.topic_arn,
+    ev.facts["failover_roles"] = len(found.roles)
+    sns = client("sns", region)
+    attributes = ev.read(
+        "the DR topic's key", region, lambda: sns.get_topic_attributes(TopicArn=s.topic_arn)["Attributes"], s.topic_arn
     )
-    resources = orchestrator.Resources(
-        inv,
-        s,
-        ev.account,
-        ev.partition,
-        orchestrator.topic_key_arn(key or {}, s.topic_arn),
-        arn.rsplit(":", 1)[-1],
-    )
-    check_permissions(ev, roles, needs_by_role, resources)
+    key = orchestrator.topic_key_arn(attributes or {}, s.topic_arn)
+    resources = orchestrator.Resources(inv, s, ev.account, ev.partition, key, arn.rsplit(":", 1)[-1])
+    check_permissions(ev, found.roles, needs, resources)
     peak = orchestrator.peak_concurrency(definition)
     ev.facts["failover_peak_concurrency"] = peak
-    account = ev.read("the account's Lambda concurrency", region, lam.get_account_settings)
+    account = ev.read("the account's Lambda concurrency", region, client("lambda", region).get_account_settings)
     if account is not None:
-        ev.add(orchestrator.concurrency_findings(account, reserved, peak, function_arns))
+        ev.add(orchestrator.concurrency_findings(account, found.reserved, peak, found.arns))
 
 
 def check_permissions(
@@ -569,6 +623,10 @@ def check_permissions(
     """SimulatePrincipalPolicy for each role. A role that no longer exists is a missing permission; IAM not
     answering (a timeout, a 5xx, throttling) is one could-not-check for all of them: asking again for each
     role would only add the same timeouts."""
+    what = "the failover roles' permissions (IAM SimulatePrincipalPolicy)"
+    if GLOBAL in ev.silent:
+        ev.could_not(what, GLOBAL, f"not asked: {ev.silent[GLOBAL]}")
+        return
     iam = source_client("iam", "us-east-1")
     for role_arn, check in roles.items():
         try:
@@ -577,9 +635,11 @@ def check_permissions(
                 check.denied += orchestrator.simulate(iam, role_arn, actions, arns, context)
         except READ_ERRORS as err:
             if code(err) == "NoSuchEntity":
-                check.denied.append(orchestrator.Denied("sts:AssumeRole", role_arn, f"the role is gone ({why(err)})"))
+                check.denied.append(orchestrator.Denied("every action", role_arn, f"the role is gone: {why(err)}"))
             else:
-                ev.could_not("the failover roles' permissions (IAM SimulatePrincipalPolicy)", GLOBAL, why(err))
+                ev.could_not(what, GLOBAL, why(err))
+                if isinstance(err, BotoCoreError):
+                    ev.silent[GLOBAL] = f"IAM did not answer ({why(err)})"
                 return
         if check.denied:
             ev.add([orchestrator.permission_finding(check)])
@@ -644,188 +704,3 @@ def evaluate(ev: Evaluation, watched_since: datetime) -> Evaluation:
     calendar(ev, watched_since)
     ev.findings = sorted(ev.findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.check, f.resource))
     return ev
-
-
-# -- the end: report, metrics, state, records -------------------------------------------------------------
-def key(f: Finding) -> str:
-    return f"{f.severity}|{f.check}|{f.resource}"
-
-
-def digest(findings: list[Finding]) -> str:
-    return hashlib.sha256("\n".join(sorted({key(f) for f in findings})).encode()).hexdigest()
-
-
-def summary(findings: list[Finding]) -> dict[str, dict[str, int]]:
-    by_severity = {s: 0 for s in SEVERITY_ORDER}
-    by_check: dict[str, int] = {}
-    for f in findings:
-        by_severity[f.severity] += 1
-        by_check[f.check] = by_check.get(f.check, 0) + 1
-    return {"by_severity": by_severity, "by_check": dict(sorted(by_check.items()))}
-
-
-def report(ev: Evaluation, request: ReadinessInput, previous: dict[str, Any] | None) -> dict[str, Any]:
-    keys = {key(f) for f in ev.findings}
-    before = set(previous.get("keys", [])) if previous else set()
-    counts = summary(ev.findings)
-    return {
-        "workflow": WORKFLOW,
-        "execution": f"readiness-{ev.now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
-        "status": "FINDINGS" if ev.findings else "SUCCEEDED",
-        "ready": counts["by_severity"]["HIGH"] == 0,
-        "trigger": request.trigger,
-        "requested_by": request.requested_by,
-        "evaluated_at": ev.now.isoformat(),
-        "finished_at": datetime.now(UTC).isoformat(),
-        "source_region": ev.settings.primary_region,
-        "target_region": ev.settings.recovery_region,
-        "findings": [f.model_dump(mode="json") for f in ev.findings],
-        "summary": counts,
-        "could_not_check": ev.unchecked,
-        "exposures": {
-            store: {
-                "seconds_now": m.at(ev.now),
-                "measured": m.seconds,
-                "measured_at": m.measured_at.isoformat() if m.measured_at else None,
-                "source": m.source,
-                "note": m.note,
-            }
-            for store, m in ev.exposures.items()
-        },
-        "facts": ev.facts,
-        "changed": keys != before or previous is None,
-        "new": sorted(keys - before),
-        "resolved": sorted(before - keys),
-        "digest": digest(ev.findings),
-    }
-
-
-def publish(out: dict[str, Any], settings: Settings) -> None:
-    """ReadinessFindings per severity (0 included: the alarm sees every evaluation), and the exposure of
-    each store when it could be measured (ReplicationExposureSeconds, for the dashboard)."""
-    for severity, count in out["summary"]["by_severity"].items():
-        with single_metric(
-            name="ReadinessFindings", unit=MetricUnit.Count, value=count, namespace=settings.metrics_namespace
-        ) as metric:
-            metric.add_dimension(name="Severity", value=severity)
-    for store, measure in out["exposures"].items():
-        if measure["seconds_now"] is not None:
-            with single_metric(
-                name="ReplicationExposureSeconds",
-                unit=MetricUnit.Seconds,
-                value=measure["seconds_now"],
-                namespace=settings.metrics_namespace,
-            ) as metric:
-                metric.add_dimension(name="Store", value=store)
-
-
-def message(out: dict[str, Any]) -> Notification:
-    counts = out["summary"]["by_severity"]
-    head = "READY" if out["ready"] else "NOT READY"
-    lines = [
-        f"DR readiness {head}: {counts['HIGH']} HIGH, {counts['MEDIUM']} MEDIUM, {counts['LOW']} LOW "
-        f"({out['source_region']} -> {out['target_region']}, evaluated {out['evaluated_at']}).",
-        "",
-    ]
-    if out["new"]:
-        lines += ["New since the last evaluation:", *(f"  + {k}" for k in out["new"]), ""]
-    if out["resolved"]:
-        lines += ["Resolved:", *(f"  - {k}" for k in out["resolved"]), ""]
-    lines += ["Findings (docs/findings.md says what each means and how to fix it):"]
-    lines += [f"  [{f['severity']}] {f['check']} {f['resource']}: {f['reason']}" for f in out["findings"]] or ["  none"]
-    subject = f"[DR] readiness {head}: {counts['HIGH']} HIGH, {counts['MEDIUM']} MEDIUM"
-    return Notification(subject, "\n".join(lines), "readiness-changed")
-
-
-def compact(out: dict[str, Any]) -> dict[str, Any]:
-    """What the audit record keeps: everything but the (recomputable) key lists."""
-    return {k: v for k, v in out.items() if k not in ("digest",)}
-
-
-def load_state(settings: Settings) -> dict[str, Any] | None:
-    item = (
-        client("dynamodb", settings.recovery_region)
-        .get_item(TableName=settings.state_table, Key={"pk": {"S": STATE_KEY}}, ConsistentRead=True)
-        .get("Item")
-    )
-    if not item:
-        return None
-    return {
-        "first_evaluated_at": item["first_evaluated_at"]["S"],
-        "keys": [k["S"] for k in item.get("keys", {}).get("L", [])],
-        "digest": item.get("digest", {}).get("S", ""),
-    }
-
-
-def save_state(settings: Settings, out: dict[str, Any], first: str) -> None:
-    keys = sorted({f"{f['severity']}|{f['check']}|{f['resource']}" for f in out["findings"]})
-    client("dynamodb", settings.recovery_region).put_item(
-        TableName=settings.state_table,
-        Item={
-            "pk": {"S": STATE_KEY},
-            "first_evaluated_at": {"S": first},
-            "last_evaluated_at": {"S": out["evaluated_at"]},
-            "last_execution": {"S": out["execution"]},
-            "digest": {"S": out["digest"]},
-            "keys": {"L": [{"S": k} for k in keys]},
-        },
-    )
-
-
-def run(request: ReadinessInput, settings: Settings, posture: PostureSettings, inventory: Inventory) -> dict[str, Any]:
-    """One evaluation, end to end: evaluate, publish, remember, record and (on change) notify."""
-    now = datetime.now(UTC)
-    ev = Evaluation(now, settings, posture, inventory)
-    previous = ev.read("the last evaluation (readiness#state)", settings.recovery_region, lambda: load_state(settings))
-    first = previous["first_evaluated_at"] if previous else now.isoformat()
-    evaluate(ev, datetime.fromisoformat(first))
-    out = report(ev, request, previous)
-    publish(out, settings)
-    warnings: list[str] = []
-    try:
-        save_state(settings, out, first)
-    except READ_ERRORS as err:
-        warnings.append(f"readiness#state was not updated ({why(err)}): the next evaluation notifies again")
-    done = finish(out, message(out) if out["changed"] else None, settings, audit_body=compact(out))
-    out["warnings"] = warnings + done.warnings
-    out["bookkeeping"] = done.as_json()
-    logger.info(
-        "readiness evaluated",
-        extra={"summary": out["summary"], "changed": out["changed"], "could_not_check": len(ev.unchecked)},
-    )
-    return out
-
-
-# -- the calendar's reminders ---------------------------------------------------------------------------
-def remind(request: ReadinessInput, settings: Settings, posture: PostureSettings) -> dict[str, Any]:
-    """The quarterly "game day due" and the yearly game day reminder: when the last drills of each kind ran."""
-    now = datetime.now(UTC)
-    kinds = drill_calendar.kinds(posture.drill_monthly_days, posture.drill_quarterly_days, posture.drill_yearly_days)
-    workflows = {w for k in kinds for w, _ in k.needs}
-    last: dict[str, str | None] = {}
-    warnings: list[str] = []
-    try:
-        runs = drill_calendar.audit_runs(client("dynamodb", settings.recovery_region), settings.state_table, workflows)
-        last = drill_calendar.last_runs(kinds, runs)
-    except READ_ERRORS as err:
-        warnings.append(f"the drill history could not be read ({why(err)})")
-    title = "Game day due this quarter" if request.reminder == "game-day-due" else "Yearly DR game day"
-    body = [
-        f"{title}: plan a planned failover to {settings.recovery_region} and a failback, with the on-call, "
-        "the application owners and the runbooks (docs/runbook-failover.md, docs/runbook-failback.md).",
-        "",
-        "Last successful drills:",
-        *(f"  {kind}: {when or 'never'}" for kind, when in last.items()),
-    ]
-    out: dict[str, Any] = {
-        "workflow": "drill-reminder",
-        "execution": f"drill-reminder-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
-        "status": "SUCCEEDED",
-        "reminder": request.reminder,
-        "finished_at": now.isoformat(),
-        "drills": last,
-    }
-    done = finish(out, Notification(f"[DR] {title}", "\n".join(body), "drill-reminder"), settings)
-    out["warnings"] = warnings + done.warnings
-    out["bookkeeping"] = done.as_json()
-    return out

@@ -24,6 +24,21 @@ OK_STATUSES = {"SUCCEEDED", "DRY_RUN", "SKIPPED"}
 # localcloud's outage profiles (localcloud.outage.PROFILES; named here so --help needs no localcloud import)
 OUTAGES = ("app", "region", "control-plane", "gray", "recovery-partial")
 DEFAULT_STACK = "roadcall-dr"
+# drctl.readiness.KNOBS, named here so --help needs no import of the command's module
+READINESS_KNOBS = (
+    "pitr-off",
+    "replica-removed",
+    "rtc-off",
+    "delete-markers-off",
+    "replication-off",
+    "policy-detached",
+    "topic-unsubscribed",
+    "function-throttled",
+    "account-concurrency",
+    "deletion-protection-off",
+    "reader-removed",
+    "aurora-retention",
+)
 DEFAULT_REGION = "us-west-2"
 
 
@@ -84,6 +99,27 @@ def _parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="readiness of the recovery region (read-only)")
     status.add_argument("--output", choices=["text", "json"], default="text")
+
+    readiness = sub.add_parser(
+        "readiness",
+        help="evaluate the DR posture now: what a failover needs, what the DR design promises, the drill calendar",
+    )
+    readiness.add_argument("--output", choices=["text", "json", "markdown"], default="text")
+    readiness.add_argument(
+        "--break",
+        dest="knobs",
+        action="append",
+        default=[],
+        choices=READINESS_KNOBS,
+        help="localcloud only: break this on the embedded platform first (repeatable; docs/readiness.md)",
+    )
+    readiness.add_argument(
+        "--outage", choices=OUTAGES, help="localcloud only: the primary region is in this outage (docs/outages.md)"
+    )
+
+    dashboard = sub.add_parser("dashboard", help="the DR posture dashboard (RTO, RPO, lag, findings, runs) as HTML")
+    dashboard.add_argument("--output", required=True, help="the HTML file to write (one self-contained page)")
+    dashboard.add_argument("--hours", type=float, default=24.0, help="how far back the charts go (default 24)")
 
     lease = sub.add_parser("lease", help="show or clear the DR lease")
     lease.add_argument("action", choices=["show", "clear"])
@@ -206,6 +242,45 @@ def _status(args: argparse.Namespace) -> int:
     return 0 if out["ready"] else 1
 
 
+def _readiness(args: argparse.Namespace) -> int:
+    from drctl import readiness
+
+    target = _remote(args)
+    if target is not None:
+        if args.knobs or args.outage:
+            raise TargetError("--break and --outage change the embedded AWS; they cannot apply to a target")
+        out = readiness.evaluate(target)
+    else:
+        out = readiness.local(args.knobs, args.outage)
+    print(readiness.render(out, args.output))
+    return 0 if out["ready"] else 1
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from drctl import dashboard
+
+    target = _remote(args)
+    if target is not None:
+        name, panels, window = dashboard.load(target, args.hours)
+        source = f"stack {target.stack_name} in {target.region} ({target.label})"
+        out = dashboard.write(Path(args.output), name, panels, window, source)
+    else:
+        from drctl.drill import local_platform
+
+        with local_platform() as (cloud, platform, local):
+            ran = dashboard.local_data(cloud, platform, local)
+            name, panels, window = dashboard.load(local, args.hours)
+            source = "localcloud (embedded AWS): " + "; ".join(ran)
+            out = dashboard.write(Path(args.output), name, panels, window, source)
+    print(json.dumps(out, indent=2))
+    empty = [p["title"] for p in out["panels"] if not p["points"]]
+    if empty:
+        print(f"drctl: panels with no data in the last {args.hours:g} h: {', '.join(empty)}", file=sys.stderr)
+    return 0
+
+
 def _lease(args: argparse.Namespace) -> int:
     target = _need_remote(args)
     table = target.state_table
@@ -268,6 +343,8 @@ COMMANDS = {
     "drill": _drill,
     "setup": _setup,
     "status": _status,
+    "readiness": _readiness,
+    "dashboard": _dashboard,
     "lease": _lease,
     "serve": _serve,
     "approve": _approve,

@@ -132,3 +132,18 @@ def test_a_missing_resource_says_where_it_was_looked_for() -> None:
     finding = promised.missing(TABLE, "TableNotFoundException")
     assert (finding.check, finding.severity, finding.resource) == ("resource-missing", "HIGH", TABLE.arn)
     assert "does not exist in us-west-2 (TableNotFoundException)" in finding.reason
+
+
+def test_every_readiness_check_is_explained_with_its_fix_in_docs_findings() -> None:
+    import re
+    from pathlib import Path
+
+    from dr import posture
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "findings.md").read_text()
+    explained = set(re.findall(r"^### ([a-z-]+) \(", text, flags=re.M))
+    assert len(set(posture.CHECKS)) > 25
+    assert sorted(set(posture.CHECKS) - explained) == []
+    for check in posture.CHECKS:
+        section = text.split(f"### {check} (", 1)[1].split("\n### ", 1)[0]
+        assert "**Means**" in section and "**Fix**" in section, check

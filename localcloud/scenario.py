@@ -243,9 +243,6 @@ class Platform:
                     Item={"pk": {"S": f"{name}#{n:04d}"}, "sk": {"S": "v1"}, "n": {"N": str(n)}},
                 )
             self.tables.make_global(name, d.primary_region, [d.recovery_region])
-            self.cloud.client("dynamodb", d.recovery_region).update_continuous_backups(
-                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-            )
         self.tables.pump()
 
     def _database(self) -> None:

@@ -504,7 +504,9 @@ def check_tables_posture(ev: Evaluation) -> None:
                 missing=gone,
             )
             if described is not None:
-                ev.add(promised.table(table, described["ContinuousBackupsDescription"], ev.posture.pitr_days))
+                described = described["ContinuousBackupsDescription"]
+                replica = region != s.primary_region
+                ev.add(promised.table(table, described, ev.posture.pitr_days, replica=replica))
 
 
 def bucket_protection(s3: Any, bucket: str) -> tuple[dict[str, Any], dict[str, Any] | None]:

@@ -11,7 +11,8 @@ What the design promises, and the check that says it is broken (docs/findings.md
   (``aurora-secondary-no-instance``), the global cluster's engine and major version
   (``aurora-engine-mismatch``), deletion protection;
 - DynamoDB: point-in-time recovery on every protected table in both regions (``pitr-disabled``, the backup
-  verification's rule) with the full 35-day window (``pitr-period-short``);
+  verification's rule: HIGH in the primary, MEDIUM on the recovery region's replica) with the full 35-day
+  window (``pitr-period-short``);
 - S3: versioning, an enabled replication rule with Replication Time Control (the backup verification's
   ``versioning-disabled``, ``replication-disabled``, ``replication-rtc-disabled``) and delete markers
   replicated (``delete-marker-replication-off``).
@@ -166,9 +167,25 @@ def _major(version: str) -> str:
 
 
 # -- DynamoDB ---------------------------------------------------------------------------------------------
-def table(resource: ProtectedResource, description: Mapping[str, Any], days: int) -> list[Finding]:
-    """DescribeContinuousBackups' ``ContinuousBackupsDescription``: PITR on, with the whole window."""
-    out = backup_policy.evaluate_table(resource, description)
+def table(
+    resource: ProtectedResource, description: Mapping[str, Any], days: int, replica: bool = False
+) -> list[Finding]:
+    """DescribeContinuousBackups' ``ContinuousBackupsDescription``: PITR on, with the whole window. Off on
+    the primary's table is the backup verification's HIGH; off on the replica (``replica``) is MEDIUM: a
+    failover still works, but the tables that then take the writes cannot be restored to a point in time
+    before someone turns it on (the failback's re-protection does, in both regions)."""
+    out = [
+        f.model_copy(
+            update={
+                "severity": "MEDIUM",
+                "reason": f.reason + f" (the replica in {resource.region}: it matters once a failover makes it "
+                "the table that takes the writes)",
+            }
+        )
+        if replica
+        else f
+        for f in backup_policy.evaluate_table(resource, description)
+    ]
     pitr = description.get("PointInTimeRecoveryDescription") or {}
     period = pitr.get("RecoveryPeriodInDays")
     if not out and period is not None and int(period) < days:

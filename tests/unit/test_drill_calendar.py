@@ -61,6 +61,13 @@ def test_only_runs_that_count_satisfy_a_kind() -> None:
     assert late["failback-rehearsal"] == ["failback"]
 
 
+def test_a_failback_with_nothing_to_bring_home_is_a_rehearsal_but_a_skipped_failover_is_not() -> None:
+    # A failback is SKIPPED only when the platform is already home; a failover SKIPPED found the lease held
+    late = overdue([run("failback", "SKIPPED", 5), run("failover", "SKIPPED", 5)])
+    assert "failback-rehearsal" not in late
+    assert late["failover-rehearsal"] == ["failover"]
+
+
 def test_a_rehearsal_counts_for_the_quarter_but_not_for_the_yearly_game_day() -> None:
     runs = [run("failover", "DRY_RUN", 10), run("failback", "DRY_RUN", 10)]
     late = overdue(runs)

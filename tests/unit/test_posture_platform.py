@@ -97,6 +97,13 @@ def test_pitr_must_be_on_with_the_whole_window() -> None:
     assert checks(promised.table(TABLE, off, days=35)) == [("pitr-disabled", "HIGH")]
 
 
+def test_pitr_off_on_the_recovery_replica_is_medium_and_says_why_it_matters() -> None:
+    off = {"PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"}}
+    [finding] = promised.table(TABLE, off, days=35, replica=True)
+    assert (finding.check, finding.severity) == ("pitr-disabled", "MEDIUM")
+    assert "once a failover makes it the table that takes the writes" in finding.reason
+
+
 def replication(rtc: bool = True, delete_markers: bool = True, status: str = "Enabled") -> dict[str, Any]:
     destination: dict[str, Any] = {"Bucket": "arn:aws:s3:::media-dr"}
     if rtc:

@@ -1,0 +1,283 @@
+"""The readiness evaluation on localcloud: the deployed ReadinessFunction, with IAM enforced, on the seeded
+platform, broken by the scenario's knobs, in outages, and on its schedules."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from dr import posture_orchestrator as orchestrator
+
+from localcloud.scenario import Platform, PlatformDesign
+from localcloud.template import ACCOUNT_ID, load_template
+from tests.workflows.conftest import Inbox, audit, run_to_end, start
+
+RECOVERY, PRIMARY = "us-west-2", "us-east-1"
+# The seeded platform has no PITR on its tables' replicas in us-west-2 (the failback's re-protection turns it
+# on): the one thing its posture lacks, a MEDIUM finding per table.
+SEEDED_GAPS = {
+    ("pitr-disabled", f"arn:aws:dynamodb:{RECOVERY}:{ACCOUNT_ID}:table/{t}") for t in PlatformDesign().tables
+}
+RPO_SECONDS = 900
+
+
+def evaluate(platform: Platform, **payload: Any) -> dict[str, Any]:
+    """Invoke the deployed ReadinessFunction as its schedule does; its report."""
+    response = platform.cloud.client("lambda", RECOVERY).invoke(
+        FunctionName=platform.stack.physical("ReadinessFunction"),
+        Payload=json.dumps({"trigger": "schedule", **payload}).encode(),
+    )
+    out: dict[str, Any] = json.loads(response["Payload"].read())
+    assert not response.get("FunctionError"), out
+    return out
+
+
+def found(report: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(f["check"], f["resource"]) for f in report["findings"]}
+
+
+def latest(platform: Platform, metric: str, dimensions: dict[str, str]) -> list[float]:
+    now = platform.cloud.clock.now()
+    out = platform.cloud.client("cloudwatch", RECOVERY).get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "m",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "RoadCallDR",
+                        "MetricName": metric,
+                        "Dimensions": [
+                            {"Name": k, "Value": v} for k, v in {**dimensions, "service": "roadcall-dr"}.items()
+                        ],
+                    },
+                    "Period": 60,
+                    "Stat": "Maximum",
+                },
+            }
+        ],
+        StartTime=now - timedelta(hours=2),
+        EndTime=now + timedelta(minutes=1),
+        ScanBy="TimestampAscending",
+    )
+    return [float(v) for v in out["MetricDataResults"][0]["Values"]]
+
+
+def put_audit(platform: Platform, execution: str, workflow: str, status: str, finished: datetime) -> None:
+    platform.cloud.client("dynamodb", RECOVERY).put_item(
+        TableName=platform.stack.physical("StateTable"),
+        Item={
+            "pk": {"S": f"audit#{execution}"},
+            "workflow": {"S": workflow},
+            "status": {"S": status},
+            "finished_at": {"S": finished.isoformat()},
+            "report": {"S": "{}"},
+        },
+    )
+
+
+def test_a_healthy_platform_is_ready_and_the_on_call_hears_only_of_changes(platform: Platform, inbox: Inbox) -> None:
+    # Given the seeded platform of the DR design
+    # When the evaluation runs twice
+    first, second = evaluate(platform), evaluate(platform)
+
+    # Then it is ready: nothing but the seeded replicas' PITR, each store's exposure measured with its age
+    assert found(first) == SEEDED_GAPS and {f["severity"] for f in first["findings"]} == {"MEDIUM"}
+    assert (first["ready"], first["could_not_check"]) == (True, [])
+    for store in ("aurora", "dynamodb", "s3"):
+        exposure = first["exposures"][store]
+        assert exposure["measured_at"] and 0 <= exposure["seconds_now"] < RPO_SECONDS
+    assert first["facts"]["failover_roles"] == 20 and first["facts"]["permissions_asked"] > 80
+    assert first["facts"]["failover_peak_concurrency"] == 5
+    # both are recorded, only the first is notified (the findings did not change)
+    assert (first["changed"], second["changed"]) == (True, False)
+    assert audit(platform, first["execution"])["workflow"] == "readiness"
+    assert audit(platform, second["execution"])["summary"]["by_severity"] == {"HIGH": 0, "MEDIUM": 5, "LOW": 0}
+    assert [s for s in inbox.subjects() if "readiness" in s] == ["[DR] readiness READY: 0 HIGH, 5 MEDIUM"]
+    # and its metrics: no HIGH finding in either evaluation, the exposure of each store
+    assert set(latest(platform, "ReadinessFindings", {"Severity": "HIGH"})) == {0.0}
+    assert set(latest(platform, "ReadinessFindings", {"Severity": "MEDIUM"})) == {5.0}
+    assert latest(platform, "ReplicationExposureSeconds", {"Store": "dynamodb"})
+
+
+def test_the_calendar_reads_the_drills_audit_records(platform: Platform, inbox: Inbox) -> None:
+    # Given the calendar watched for 100 days (a first evaluation, moved back), a real dry-run failover today,
+    # a backup verification yesterday, the last restore test 40 days ago and the last failback dry-run 120
+    evaluate(platform)
+    now = platform.cloud.clock.now()
+    platform.cloud.client("dynamodb", RECOVERY).update_item(
+        TableName=platform.stack.physical("StateTable"),
+        Key={"pk": {"S": "readiness#state"}},
+        UpdateExpression="SET first_evaluated_at = :t",
+        ExpressionAttributeValues={":t": {"S": (now - timedelta(days=100)).isoformat()}},
+    )
+    rehearsal = run_to_end(platform, start(platform, "failover", {"mode": "dry-run"}))
+    assert json.loads(rehearsal["output"])["status"] == "DRY_RUN"
+    put_audit(platform, "verification-1", "backup-verification", "FINDINGS", now - timedelta(days=1))
+    put_audit(platform, "restore-1", "restore-test", "SUCCEEDED", now - timedelta(days=40))
+    put_audit(platform, "failback-1", "failback", "DRY_RUN", now - timedelta(days=120))
+
+    # When the evaluation runs
+    report = evaluate(platform)
+
+    # Then the restore test (monthly) and the failback rehearsal (quarterly) are overdue; the game day not yet
+    overdue = {f["resource"]: f for f in report["findings"] if f["check"] == "drill-overdue"}
+    assert set(overdue) == {"drill:restore-test", "drill:failback-rehearsal"}
+    assert "40 days ago" in overdue["drill:restore-test"]["reason"]
+    assert report["facts"]["drills"]["failover-rehearsal"] is not None  # the real dry-run counted
+    # and the change is notified, naming what is new
+    message = next(
+        m for m in inbox.messages() if m["subject"].startswith("[DR] readiness") and "drill-overdue" in m["message"]
+    )
+    assert "+ MEDIUM|drill-overdue|drill:restore-test" in message["message"]
+
+
+def test_each_thing_broken_is_found_on_exactly_its_resource(platform: Platform, inbox: Inbox) -> None:
+    d = platform.design
+    platform.alarms.enable()  # CloudWatch alarms evaluated every virtual minute
+    evaluate(platform)  # the healthy baseline
+    # Given the platform broken in ten ways, each on a different resource
+    platform.pitr_off(d.tables[0])
+    platform.remove_replica(d.tables[1])
+    platform.replication_changed(d.buckets[1], rtc=False)
+    platform.replication_changed(d.buckets[2], delete_markers=False)
+    role = platform.detach_policy("PromoteAuroraFunction", "ReadPlatformPolicy")
+    platform.unsubscribe_topic()
+    platform.reserve_concurrency("DecideFunction", 0)
+    platform.lambda_concurrency_limit(7)
+    platform.deletion_protection_off()
+    platform.remove_reader()
+
+    # When the evaluation runs
+    report = evaluate(platform)
+
+    # Then each broken thing is one finding on the resource broken, and nothing else changed
+    primary_cluster = f"arn:aws:rds:{PRIMARY}:{ACCOUNT_ID}:cluster:{d.primary_cluster_id}"
+    expected = {
+        ("pitr-disabled", f"arn:aws:dynamodb:{PRIMARY}:{ACCOUNT_ID}:table/{d.tables[0]}"),
+        ("replica-missing", f"arn:aws:dynamodb:{RECOVERY}:{ACCOUNT_ID}:table/{d.tables[1]}"),
+        ("replication-rtc-disabled", f"arn:aws:s3:::{d.buckets[1]}"),
+        ("delete-marker-replication-off", f"arn:aws:s3:::{d.buckets[2]}"),
+        ("permission-missing", f"arn:aws:iam::{ACCOUNT_ID}:role/{role}"),
+        ("topic-unsubscribed", platform.stack.physical("EventsTopic")),
+        ("concurrency-headroom", platform.stack.arn("DecideFunction")),
+        ("concurrency-headroom", "lambda:account-concurrency:7"),
+        ("deletion-protection-off", primary_cluster),
+        ("aurora-readers", primary_cluster),
+    }
+    # (the deleted replica's PITR is not read: the replica is gone, which replica-missing says)
+    gaps = SEEDED_GAPS - {("pitr-disabled", f"arn:aws:dynamodb:{RECOVERY}:{ACCOUNT_ID}:table/{d.tables[1]}")}
+    assert found(report) == expected | gaps
+    by_check = {f["check"]: f for f in report["findings"]}
+    assert "rds:DescribeGlobalClusters" in by_check["permission-missing"]["reason"]
+    assert "rds:FailoverGlobalCluster" not in by_check["permission-missing"]["reason"]  # still granted inline
+    assert report["ready"] is False and report["summary"]["by_severity"]["HIGH"] == 7
+    assert latest(platform, "ReadinessFindings", {"Severity": "HIGH"})[-1] == 7.0
+    # and once the alarm's 30-minute period is complete, it pages
+    now = platform.cloud.clock.now().timestamp()
+    platform.cloud.advance(1800 - now % 1800 + 60)
+    alarm = platform.cloud.client("cloudwatch", RECOVERY).describe_alarms(AlarmNames=["roadcall-dr-readiness-findings"])
+    assert alarm["MetricAlarms"][0]["StateValue"] == "ALARM"
+
+
+@pytest.mark.parametrize("outage_platform", ["region"], indirect=True)
+def test_under_a_region_outage_it_completes_and_says_what_it_could_not_check(outage_platform: Platform) -> None:
+    d = outage_platform.design
+    # When the evaluation runs while us-east-1 does not answer
+    report = evaluate(outage_platform)
+
+    # Then it completed: everything of us-east-1 and of the global control planes is "could not be checked"
+    # (MEDIUM), nothing of the recovery region is
+    unchecked = report["could_not_check"]
+    assert {u["region"] for u in unchecked} == {PRIMARY, "global"}
+    could_not = [f for f in report["findings"] if f["check"] == "could-not-check"]
+    assert could_not and {f["severity"] for f in could_not} == {"MEDIUM"}
+    named = " ".join(u["what"] for u in unchecked)
+    assert f"Aurora cluster {d.primary_cluster_id}" in named
+    assert "IAM SimulatePrincipalPolicy" in named
+    assert all(f"table {t}" in named for t in d.tables)
+    # and what the recovery region answers was still judged: the exposures, measured long ago, aging
+    for store in ("dynamodb", "s3"):
+        assert report["exposures"][store]["seconds_now"] > 120
+    assert ("topic-unsubscribed", outage_platform.stack.physical("EventsTopic")) not in found(report)
+    assert report["facts"]["failover_roles"] == 20  # the failover's definition and roles, from us-west-2
+
+
+@pytest.mark.parametrize("outage_platform", [("recovery-partial", {"service": "rds"})], indirect=True)
+def test_a_recovery_region_service_that_fails_is_a_high_could_not_check(outage_platform: Platform) -> None:
+    report = evaluate(outage_platform)
+    secondary = f"arn:aws:rds:{RECOVERY}:{ACCOUNT_ID}:cluster:{outage_platform.design.secondary_cluster_id}"
+    high = {(f["check"], f["resource"]) for f in report["findings"] if f["severity"] == "HIGH"}
+    assert ("could-not-check", secondary) in high
+    assert report["ready"] is False
+
+
+def test_what_a_failover_needs_covers_every_permission_a_drill_was_granted(platform: Platform) -> None:
+    # Given a planned failover drill, IAM enforced, with every permission it used recorded
+    platform.cloud.iam.granted.clear()
+    result = run_to_end(platform, start(platform, "failover", {"mode": "planned"}))
+    assert result["status"] == "SUCCEEDED", result
+
+    # Then every action a step's role was granted is among that step's needs (what the evaluation simulates)
+    resources = load_template(platform.stack.template_path)["Resources"]
+    handlers = {
+        f"{platform.design.stack_name}-{lid}Role": r["Properties"]["Handler"]
+        for lid, r in resources.items()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
+    missing = {}
+    for role, action, _resource in platform.cloud.iam.granted:
+        handler = handlers.get(role)
+        if handler in orchestrator.NEEDS and action not in {n.action for n in orchestrator.NEEDS[handler]}:
+            missing.setdefault(handler, set()).add(action)
+    assert missing == {}
+    used = {handlers.get(role) for role, _a, _r in platform.cloud.iam.granted}
+    assert len(used & set(orchestrator.NEEDS)) >= 12, "the drill's grants were not seen"
+
+
+def test_the_calendar_is_scheduled_and_runs_as_the_template_says(platform: Platform, inbox: Inbox) -> None:
+    schedules = {s.name: s for s in platform.cloud.router.schedules if s.region == RECOVERY}
+    readiness = schedules["ReadinessFunctionEveryHalfHour"]
+    assert (readiness.expression, readiness.enabled) == ("rate(30 minutes)", True)
+    assert readiness.target_arn == platform.stack.arn("ReadinessFunction")
+    failover = schedules["roadcall-dr-failover-rehearsal"]
+    failback = schedules["roadcall-dr-failback-rehearsal"]
+    assert (failover.expression, failover.target_arn) == (
+        "cron(0 14 3 1,4,7,10 ? *)",
+        platform.stack.arn("FailoverStateMachine"),
+    )
+    assert failback.target_arn == platform.stack.arn("FailbackStateMachine")
+    assert (
+        json.loads(failover.input_json or "{}")["mode"] == json.loads(failback.input_json or "{}")["mode"] == "dry-run"
+    )
+    due = schedules["ReadinessFunctionGameDayDue"]
+    assert json.loads(due.input_json or "{}")["reminder"] == "game-day-due"
+    assert json.loads(schedules["ReadinessFunctionGameDayReminder"].input_json or "{}")["reminder"] == "game-day"
+
+    # When half an hour passes, the evaluation runs on its schedule
+    table = platform.stack.physical("StateTable")
+    platform.cloud.advance(1800)
+    ddb = platform.cloud.client("dynamodb", RECOVERY)
+    records = ddb.scan(
+        TableName=table,
+        FilterExpression="workflow = :w",
+        ExpressionAttributeValues={":w": {"S": "readiness"}},
+    )["Items"]
+    assert [json.loads(r["report"]["S"])["trigger"] for r in records] == ["schedule"]
+
+    # When the quarterly rehearsals start with their schedules' inputs, they change nothing
+    # (the failover reports its plan; the failback finds the platform at home)
+    before = platform.snapshot()
+    for schedule, status in ((failover, "DRY_RUN"), (failback, "SKIPPED")):
+        execution = platform.cloud.start_execution(schedule.target_arn, schedule.input_json or "{}")
+        result = run_to_end(platform, execution)
+        assert (result["status"], json.loads(result["output"])["status"]) == ("SUCCEEDED", status), result
+    assert platform.snapshot() == before
+
+    # When the "game day due" reminder fires, the on-call is told, with the last drills
+    evaluate(platform, **json.loads(due.input_json or "{}"))
+    reminder = next(m for m in inbox.messages() if m["subject"] == "[DR] Game day due this quarter")
+    assert "failover-rehearsal: 20" in reminder["message"]  # the rehearsal just run (a 20xx date)
+    assert "failback-rehearsal: 20" in reminder["message"]
+    assert "game-day: never" in reminder["message"]

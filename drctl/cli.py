@@ -119,7 +119,12 @@ def _parser() -> argparse.ArgumentParser:
 
     dashboard = sub.add_parser("dashboard", help="the DR posture dashboard (RTO, RPO, lag, findings, runs) as HTML")
     dashboard.add_argument("--output", required=True, help="the HTML file to write (one self-contained page)")
-    dashboard.add_argument("--hours", type=float, default=24.0, help="how far back the charts go (default 24)")
+    dashboard.add_argument(
+        "--hours",
+        type=float,
+        default=None,
+        help="how far back the charts go (default 24; on the embedded AWS 2, the time its workflows ran)",
+    )
 
     lease = sub.add_parser("lease", help="show or clear the DR lease")
     lease.add_argument("action", choices=["show", "clear"])
@@ -263,7 +268,7 @@ def _dashboard(args: argparse.Namespace) -> int:
 
     target = _remote(args)
     if target is not None:
-        name, panels, window = dashboard.load(target, args.hours)
+        name, panels, window = dashboard.load(target, args.hours or 24.0)
         source = f"stack {target.stack_name} in {target.region} ({target.label})"
         out = dashboard.write(Path(args.output), name, panels, window, source)
     else:
@@ -271,13 +276,13 @@ def _dashboard(args: argparse.Namespace) -> int:
 
         with local_platform() as (cloud, platform, local):
             ran = dashboard.local_data(cloud, platform, local)
-            name, panels, window = dashboard.load(local, args.hours)
+            name, panels, window = dashboard.load(local, args.hours or 2.0)
             source = "localcloud (embedded AWS): " + "; ".join(ran)
             out = dashboard.write(Path(args.output), name, panels, window, source)
     print(json.dumps(out, indent=2))
     empty = [p["title"] for p in out["panels"] if not p["points"]]
     if empty:
-        print(f"drctl: panels with no data in the last {args.hours:g} h: {', '.join(empty)}", file=sys.stderr)
+        print(f"drctl: panels with no data in the charts' window: {', '.join(empty)}", file=sys.stderr)
     return 0
 
 

@@ -255,17 +255,20 @@ def write(path: Path, name: str, panels: list[Panel], window: Window, source: st
 
 
 def local_data(cloud: Any, platform: Any, target: Target) -> list[str]:
-    """What runs on the embedded platform before the page is drawn, so each panel has data: half an hour of
-    the schedules (probe, heartbeats, a readiness evaluation), a backup verification, a planned failover,
-    then another half hour (a second evaluation, of the failed-over platform)."""
-    from drctl import backups, drill
+    """What runs on the embedded platform before the page is drawn, so each panel has data: a readiness
+    evaluation, half an hour of the minute schedules (probe, heartbeats), a backup verification and a planned
+    failover, half an hour more and a second evaluation (of the failed-over platform), then two quiet
+    minutes: a datapoint of the last second may not be in a query that ends now, in CloudWatch either."""
+    from drctl import backups, drill, readiness
 
     backups.prepare(platform)
     done = []
-    for _ in range(29):  # minute by minute: each probe run and heartbeat has its own minute
+    with cloud.outage.as_application():
+        readiness.evaluate(target)
+    done.append("a readiness evaluation")
+    for _ in range(30):  # minute by minute: each probe run and heartbeat has its own minute
         cloud.advance(60)
-    cloud.advance(60)
-    done.append("30 minutes of schedules (probe, heartbeats, a readiness evaluation)")
+    done.append("30 minutes of the minute schedules (probe, heartbeats)")
     with cloud.outage.as_application():
         for workflow, payload in (
             ("backup-verification", {"reason": "drctl dashboard", "requested_by": "drctl"}),
@@ -273,6 +276,10 @@ def local_data(cloud: Any, platform: Any, target: Target) -> list[str]:
         ):
             report = drill.run(target, workflow, payload, None, lambda _execution: True, timeout=600)
             done.append(f"{workflow} {report.get('status')}")
-    cloud.advance(1800)
-    done.append("30 more minutes of schedules")
+    for _ in range(30):
+        cloud.advance(60)
+    with cloud.outage.as_application():
+        readiness.evaluate(target)
+    done.append("30 more minutes and a second readiness evaluation")
+    cloud.advance(120)
     return done

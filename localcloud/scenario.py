@@ -30,6 +30,16 @@ knobs that each break one thing the backup verification or the restore test chec
 ``backup_job_failed``, ``backup_copy_missing``, ``backup_unencrypted``, ``backup_retention``,
 ``backup_corrupted``, ``pitr_off``, ``replication_off``, ``aurora_backup_retention`` (see
 ``localcloud.scenario_backups``).
+
+The rest of the design's posture, which the readiness evaluation checks (docs/readiness.md): deletion
+protection on both Aurora clusters, the primary's PostgreSQL log exported and enhanced monitoring on its
+instances, and (after ``deploy()``) the on-call's SQS queue subscribed to the DR topic. The tables' replicas
+in the recovery region have no PITR (the failback's re-protection turns it on). Knobs that each break one
+thing the evaluation checks: ``remove_replica``, ``replication_changed(rtc=False | delete_markers=False)``,
+``detach_policy``, ``unsubscribe_topic``, ``lambda_concurrency_limit``, ``reserve_concurrency``,
+``deletion_protection_off``, ``remove_reader`` (and the backup knobs above). The simulators the evaluation
+needs are registered here: IAM's ``SimulatePrincipalPolicy``, Lambda's ``GetAccountSettings``, the AWS/States
+execution metrics.
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from dr import posture_orchestrator as orchestrator
 
+from drctl.cli import main
 from localcloud.scenario import Platform, PlatformDesign
+from localcloud.server import LocalCloudServer
 from localcloud.template import ACCOUNT_ID, load_template
 from tests.workflows.conftest import Inbox, audit, run_to_end, start
 
@@ -281,3 +283,37 @@ def test_the_calendar_is_scheduled_and_runs_as_the_template_says(platform: Platf
     assert "failover-rehearsal: 20" in reminder["message"]  # the rehearsal just run (a 20xx date)
     assert "failback-rehearsal: 20" in reminder["message"]
     assert "game-day: never" in reminder["message"]
+
+
+def test_drctl_readiness_on_the_embedded_aws_names_the_table_with_pitr_off(capsys: pytest.CaptureFixture[str]) -> None:
+    # When an operator breaks PITR on one table of the embedded platform and asks for the readiness
+    code = main(["readiness", "--output", "json", "--break", "pitr-off"])
+    report = json.loads(capsys.readouterr().out)
+
+    # Then that table is the one HIGH finding, and the exit code says the platform is not ready
+    table = PlatformDesign().tables[0]
+    high = {(f["check"], f["resource"]) for f in report["findings"] if f["severity"] == "HIGH"}
+    assert high == {("pitr-disabled", f"arn:aws:dynamodb:{PRIMARY}:{ACCOUNT_ID}:table/{table}")}
+    assert code == 1 and report["ready"] is False
+    assert report["scenario"]["broken"] == ["pitr-off: point-in-time recovery off on the first table (primary)"]
+
+
+def test_drctl_readiness_of_a_healthy_platform_has_no_high_finding(
+    platform: Platform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the healthy platform behind a localcloud server (as a deployed stack is reached)
+    server = LocalCloudServer(platform.cloud).start()
+    try:
+        # When drctl asks the deployed evaluation, as JSON then as Markdown
+        code = main(["--endpoint-url", server.endpoint_url, "readiness", "--output", "json"])
+        report = json.loads(capsys.readouterr().out)
+        assert main(["--endpoint-url", server.endpoint_url, "readiness", "--output", "markdown"]) == 0
+        markdown = capsys.readouterr().out
+    finally:
+        server.stop()
+
+    # Then there is no HIGH finding, and the Markdown is a table of the findings
+    assert code == 0 and report["summary"]["by_severity"]["HIGH"] == 0
+    assert found(report) == SEEDED_GAPS
+    assert markdown.startswith("# DR readiness: READY")
+    assert "| MEDIUM | `pitr-disabled` |" in markdown

@@ -46,7 +46,7 @@ class LocalCloud:
         self.runtime = InProcessLambdaRuntime(on_output=self._lambda_output, busy=self.clock.busy)
         self.runtime.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon offline
         self.interceptor = Interceptor(busy=self.clock.busy)
-        self.faults = Faults()
+        self.faults = Faults(self.clock)
         self.router = EventRouter()
         self.deployer = Deployer(self.runtime, self.router)
         self.adapters: list[Any] = [

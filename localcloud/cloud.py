@@ -23,11 +23,16 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from localcloud.adapters.callback_cause import CallbackCauseAdapter
 from localcloud.adapters.cloudwatch_dimensions import CloudWatchDimensionsAdapter
+from localcloud.adapters.error_names import ErrorNamesAdapter
+from localcloud.adapters.execution_history import ExecutionHistoryAdapter
+from localcloud.adapters.execution_stop import ExecutionStopAdapter
 from localcloud.adapters.jsonata_eval import JsonataAdapter
 from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
+from localcloud.adapters.program_cache import ProgramCacheAdapter
 from localcloud.adapters.sdk_casing import SdkCasingAdapter
+from localcloud.adapters.status_events import StatusEventsAdapter
+from localcloud.adapters.task_tokens import TaskTokenAdapter
 from localcloud.adapters.virtual_time import VirtualTimeAdapter
 from localcloud.clock import VirtualClock
 from localcloud.deployer import Deployer, Stack
@@ -49,13 +54,20 @@ class LocalCloud:
         self.faults = Faults(self.clock)
         self.router = EventRouter()
         self.deployer = Deployer(self.runtime, self.router)
+        self.program_cache = ProgramCacheAdapter()
+        self.status_events = StatusEventsAdapter(self.router, self.clock.busy)
         self.adapters: list[Any] = [
+            self.program_cache,
             JsonataAdapter(),
             SdkCasingAdapter(),
             VirtualTimeAdapter(self.clock),
             self.runtime,
             self.interceptor,
-            CallbackCauseAdapter(self.interceptor),
+            TaskTokenAdapter(self.interceptor),
+            ExecutionStopAdapter(self.interceptor),
+            ExecutionHistoryAdapter(self.interceptor),
+            self.status_events,
+            ErrorNamesAdapter(),
             CloudWatchDimensionsAdapter(),
         ]
         self.stacks: dict[tuple[str, str], Stack] = {}

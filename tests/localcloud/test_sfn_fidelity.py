@@ -63,7 +63,7 @@ def waiting_callback(cloud: LocalCloud, stack: Stack, steps: Any, path: str = "c
 
 def recorded_for(steps: Any, execution: str) -> list[dict[str, Any]]:
     name = execution.rsplit(":", 1)[-1]
-    return [r for r in steps.RECORDED if r["execution"] == name]
+    return [r for r in steps.RECORDED if r.get("execution") == name]
 
 
 def error_of(call: Any) -> tuple[str, str]:

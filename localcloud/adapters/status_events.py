@@ -86,6 +86,8 @@ class StatusEventsAdapter:
         self._patches = PatchSet()
         self.sent: list[dict[str, Any]] = []  # every event sent (tests read it)
         self._lock = threading.Lock()
+        self._deliveries: list[threading.Thread] = []
+        self._open = False
 
     def install(self) -> None:
         adapter = self
@@ -102,18 +104,23 @@ class StatusEventsAdapter:
 
         self._patches.add(Execution, "start", started)
         self._patches.add(BaseExecutionWorkerCommunication, "_reflect_execution_status", reflected)
+        self._open = True
 
     def uninstall(self) -> None:
+        """No more events; those on their way are delivered first (while moto and the runtime are still in
+        place: a delivery after them would leave the process for the real AWS)."""
+        with self._lock:
+            self._open = False
+            deliveries, self._deliveries = self._deliveries, []
+        for delivery in deliveries:
+            delivery.join(timeout=10)
         self._patches.undo_all()
 
     def send(self, execution: Any) -> None:
         if StateMachineType(execution.sm_type) != StateMachineType.STANDARD:
             return
         event = status_change_event(execution)
-        with self._lock:
-            self.sent.append(event)
         work = self._busy() if self._busy is not None else contextlib.nullcontext()
-        work.__enter__()  # held until delivered: the clock must not move past a rule's target starting
 
         def deliver() -> None:
             try:
@@ -121,4 +128,11 @@ class StatusEventsAdapter:
             finally:
                 work.__exit__(None, None, None)
 
-        threading.Thread(target=deliver, name="status-change-event", daemon=True).start()
+        delivery = threading.Thread(target=deliver, name="status-change-event", daemon=True)
+        with self._lock:
+            if not self._open:
+                return
+            self.sent.append(event)
+            self._deliveries = [d for d in self._deliveries if d.is_alive()] + [delivery]
+            work.__enter__()  # held until delivered: the clock must not move past a rule's target starting
+            delivery.start()

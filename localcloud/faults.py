@@ -23,13 +23,13 @@ real service answers, so the caller's SDK and Step Functions see exactly what th
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from botocore.exceptions import ReadTimeoutError
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 
+from localcloud.clock import VirtualTimeoutEvent
 from localcloud.interceptor import Call, Response, serialize_error
 
 KIND_NAMES = ("throttle", "5xx", "unavailable", "access-denied", "timeout")
@@ -180,8 +180,5 @@ class Faults:
             read_timeout = STEP_FUNCTIONS_READ_TIMEOUT
         if self._clock is not None:
             self._clock.skip(read_timeout)
-        if engine:
-            # The state waiting on this call measures its own TimeoutSeconds on the clock every 10 ms: give it
-            # the chance to see the time that passed before the call fails, as it would in AWS.
-            time.sleep(0.2)
+            VirtualTimeoutEvent.let_expired_waits_return()  # a state whose TimeoutSeconds passed times out first
         raise ReadTimeoutError(endpoint_url=str(getattr(call.request, "url", "")), error="Read timed out")

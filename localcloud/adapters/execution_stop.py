@@ -15,10 +15,10 @@ StopExecution itself:
 - the execution is ``ABORTED`` with its ``stopDate``, ``error`` and ``cause`` (DescribeExecution) when the
   call returns, and its end is reflected exactly once (a thread still unwinding cannot overwrite it);
 - what waits is woken: task tokens of the execution are closed (a late SendTaskSuccess gets
-  ``TaskTimedOut``), and a Wait state, which checks every 50 ms, lets go of its timer before the call
-  returns, so the clock never jumps to a wait that no longer exists. A task already running (a Lambda
-  invocation) completes, and its result is ignored, as in AWS. A Retry back-off in progress is not
-  interruptible: the clock may still reach its end.
+  ``TaskTimedOut``), and the timer of a Wait state is dropped by the clock (its waiter no longer runs), so
+  the clock never jumps to a wait that no longer exists. A task already running (a Lambda invocation)
+  completes, and its result is ignored, as in AWS. A Retry back-off in progress is not interruptible:
+  the clock may still reach its end.
 An execution that has already ended is left as it is; the answer carries its stop date.
 """
 
@@ -41,7 +41,6 @@ from localcloud.interceptor import Call, Interceptor, Response, serialize_result
 
 _CLOSED = "_localcloud_history_closed"
 _ENDED = "_localcloud_end_reflected"
-_WAKE_SECONDS = 0.1  # real time for Wait states (polling every 50 ms) to drop their timers
 _START_SECONDS = 5.0  # real time an execution just started may take to build its program
 
 
@@ -103,8 +102,7 @@ class ExecutionStopAdapter:
             execution = backend(call.region).describe_execution(params["executionArn"])
         except Exception as err:  # ExecutionDoesNotExist, InvalidArn: moto's own codes
             return moto_error(call, err)
-        if self.stop(execution, params.get("error"), params.get("cause")):
-            time.sleep(_WAKE_SECONDS)
+        self.stop(execution, params.get("error"), params.get("cause"))
         return serialize_result(call, {"stopDate": execution.stop_date or datetime.now(UTC)})
 
     def stop(self, execution: Any, error: str | None, cause: str | None) -> bool:

@@ -2,8 +2,9 @@
 
 moto builds the evaluation program of a definition with ANTLR (``AmazonStateLanguageParser.parse``, about
 0.6 s for this app's workflows) when the state machine is created and again when each execution starts.
-This adapter keeps the parsed program per definition text (a bounded LRU), so every execution of one
-definition shares one program. That is safe because the program is a read-only tree: what an execution
+This adapter keeps the parsed program per definition text (a bounded LRU, shared by every LocalCloud of
+the process: a test suite deploys the same template many times), so every execution of one definition
+shares one program. That is safe because the program is a read-only tree: what an execution
 changes lives in its own ``Environment`` (stack, heap, variables, frames), and the per-run objects
 (branch and iteration workers, map-run records) are created by each evaluation. The one lazily written
 attribute, ``EvalComponent.heap_key`` (a random key set on first use, which two threads can race to set),
@@ -23,6 +24,8 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from localcloud.adapters.patching import PatchSet
 
 MAX_DEFINITIONS = 64
+_PROGRAMS: OrderedDict[str, tuple[Any, Any]] = OrderedDict()  # definition text -> (program, parse tree)
+_LOCK = threading.Lock()
 
 
 class ProgramCacheAdapter:
@@ -30,25 +33,23 @@ class ProgramCacheAdapter:
 
     def __init__(self, max_definitions: int = MAX_DEFINITIONS) -> None:
         self._patches = PatchSet()
-        self._programs: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
-        self._lock = threading.Lock()
         self._max = max_definitions
-        self.parses = 0  # how many times ANTLR ran (tests and benchmarks read it)
+        self.parses = 0  # how many times this cloud ran ANTLR (tests and benchmarks read it)
         self.hits = 0
 
     def parse(self, definition: str) -> tuple[Any, Any]:
-        with self._lock:
-            cached = self._programs.get(definition)
+        with _LOCK:
+            cached = _PROGRAMS.get(definition)
             if cached is not None:
-                self._programs.move_to_end(definition)
+                _PROGRAMS.move_to_end(definition)
                 self.hits += 1
                 return cached
         parsed = self._original(definition)
-        with self._lock:
+        with _LOCK:
             self.parses += 1
-            self._programs[definition] = parsed
-            while len(self._programs) > self._max:
-                self._programs.popitem(last=False)
+            _PROGRAMS[definition] = parsed
+            while len(_PROGRAMS) > self._max:
+                _PROGRAMS.popitem(last=False)
         return parsed
 
     def install(self) -> None:
@@ -58,5 +59,3 @@ class ProgramCacheAdapter:
 
     def uninstall(self) -> None:
         self._patches.undo_all()
-        with self._lock:
-            self._programs.clear()

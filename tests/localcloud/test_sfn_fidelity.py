@@ -474,3 +474,13 @@ def test_concurrent_executions_of_one_definition_each_end_with_their_own_result(
             "items": [item * 2 + seed for item in inputs[seed]["items"]],
         }
     assert cloud.program_cache.parses == parses
+
+
+def test_a_definition_that_does_not_parse_fails_every_time_and_is_not_kept(cloud: LocalCloud) -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
+
+    broken = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Teleport", "End": True}}})
+    for _ in range(2):
+        with pytest.raises(ASLParserException, match="Teleport"):
+            AmazonStateLanguageParser.parse(broken)
+    assert cloud.program_cache.parses == 0

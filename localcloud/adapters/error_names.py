@@ -19,7 +19,8 @@ raised (docs/step-functions-errors.md has the table and the sources):
 moto names them by the raw error code instead (``DynamoDB.InternalServerError``, ``SNS.ThrottlingException``,
 ``Lambda.AccessDeniedException``), lower-cases the aws-sdk service (``cloudwatch.CloudWatchException``) and
 reports a timeout as ``States.Runtime``. This adapter replaces the ``_from_error`` of the four integrations
-for AWS errors and transport failures; a Lambda function's own error (its ``errorType``) is untouched.
+for AWS errors and transport failures (botocore's timeouts and connection errors); a Lambda function's own
+error (its ``errorType``) is untouched.
 Whether a code is modeled is read from botocore's model of the service, the same service models the SDKs
 are generated from.
 """
@@ -33,6 +34,7 @@ from typing import Any
 
 import botocore.session
 from botocore.exceptions import ClientError, HTTPClientError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
@@ -151,7 +153,7 @@ def _task_failed(task: Any, env: Any, error: str, cause: str) -> FailureEvent:
 
 def _named(original: Any, namer: Any) -> Any:
     def _from_error(task: Any, env: Any, ex: Exception) -> FailureEvent:
-        if isinstance(ex, ClientError | HTTPClientError):
+        if isinstance(ex, ClientError | HTTPClientError | BotocoreConnectionError):
             return _task_failed(task, env, *namer(task, ex))
         return original(task, env, ex)  # a Lambda function's own error, a timeout of the state, ...
 

@@ -37,7 +37,7 @@ MESSAGES = {
     "throttle": "Rate exceeded",
     "5xx": "An internal error occurred (injected by localcloud)",
     "unavailable": "Service is unavailable (injected by localcloud)",
-    "access-denied": "User is not authorized to perform this action (injected by localcloud)",
+    "access-denied": "User is not authorized to perform this action",
 }
 
 # The errors common to all AWS APIs, by protocol family.

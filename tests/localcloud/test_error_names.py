@@ -250,7 +250,7 @@ def test_the_cause_reads_as_the_java_sdk_writes_it(errors: tuple[LocalCloud, Sta
     cloud.faults.inject("sns", "Publish", "access-denied", times=1)
     out = caught(cloud, stack, {"integration": "sns:publish"})
     assert out["cause"].startswith(
-        "User is not authorized to perform this action (injected by localcloud) "
+        "User is not authorized to perform this action "
         "(Service: AmazonSNS; Status Code: 403; Error Code: AuthorizationError; Request ID: "
     )
     assert out["cause"].endswith("; Proxy: null)")

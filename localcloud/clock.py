@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 import time_machine
 
@@ -188,43 +188,39 @@ class VirtualClock:
 
 
 class VirtualTimeoutEvent(threading.Event):
-    """A ``threading.Event`` whose ``wait(timeout)`` counts the timeout on the virtual clock."""
+    """A ``threading.Event`` whose ``wait(timeout)`` counts the timeout on the virtual clock.
+
+    The timeout counts from when the event was created (or last cleared): the moment the work it waits for
+    began (a Task's work, a callback, the next heartbeat), not the moment a thread got round to waiting.
+    What happened first is decided on the clock, not by which thread ran first: an event set only after its
+    deadline had passed on the clock (work that made the clock skip past it, then ended) counts as a timeout.
+    """
 
     clock: VirtualClock | None = None
-    _deadlines: ClassVar[dict[int, datetime]] = {}  # the deadline of every wait in progress
-    _deadlines_lock = threading.Lock()
-    _tickets = itertools.count()
+
+    def __init__(self) -> None:
+        super().__init__()
+        clock = type(self).clock
+        self._since: datetime | None = clock.now() if clock is not None else None
+        self._set_at: datetime | None = None
+
+    def set(self) -> None:
+        clock = type(self).clock
+        if clock is not None and not self.is_set():
+            self._set_at = clock.now()
+        super().set()
+
+    def clear(self) -> None:
+        clock = type(self).clock
+        self._since = clock.now() if clock is not None else None
+        self._set_at = None
+        super().clear()
 
     def wait(self, timeout: float | None = None) -> bool:
         clock = type(self).clock
         if clock is None or timeout is None:
             return super().wait(timeout)
-        deadline = clock.now() + timedelta(seconds=timeout)
-        ticket = next(self._tickets)
-        with self._deadlines_lock:
-            self._deadlines[ticket] = deadline
-        try:
-            while True:
-                if super().wait(_POLL_REAL_SECONDS):
-                    return True
-                if clock.now() >= deadline:
-                    return self.is_set()
-        finally:
-            with self._deadlines_lock:
-                del self._deadlines[ticket]
-
-    @classmethod
-    def let_expired_waits_return(cls, within: float = 5.0) -> None:
-        """Block until every wait whose deadline the clock has passed has returned (at most ``within`` real
-        seconds). A call that made the clock skip (a timeout) and is about to fail calls this first, so that
-        a state whose TimeoutSeconds passed meanwhile times out before it sees the call's error, as on AWS."""
-        clock = cls.clock
-        if clock is None:
-            return
-        end = time.monotonic() + within
-        while time.monotonic() < end:
-            now = clock.now()
-            with cls._deadlines_lock:
-                if not any(deadline <= now for deadline in cls._deadlines.values()):
-                    return
-            time.sleep(_POLL_REAL_SECONDS / 2)
+        deadline = (self._since or clock.now()) + timedelta(seconds=timeout)
+        while True:
+            if super().wait(_POLL_REAL_SECONDS) or clock.now() >= deadline:
+                return self.is_set() and (self._set_at is None or self._set_at <= deadline)

@@ -32,6 +32,7 @@ from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
 from localcloud.adapters.program_cache import ProgramCacheAdapter
 from localcloud.adapters.sdk_casing import SdkCasingAdapter
 from localcloud.adapters.status_events import StatusEventsAdapter
+from localcloud.adapters.task_timeouts import TaskTimeoutsAdapter
 from localcloud.adapters.task_tokens import TaskTokenAdapter
 from localcloud.adapters.virtual_time import VirtualTimeAdapter
 from localcloud.clock import VirtualClock
@@ -61,6 +62,7 @@ class LocalCloud:
             JsonataAdapter(),
             SdkCasingAdapter(),
             VirtualTimeAdapter(self.clock),
+            TaskTimeoutsAdapter(),
             self.runtime,
             self.interceptor,
             TaskTokenAdapter(self.interceptor),

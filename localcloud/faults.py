@@ -29,7 +29,6 @@ from typing import Any, Protocol
 from botocore.exceptions import ReadTimeoutError
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 
-from localcloud.clock import VirtualTimeoutEvent
 from localcloud.interceptor import Call, Response, serialize_error
 
 KIND_NAMES = ("throttle", "5xx", "unavailable", "access-denied", "timeout")
@@ -179,6 +178,5 @@ class Faults:
         if engine:
             read_timeout = STEP_FUNCTIONS_READ_TIMEOUT
         if self._clock is not None:
-            self._clock.skip(read_timeout)
-            VirtualTimeoutEvent.let_expired_waits_return()  # a state whose TimeoutSeconds passed times out first
+            self._clock.skip(read_timeout)  # a state whose TimeoutSeconds passed meanwhile times out first
         raise ReadTimeoutError(endpoint_url=str(getattr(call.request, "url", "")), error="Read timed out")

@@ -484,3 +484,23 @@ def test_a_definition_that_does_not_parse_fails_every_time_and_is_not_kept(cloud
         with pytest.raises(ASLParserException, match="Teleport"):
             AmazonStateLanguageParser.parse(broken)
     assert cloud.program_cache.parses == 0
+
+
+# -- timeouts on the clock ---------------------------------------------------------------------------
+def test_work_that_ends_after_its_deadline_on_the_clock_timed_out_whichever_thread_runs_first() -> None:
+    from localcloud.clock import VirtualClock, VirtualTimeoutEvent
+
+    clock = VirtualClock()
+    clock.install()
+    try:
+        VirtualTimeoutEvent.clock = clock
+        late, early = VirtualTimeoutEvent(), VirtualTimeoutEvent()  # the work of each starts now
+        early.set()
+        clock.skip(31)  # the work took 31 s of virtual time (a read timeout inside it, say)
+        late.set()
+
+        # Then a 30 s wait that begins only now still counts from the start, and judges by the clock
+        assert (early.wait(30), late.wait(30), late.wait(60)) == (True, False, True)
+    finally:
+        VirtualTimeoutEvent.clock = None
+        clock.uninstall()

@@ -16,7 +16,7 @@ SAM_VERSION := 1.170.0
 STAGE ?= dev
 ASL_VALIDATOR := node_modules/.bin/asl-validator
 
-.PHONY: help install drill test test-sfn-local lint build deploy bench clean
+.PHONY: help install drill test iam-removal test-sfn-local lint build deploy bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ drill: $(BIN)/drctl ## run a failover drill end to end on the embedded AWS (no a
 test: $(BIN)/drctl ## run the whole test suite offline
 	$(BIN)/pytest -n 2
 
+iam-removal: $(BIN)/drctl ## remove each permission a drill uses, one at a time: every drill must then be denied (minutes)
+	IAM_REMOVAL=all $(BIN)/pytest tests/localcloud/test_iam_template.py -p no:randomly
+
 test-sfn-local: $(BIN)/drctl ## run tests/sfn_mocks' cases on Step Functions Local at SFN_LOCAL_ENDPOINT (skipped, saying why, if unset)
 	$(BIN)/pytest tests/sfn_mocks/test_sfn_local.py -p no:randomly -rs
 
@@ -55,13 +58,17 @@ lint: $(BIN)/drctl $(SAM) $(ASL_VALIDATOR) ## ruff, mypy, cfn-lint, sam validate
 	$(BIN)/cfn-lint template.yaml
 	$(SAM) validate --lint --region us-west-2
 	$(ASL_VALIDATOR) --silent $(addprefix --json-path ,$(wildcard statemachines/*.asl.json))
-	$(BIN)/python ../shared/tools/asl_conventions.py .
+	$(BIN)/python tools/asl_conventions.py .
 
-functions/requirements.txt: pyproject.toml
-	$(BIN)/python -c "import tomllib;print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" > $@
+# sam builds the python3.13 runtime with a `python3.13` it finds on PATH: the one make found (pyenv or
+# PYTHON=...) goes first, whatever the default python is.
+SAM_PATH := $(abspath $(dir $(shell command -v $(PYTHON) 2>/dev/null || echo $(PYTHON)))):$(PATH)
 
-build: $(SAM) functions/requirements.txt ## sam build (no container)
-	$(SAM) build
+build: $(SAM) ## sam build: the dependencies layer + the function code, bytecode compiled; prints the zipped size
+	@PATH="$(SAM_PATH)" command -v python3.13 >/dev/null || { echo "build: no python3.13 on PATH (make PYTHON=/path/to/python3.13 build)"; exit 1; }
+	PATH="$(SAM_PATH)" $(SAM) build
+	PATH="$(SAM_PATH)" python3.13 -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build
+	$(BIN)/python tools/artifact_size.py .aws-sam/build
 
 deploy: build ## sam deploy to STAGE (dev|prod), e.g. make deploy STAGE=prod
 	$(SAM) deploy --config-env $(if $(filter prod,$(STAGE)),prod,default)

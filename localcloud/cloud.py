@@ -42,6 +42,8 @@ from localcloud.deployer import Deployer, Stack
 from localcloud.errors import ExecutionTimeout
 from localcloud.events import EventRouter
 from localcloud.faults import Faults
+from localcloud.iam.enforcer import IamEnforcer
+from localcloud.iam.states_role import StatesRoleAdapter
 from localcloud.interceptor import Call, Interceptor
 from localcloud.outage import Outage
 from localcloud.services.dns import DnsServer
@@ -53,7 +55,10 @@ TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
 class LocalCloud:
-    def __init__(self, start: datetime | None = None) -> None:
+    """``enforce_iam`` (on by default): each deployed function and state machine calls AWS as its own
+    role and is denied what its policies do not allow, as in AWS (``localcloud.iam``)."""
+
+    def __init__(self, start: datetime | None = None, enforce_iam: bool = True) -> None:
         self.clock = VirtualClock(start)
         self.runtime = InProcessLambdaRuntime(on_output=self._lambda_output, busy=self.clock.busy)
         self.runtime.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon offline
@@ -65,6 +70,7 @@ class LocalCloud:
         # Route 53's DNS data plane (a scenario points its resolver at the platform's health simulator).
         self.dns = DnsServer(Route53HealthSimulator(self.clock, model_failure_threshold=False))
         self.deployer = Deployer(self.runtime, self.router)
+        self.iam = IamEnforcer(enabled=enforce_iam)
         self.sfn_mocks = SfnMocksAdapter()  # Step Functions Local's MockConfigFile.json test cases
         self.program_cache = ProgramCacheAdapter()
         self.status_events = StatusEventsAdapter(self.router, self.clock.busy)
@@ -84,6 +90,8 @@ class LocalCloud:
             CloudWatchDimensionsAdapter(),
             SdkClientErrorsAdapter(),
             self.sfn_mocks,
+            StatesRoleAdapter(self.iam.credentials),
+            self.iam,
         ]
         self.stacks: dict[tuple[str, str], Stack] = {}
         self._mock: Any = None
@@ -103,6 +111,8 @@ class LocalCloud:
             self.sfn_mocks.load(os.environ["SFN_MOCK_CONFIG"])
         self.interceptor.set_fault_source(self.faults.answer)
         self.interceptor.caller = self.runtime.current_function
+        self.interceptor.authorizer = self.iam.authorize
+        self.runtime.credentials = self.iam.credentials
         self.outage.caller = self.runtime.current_function
         self.interceptor.set_outage(self.outage.intercept)
         self.interceptor.hook(self._route_events)

@@ -4,8 +4,11 @@ Honours what this app's template uses: Parameters, Conditions, Globals, !Ref/!Ge
 DefinitionUri + DefinitionSubstitutions, Events on functions and state machines, and a resource's
 Condition. Creates the functions (registering their real handlers with the in-process runtime), state
 machines, tables, topics, queues, buckets, log groups, KMS keys, alarms, rules, schedules and backup
-vaults/plans. Resource types it has no use for offline (dashboards, IAM policies, permissions) are listed
-in ``Stack.skipped`` so nothing is silently pretended.
+vaults/plans, and the permissions AWS would enforce on them: each function's and state machine's role
+with its SAM ``Policies`` expanded as SAM expands them (``localcloud.iam.sam``), IAM roles, managed and
+inline policies, KMS key policies, SNS topic policies and S3 bucket policies. Resource types it has no
+use for offline (dashboards, Lambda permissions, queue and event-bus policies) are listed in
+``Stack.skipped`` so nothing is silently pretended.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import boto3
 from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
 from localcloud.errors import TemplateError
 from localcloud.events import EventRouter
+from localcloud.iam import roles, sam
 from localcloud.template import (
     ACCOUNT_ID,
     Context,
@@ -37,12 +41,8 @@ from localcloud.template import (
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _SKIPPED_TYPES = {
     "AWS::CloudWatch::Dashboard",
-    "AWS::IAM::Policy",
-    "AWS::IAM::ManagedPolicy",
     "AWS::Lambda::Permission",
-    "AWS::SNS::TopicPolicy",
     "AWS::SQS::QueuePolicy",
-    "AWS::S3::BucketPolicy",
     "AWS::Events::EventBusPolicy",
 }
 
@@ -114,7 +114,7 @@ class Deployer:
         for lid, spec in resources.items():
             if "Condition" in spec and spec["Condition"] not in ctx.conditions:
                 raise TemplateError(source, f"resource {lid}: condition {spec['Condition']} is not declared")
-        for lid in self._order(wanted, source):
+        for lid in self._order(wanted, source, globals_):
             spec = wanted[lid]
             kind = spec.get("Type", "")
             creator = self._creators().get(kind)
@@ -137,10 +137,15 @@ class Deployer:
 
     # -- ordering ------------------------------------------------------------------------------------
     @staticmethod
-    def _order(resources: dict[str, Any], source: str) -> list[str]:
+    def _order(resources: dict[str, Any], source: str, globals_: dict[str, Any] | None = None) -> list[str]:
         deps: dict[str, set[str]] = {}
+        shared = {  # what Globals give every function (a layer, a log group) is created before them
+            "AWS::Serverless::Function": dependencies((globals_ or {}).get("Function") or {}),
+            "AWS::Serverless::StateMachine": dependencies((globals_ or {}).get("StateMachine") or {}),
+        }
         for lid, spec in resources.items():
             d = dependencies(spec.get("Properties") or {}) | dependencies(spec.get("Events") or {})
+            d |= shared.get(spec.get("Type", ""), set())
             depends_on = spec.get("DependsOn") or []
             d |= {depends_on} if isinstance(depends_on, str) else set(depends_on)
             deps[lid] = {x for x in d if x in resources}
@@ -187,6 +192,10 @@ class Deployer:
             "AWS::Backup::BackupPlan": self._backup_plan,
             "AWS::Backup::BackupSelection": self._backup_selection,
             "AWS::IAM::Role": self._role,
+            "AWS::IAM::ManagedPolicy": self._managed_policy,
+            "AWS::IAM::Policy": self._policy,
+            "AWS::SNS::TopicPolicy": self._topic_policy,
+            "AWS::S3::BucketPolicy": self._bucket_policy,
         }
 
     def _client(self, service: str, region: str) -> Any:
@@ -195,21 +204,69 @@ class Deployer:
             self._clients[key] = boto3.client(service, region_name=region)
         return self._clients[key]
 
-    def _role_arn(self, region: str, name: str) -> str:
-        iam = self._client("iam", region)
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": "*"}, "Action": "sts:AssumeRole"}],
-        }
-        try:
-            return str(iam.create_role(RoleName=name[:64], AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
-        except iam.exceptions.EntityAlreadyExistsException:
-            return str(iam.get_role(RoleName=name[:64])["Role"]["Arn"])
+    def _sam_role(self, stack: Stack, lid: str, kind: str, merged: dict[str, Any], ctx: Context, service: str) -> str:
+        """The role SAM creates for a function or state machine: its Policies, expanded (or ``Role``)."""
+        if merged.get("Role"):
+            return str(merged["Role"])
+        where = f"{stack.template_path}: {lid}"
+        policies = sam.expand(merged.get("Policies"), ctx, where)
+        policies.managed[:0] = sam.implicit_managed_policies(kind, merged)
+        iam = self._client("iam", stack.region)
+        return roles.create_role(iam, f"{stack.name}-{lid}Role", roles.trust(service), policies, where)
 
     def _role(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
         name = props.get("RoleName") or f"{stack.name}-{lid}"
-        arn = self._role_arn(stack.region, name)
+        where = f"{stack.template_path}: {lid}"
+        policies = sam.RolePolicies(
+            managed=[str(a) for a in props.get("ManagedPolicyArns") or []],
+            inline=[p["PolicyDocument"] for p in props.get("Policies") or []],
+        )
+        trust = props.get("AssumeRolePolicyDocument") or roles.trust("lambda.amazonaws.com")
+        iam = self._client("iam", stack.region)
+        arn = roles.create_role(iam, name, trust, policies, where, path=str(props.get("Path", "/")))
         return Resource(lid, "AWS::IAM::Role", name, {"Arn": arn, "RoleId": name})
+
+    def _managed_policy(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        name = props.get("ManagedPolicyName") or f"{stack.name}-{lid}"
+        iam = self._client("iam", stack.region)
+        try:
+            arn = str(
+                iam.create_policy(
+                    PolicyName=name,
+                    Path=str(props.get("Path", "/")),
+                    PolicyDocument=json.dumps(props["PolicyDocument"]),
+                    Description=str(props.get("Description", "")),
+                )["Policy"]["Arn"]
+            )
+        except iam.exceptions.EntityAlreadyExistsException:
+            arn = f"arn:aws:iam::{ACCOUNT_ID}:policy{props.get('Path', '/')}{name}"
+        for role_name in props.get("Roles") or []:
+            iam.attach_role_policy(RoleName=str(role_name), PolicyArn=arn)
+        return Resource(lid, "AWS::IAM::ManagedPolicy", arn, {"PolicyArn": arn})
+
+    def _policy(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        iam = self._client("iam", stack.region)
+        for role_name in props.get("Roles") or []:
+            iam.put_role_policy(
+                RoleName=str(role_name),
+                PolicyName=str(props["PolicyName"]),
+                PolicyDocument=json.dumps(props["PolicyDocument"]),
+            )
+        return Resource(lid, "AWS::IAM::Policy", str(props["PolicyName"]))
+
+    def _topic_policy(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        client = self._client("sns", stack.region)
+        for topic in props.get("Topics") or []:
+            client.set_topic_attributes(
+                TopicArn=str(topic), AttributeName="Policy", AttributeValue=json.dumps(props["PolicyDocument"])
+            )
+        return Resource(lid, "AWS::SNS::TopicPolicy", f"{stack.name}-{lid}")
+
+    def _bucket_policy(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        self._client("s3", stack.region).put_bucket_policy(
+            Bucket=str(props["Bucket"]), Policy=json.dumps(props["PolicyDocument"])
+        )
+        return Resource(lid, "AWS::S3::BucketPolicy", f"{stack.name}-{lid}")
 
     def _function(
         self,
@@ -235,7 +292,7 @@ class Deployer:
         name = merged.get("FunctionName") or f"{stack.name}-{lid}"
         env = {k: str(v) for k, v in env_vars.items()}
         self.runtime.register(name, str(code_dir), str(handler), source=where, environment=env, region=stack.region)
-        role = self._role_arn(stack.region, f"{stack.name}-{lid}Role")
+        role = self._sam_role(stack, lid, "AWS::Serverless::Function", merged, ctx, "lambda.amazonaws.com")
         client = self._client("lambda", stack.region)
         cfg = client.create_function(
             FunctionName=name,
@@ -279,7 +336,7 @@ class Deployer:
         except json.JSONDecodeError as err:
             raise TemplateError(source, f"is not valid JSON after substitution: {err}") from err
         name = props.get("Name") or f"{stack.name}-{lid}"
-        role = props.get("Role") or self._role_arn(stack.region, f"{stack.name}-{lid}Role")
+        role = self._sam_role(stack, lid, "AWS::Serverless::StateMachine", props, ctx, "states.amazonaws.com")
         client = self._client("stepfunctions", stack.region)
         arn = client.create_state_machine(
             name=name, definition=definition, roleArn=role, type=str(props.get("Type", "STANDARD"))
@@ -341,7 +398,8 @@ class Deployer:
     def _topic(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
         name = props.get("TopicName") or f"{stack.name}-{lid}"
         client = self._client("sns", stack.region)
-        arn = client.create_topic(Name=name)["TopicArn"]
+        attributes = {"KmsMasterKeyId": str(props["KmsMasterKeyId"])} if props.get("KmsMasterKeyId") else {}
+        arn = client.create_topic(Name=name, Attributes=attributes)["TopicArn"]
         for sub in props.get("Subscription") or []:
             client.subscribe(TopicArn=arn, Protocol=sub["Protocol"], Endpoint=sub["Endpoint"])
         return Resource(lid, "AWS::SNS::Topic", arn, {"TopicArn": arn, "TopicName": name})
@@ -391,9 +449,10 @@ class Deployer:
         return Resource(lid, "AWS::Logs::LogGroup", name, {"Arn": arn})
 
     def _kms_key(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
-        meta = self._client("kms", stack.region).create_key(Description=str(props.get("Description", lid)))[
-            "KeyMetadata"
-        ]
+        kwargs: dict[str, Any] = {"Description": str(props.get("Description", lid))}
+        if props.get("KeyPolicy"):
+            kwargs["Policy"] = json.dumps(props["KeyPolicy"])
+        meta = self._client("kms", stack.region).create_key(**kwargs)["KeyMetadata"]
         return Resource(lid, "AWS::KMS::Key", meta["KeyId"], {"Arn": meta["Arn"], "KeyId": meta["KeyId"]})
 
     def _alarm(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:

@@ -5,12 +5,13 @@ moto answers a request in ``BotocoreStubber.process_request``. localcloud wraps 
 1. name the call (service, operation, region) from the request itself, with moto's own router;
 2. let the active outage profile (``localcloud.outage``) fail an application call the way a client sees a
    Region in trouble: a connection error or a timeout raised in the SDK, or a 5xx;
-3. answer it with an injected fault when one matches (serialized by moto for the operation's protocol,
+3. ask the authorizer (``localcloud.iam``) whether the caller's role may make it; answer AccessDenied if not;
+4. answer it with an injected fault when one matches (serialized by moto for the operation's protocol,
    so the caller's SDK sees exactly what it would see from AWS);
-4. run the hooks that bring simulated state up to the clock before the call is answered (metric series,
+5. run the hooks that bring simulated state up to the clock before the call is answered (metric series,
    jobs that finish after a modeled duration);
-5. route the operations moto lacks to localcloud's simulated backends;
-6. otherwise let moto answer, and record the call (tests count AWS calls per resource with it).
+6. route the operations moto lacks to localcloud's simulated backends;
+7. otherwise let moto answer, and record the call (tests count AWS calls per resource with it).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from moto.core.utils import get_service_model
 
 from localcloud.adapters.patching import PatchSet
 
-_CREDENTIAL = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 # Signing names that differ from the SDK's service names.
 _SIGNING_TO_SERVICE = {"monitoring": "cloudwatch", "states": "stepfunctions", "execute-api": "apigateway"}
 
@@ -55,6 +56,7 @@ class Call:
     request: Any = field(compare=False, repr=False)
     # botocore's request context (``client_config`` among it) when the call comes from an in-process client.
     context: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    access_key: str = field(default="", compare=False, repr=False)  # who signed it (the principal's key)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -147,6 +149,8 @@ class Interceptor:
         self._routes: dict[tuple[str, str], SimulatedHandler] = {}
         self._hooks: list[Hook] = []
         self._fault_source: Callable[[Call], Response | None] | None = None
+        # IAM: the AccessDenied response for a call its principal may not make (None: allowed)
+        self.authorizer: Callable[[Call], Response | None] | None = None
         self._outage: OutageSource | None = None
         self.calls: Counter[tuple[str, str]] = Counter()
         # Which Lambda function made which call (to check the template's Policies against what ran).
@@ -174,13 +178,15 @@ class Interceptor:
         match = _CREDENTIAL.search(request.headers.get("Authorization", "") or "")
         if not match:
             return None
-        region, signing = match.group(1), match.group(2)
+        access_key, region, signing = match.group(1), match.group(2), match.group(3)
         service = _SIGNING_TO_SERVICE.get(signing, signing)
         try:
             operation, _ = get_service_router(service).match(request)
         except Exception:  # an unknown service or path: let moto answer as it always would
             return None
-        return Call(service=service, operation=str(operation.name), region=region, request=request)
+        return Call(
+            service=service, operation=str(operation.name), region=region, request=request, access_key=access_key
+        )
 
     def handle(self, original: Callable[[Any], Response | None], request: Any) -> Response | None:
         normalized = normalize_request(request)
@@ -207,6 +213,10 @@ class Interceptor:
         return self._answer(original, request, call)
 
     def _answer(self, original: Callable[[Any], Response | None], request: Any, call: Call) -> Response | None:
+        if self.authorizer is not None:
+            denied = self.authorizer(call)
+            if denied is not None:
+                return denied
         if self._fault_source is not None:
             fault = self._fault_source(call)
             if fault is not None:

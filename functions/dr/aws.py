@@ -4,27 +4,27 @@ the calls an invocation made per region (so a report can say what a run depended
 Two kinds of client: ``client`` for the region a step works in (the SDK's standard retries), and
 ``source_client`` for reads of a region that may be down: one attempt, short timeouts, so "that region does
 not answer" is known in seconds and becomes evidence ("unknown"), never a stall.
+
+boto3 is imported when the first client is made, not when a step module is imported: it is most of a
+step's cold import, and steps with no AWS call (validate, decide) never pay it. Clients are cached per
+execution-role access key too: constant within a Lambda execution environment; where several functions
+share a process (localcloud), each keeps its own role's clients.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
 
 from dr.errors import DrError, TransientAwsError
 
-_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=5,
-    read_timeout=20,
-)
+_CONFIG: dict[str, Any] = {"retries": {"mode": "standard", "max_attempts": 3}, "connect_timeout": 5, "read_timeout": 20}
 THROTTLING_CODES = frozenset(
     {
         "Throttling",
@@ -41,7 +41,11 @@ THROTTLING_CODES = frozenset(
 
 
 # A region that may be down is asked once, briefly: its silence is an answer.
-_SOURCE_CONFIG = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2, read_timeout=5)
+_SOURCE_CONFIG: dict[str, Any] = {
+    "retries": {"mode": "standard", "max_attempts": 1},
+    "connect_timeout": 2,
+    "read_timeout": 5,
+}
 _CLIENTS_LOCK = threading.Lock()
 _LEDGER = threading.local()
 
@@ -51,19 +55,22 @@ def client(service: str, region: str, endpoint_url: str | None = None) -> Any:
     where invocations share a process (localcloud's Map iterations), each client is built once, not once
     per concurrent caller."""
     with _CLIENTS_LOCK:
-        return _client(service, region, endpoint_url, False)
+        return _client(service, region, endpoint_url, False, os.environ.get("AWS_ACCESS_KEY_ID"))
 
 
 def source_client(service: str, region: str) -> Any:
     """A client for a region that may be impaired: one attempt, 2 s to connect, 5 s to answer."""
     with _CLIENTS_LOCK:
-        return _client(service, region, None, True)
+        return _client(service, region, None, True, os.environ.get("AWS_ACCESS_KEY_ID"))
 
 
-@lru_cache(maxsize=64)
-def _client(service: str, region: str, endpoint_url: str | None, brief: bool) -> Any:
+@lru_cache(maxsize=256)
+def _client(service: str, region: str, endpoint_url: str | None, brief: bool, _access_key: str | None) -> Any:
+    import boto3  # noqa: PLC0415 - deferred to the first client (see the module's docstring)
+    from botocore.config import Config  # noqa: PLC0415
+
     made = boto3.session.Session().client(
-        service, region_name=region, config=_SOURCE_CONFIG if brief else _CONFIG, endpoint_url=endpoint_url
+        service, region_name=region, config=Config(**(_SOURCE_CONFIG if brief else _CONFIG)), endpoint_url=endpoint_url
     )
     return instrument(made)
 

@@ -17,11 +17,11 @@ recovery region) since the outage began and how much of it is not in ``to_region
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from dr import heartbeat
@@ -30,7 +30,14 @@ from dr.inventory import Inventory
 from dr.replication import ClientFactory, object_versions
 
 EXAMPLES = 5
-_DESERIALIZE = TypeDeserializer()
+
+
+@functools.cache
+def _deserializer() -> Any:
+    """boto3's DynamoDB type deserializer, imported at first use (importing boto3 is a cold start's largest share)."""
+    from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415
+
+    return TypeDeserializer()
 
 
 def outage_started_at(
@@ -127,7 +134,7 @@ def dynamodb_writes(
             for item in page.get("Items", []):
                 if heartbeat.is_heartbeat(item):
                     continue  # the DR heartbeats are not the application's writes
-                when = changed_at(_DESERIALIZE.deserialize(item[attribute])) if attribute in item else None
+                when = changed_at(_deserializer().deserialize(item[attribute])) if attribute in item else None
                 if when is None:
                     undated += 1
                 elif when >= since:
@@ -139,7 +146,7 @@ def dynamodb_writes(
         home: dict[str, datetime | None] = {}
         for item in _batch_get(dst, table, [k for k, _ in written.values()], names, projection):
             home_key = json.dumps({k: item[k] for k in key_names}, sort_keys=True)
-            home[home_key] = changed_at(_DESERIALIZE.deserialize(item[attribute])) if attribute in item else None
+            home[home_key] = changed_at(_deserializer().deserialize(item[attribute])) if attribute in item else None
         missing = [
             key
             for key, (_, when) in written.items()

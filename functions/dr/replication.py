@@ -46,12 +46,12 @@ from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dr import heartbeat
 from dr.aws import aws_errors, client, error_code, paginate
 from dr.errors import ReplicationNotConfigured
 from dr.inventory import Inventory
+from dr.settings import EnvSettings
 
 ClientFactory = Callable[[str, str], Any]  # (service, region) -> a boto3 client
 
@@ -63,10 +63,8 @@ MAX_COPY_BYTES = 5 * 1024**3  # CopyObject's limit; bigger objects need Batch Re
 SNAPSHOT_TAGS = ("dr:db-subnet-group", "dr:vpc-security-groups", "dr:kms-key-id", "dr:port")
 
 
-class ReplicationSettings(BaseSettings):
+class ReplicationSettings(EnvSettings):
     """What replication setup needs beyond the inventory (environment, set in template.yaml)."""
-
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     rule_id: str = Field(default="dr-replication", alias="REPLICATION_RULE_ID")
     role_name: str = Field(default="roadcall-s3-replication", alias="REPLICATION_ROLE_NAME")

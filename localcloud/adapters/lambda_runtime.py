@@ -6,6 +6,9 @@ as a warm Lambda would, with:
 
 - the function's own environment (Globals + its Variables, AWS_REGION of its region), isolated per
   invocation thread: concurrent branches of a Parallel state each see their own function's variables;
+- its execution role's credentials in that environment (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+  ``AWS_SESSION_TOKEN``, a session named after the function, as Lambda sets them), from ``credentials``
+  (``localcloud.iam``), so every call the handler makes is signed, and authorized, as its role;
 - what it prints captured per invocation and written to its log group /aws/lambda/<name>, and every
   Embedded Metric Format line turned into CloudWatch metric data, as the Lambda service would;
 - an exception surfacing the way Lambda reports it: FunctionError set and a payload whose ``errorType``
@@ -142,6 +145,9 @@ class InProcessLambdaRuntime:
         self._patches = PatchSet()
         self.invocations: list[Invocation] = []
         self.extra_environment: dict[str, str] = {}
+        # (role ARN, session name) -> the session's credentials as environment variables (None: the
+        # process's own credentials, i.e. no IAM identity of its own)
+        self.credentials: Callable[[str, str], dict[str, str]] | None = None
         self.on_output = on_output  # (function_name, region, captured stdout) -> None
         self._environ: ThreadLocalEnviron | None = None
         self._stdout: ThreadLocalStdout | None = None
@@ -241,6 +247,8 @@ class InProcessLambdaRuntime:
             }
         )
         env.update({k: str(v) for k, v in (fn.environment_vars or {}).items()})
+        if self.credentials is not None and fn.role:
+            env.update(self.credentials(str(fn.role), fn.function_name))
         env.update(self.extra_environment)
         return env
 

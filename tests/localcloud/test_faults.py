@@ -53,6 +53,7 @@ def test_a_fault_can_be_limited_to_one_region(cloud: LocalCloud) -> None:
 
 
 def test_throttled_lambda_invocations_are_retried_by_the_state_machine(cloud: LocalCloud) -> None:
+    cloud.iam.enabled = False  # the fixture stack has no Policies (see test_fidelity.py): this tests Retry only
     stack = cloud.deploy(FIXTURE, "us-west-2", "fid")
     cloud.faults.inject("lambda", "Invoke", "throttle", times=1)
     execution = cloud.start_execution(

@@ -23,6 +23,9 @@ TEXT = 'say "hi" \\ and\ngoodbye'
 
 @pytest.fixture
 def stack(cloud: LocalCloud) -> Stack:
+    # IAM enforcement off: this fixture stack tests ASL features; its state machine and functions carry no
+    # Policies, so AWS (and localcloud with enforcement on) would deny every Lambda invoke and write.
+    cloud.iam.enabled = False
     return cloud.deploy(FIXTURE, "us-west-2", "fid")
 
 

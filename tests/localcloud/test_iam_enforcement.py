@@ -1,0 +1,140 @@
+"""localcloud enforces IAM as AWS does: each function and state machine calls as its own role (from the
+template's Policies, SAM templates expanded), encrypted resources need their KMS permissions, and a
+denial looks exactly like the service's own AccessDenied."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from localcloud.cloud import LocalCloud
+from localcloud.deployer import Stack
+
+FIXTURE = Path(__file__).parent / "fixtures" / "iam" / "template.yaml"
+REGION = "us-west-2"
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture
+def stack(cloud: LocalCloud) -> Stack:
+    return cloud.deploy(FIXTURE, REGION, "iam")
+
+
+def invoke(cloud: LocalCloud, stack: Stack, function: str, service: str, method: str, **params: Any) -> dict[str, Any]:
+    out = cloud.client("lambda", REGION).invoke(
+        FunctionName=stack.physical(function),
+        Payload=json.dumps({"service": service, "method": method, "params": params}),
+    )
+    result: dict[str, Any] = json.loads(out["Payload"].read())
+    return result
+
+
+def session(function: str) -> str:
+    return f"arn:aws:sts::{ACCOUNT}:assumed-role/iam-{function}Role/iam-{function}"
+
+
+def test_a_function_calls_aws_as_a_session_of_its_own_role(cloud: LocalCloud, stack: Stack) -> None:
+    out = invoke(cloud, stack, "WriterFunction", "sts", "get_caller_identity")
+    assert out["result"]["Arn"] == session("WriterFunction")
+
+
+def test_a_sam_policy_template_allows_what_sam_expands_it_to_and_nothing_more(cloud: LocalCloud, stack: Stack) -> None:
+    # Given DynamoDBWritePolicy on the table: PutItem is allowed
+    put = invoke(cloud, stack, "WriterFunction", "dynamodb", "put_item", TableName="iam-table", Item={"pk": {"S": "a"}})
+    assert put["code"] == "OK"
+    # When the same function reads; Then DynamoDB's own AccessDeniedException, with AWS's message
+    get = invoke(cloud, stack, "WriterFunction", "dynamodb", "get_item", TableName="iam-table", Key={"pk": {"S": "a"}})
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/iam-table"
+    assert (get["code"], get["status"]) == ("AccessDeniedException", 400)
+    assert get["message"] == (
+        f"User: {session('WriterFunction')} is not authorized to perform: dynamodb:GetItem on resource: {table} "
+        "because no identity-based policy allows the dynamodb:GetItem action"
+    )
+
+
+def test_publishing_to_an_encrypted_topic_needs_its_key(cloud: LocalCloud, stack: Stack) -> None:
+    topic = stack.physical("Topic")
+    key = stack.arn("TopicKey")
+    # Given sns:Publish without the key: SNS answers KMSAccessDenied, relaying KMS's message
+    denied = invoke(cloud, stack, "PublishOnlyFunction", "sns", "publish", TopicArn=topic, Message="m")
+    assert (denied["code"], denied["status"]) == ("KMSAccessDenied", 400)
+    assert denied["message"].startswith(
+        f"User: {session('PublishOnlyFunction')} is not authorized to perform: kms:GenerateDataKey on resource: "
+        f"{key} because no identity-based policy allows the kms:GenerateDataKey action (Service: AWSKMS;"
+    )
+    # Given the key through SNS too: the message is published
+    assert (
+        invoke(cloud, stack, "PublishEncryptedFunction", "sns", "publish", TopicArn=topic, Message="m")["code"] == "OK"
+    )
+    # Given no sns:Publish at all: SNS's AuthorizationError
+    none = invoke(cloud, stack, "WriterFunction", "sns", "publish", TopicArn=topic, Message="m")
+    assert (none["code"], none["status"]) == ("AuthorizationError", 403)
+    assert "is not authorized to perform: SNS:Publish on resource: " + topic in none["message"]
+
+
+def test_writing_to_an_sse_kms_bucket_needs_the_buckets_key(cloud: LocalCloud, stack: Stack) -> None:
+    denied = invoke(cloud, stack, "ObjectWriterFunction", "s3", "put_object", Bucket="iam-bucket", Key="k", Body="x")
+    assert (denied["code"], denied["status"]) == ("AccessDenied", 403)
+    assert f"kms:GenerateDataKey on resource: {stack.arn('BucketKey')}" in denied["message"]
+    ok = invoke(
+        cloud, stack, "EncryptedObjectWriterFunction", "s3", "put_object", Bucket="iam-bucket", Key="k", Body="x"
+    )
+    assert ok["code"] == "OK"
+    # and S3's own denial quotes the resource
+    read = invoke(cloud, stack, "EncryptedObjectWriterFunction", "s3", "get_object", Bucket="iam-bucket", Key="k")
+    assert read["code"] == "AccessDenied"
+    assert 'on resource: "arn:aws:s3:::iam-bucket/k"' in read["message"]
+    # reading the encrypted object needs kms:Decrypt on the key it was written with
+    decrypt = invoke(cloud, stack, "ObjectReaderFunction", "s3", "get_object", Bucket="iam-bucket", Key="k")
+    assert (decrypt["code"], decrypt["status"]) == ("AccessDenied", 403)
+    assert f"kms:Decrypt on resource: {stack.arn('BucketKey')}" in decrypt["message"]
+
+
+def test_a_state_machine_invokes_lambda_as_its_role(cloud: LocalCloud, stack: Stack) -> None:
+    machine = stack.arn("InvokerStateMachine")
+    # Given LambdaInvokePolicy on the writer only
+    allowed = cloud.wait(cloud.start_execution(machine, {"function": stack.physical("WriterFunction")}))
+    assert allowed["status"] == "SUCCEEDED", allowed
+    denied = cloud.wait(cloud.start_execution(machine, {"function": stack.physical("PublishOnlyFunction")}))
+    # Then invoking another function fails the task with Lambda's AccessDeniedException, naming the role
+    assert denied["status"] == "FAILED"
+    assert denied["error"] == "Lambda.AccessDeniedException"
+    denial = cloud.iam.denials[-1]
+    assert denial.principal == f"arn:aws:sts::{ACCOUNT}:assumed-role/iam-InvokerStateMachineRole/StepFunctionsExecution"
+    assert (denial.action, denial.resource) == ("lambda:InvokeFunction", stack.arn("PublishOnlyFunction"))
+
+
+def test_an_explicit_deny_added_through_iam_wins_and_says_so(cloud: LocalCloud, stack: Stack) -> None:
+    # Given an operator adds a Deny to the writer's role
+    boto3.client("iam", region_name=REGION).put_role_policy(
+        RoleName="iam-WriterFunctionRole",
+        PolicyName="freeze",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "dynamodb:*", "Resource": "*"}]}
+        ),
+    )
+    put = invoke(cloud, stack, "WriterFunction", "dynamodb", "put_item", TableName="iam-table", Item={"pk": {"S": "a"}})
+    assert put["code"] == "AccessDeniedException"
+    assert put["message"].endswith("with an explicit deny in an identity-based policy")
+
+
+def test_with_enforcement_off_every_call_goes_through(cloud: LocalCloud, stack: Stack) -> None:
+    cloud.iam.enabled = False
+    get = invoke(cloud, stack, "WriterFunction", "dynamodb", "get_item", TableName="iam-table", Key={"pk": {"S": "a"}})
+    assert get["code"] == "OK"
+
+
+def test_an_operation_without_a_permission_model_is_refused_loudly(cloud: LocalCloud, stack: Stack) -> None:
+    out = invoke(cloud, stack, "WriterFunction", "sqs", "list_queues")
+    assert out["code"] == "InternalFailure"
+    assert "localcloud cannot authorize sqs:ListQueues" in out["message"]
+
+
+def test_the_test_harness_is_the_account_administrator(cloud: LocalCloud, stack: Stack) -> None:
+    ddb = cloud.client("dynamodb", REGION)
+    assert ddb.get_item(TableName="iam-table", Key={"pk": {"S": "none"}}).get("Item") is None
+    assert cloud.iam.denials == []

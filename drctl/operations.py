@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
 from dr.report import timeline
 
 from drctl.target import Target, TargetError
@@ -37,22 +38,48 @@ def approval_token(target: Target, execution: str) -> str | None:
     return item["token"]["S"] if item else None
 
 
-def approve(target: Target, execution: str, by: str, comment: str = "") -> None:
+# Why Step Functions refuses an answer to the approval's task token (its API errors), in an operator's words.
+_REFUSED = {
+    "TaskTimedOut": "its approval is closed (already answered, timed out, or the execution ended)",
+    "TaskDoesNotExist": "its approval task no longer exists",
+    "InvalidToken": "the recorded approval token is not one Step Functions issued in this region",
+}
+
+
+def _answer(target: Target, execution: str, verb: str, send: Callable[[str], object]) -> None:
+    """Send an answer to the approval gate; a refused one is a one-line TargetError saying where things stand."""
     token = approval_token(target, execution)
     if token is None:
         raise TargetError(f"{execution} has not asked for approval (no approval record); is it at RequestApproval?")
-    target.client("stepfunctions").send_task_success(
-        taskToken=token,
-        output=json.dumps({"approved_by": by, "comment": comment, "at": datetime.now().astimezone().isoformat()}),
-    )
+    try:
+        send(token)
+    except ClientError as err:
+        code = str(err.response.get("Error", {}).get("Code", ""))
+        if code not in _REFUSED:
+            raise
+        try:
+            now = str(target.client("stepfunctions").describe_execution(executionArn=execution)["status"])
+        except ClientError:
+            now = "unknown"
+        raise TargetError(
+            f"cannot {verb} {execution}: {_REFUSED[code]}; Step Functions answered {code}; the execution is {now}"
+        ) from err
+
+
+def approve(target: Target, execution: str, by: str, comment: str = "") -> None:
+    output = json.dumps({"approved_by": by, "comment": comment, "at": datetime.now().astimezone().isoformat()})
+    sfn = target.client("stepfunctions")
+    _answer(target, execution, "approve", lambda token: sfn.send_task_success(taskToken=token, output=output))
 
 
 def reject(target: Target, execution: str, by: str, reason: str) -> None:
-    token = approval_token(target, execution)
-    if token is None:
-        raise TargetError(f"{execution} has not asked for approval (no approval record); is it at RequestApproval?")
-    target.client("stepfunctions").send_task_failure(
-        taskToken=token, error="ApprovalRejected", cause=f"rejected by {by}: {reason}"[:32768]
+    cause = f"rejected by {by}: {reason}"[:32768]
+    sfn = target.client("stepfunctions")
+    _answer(
+        target,
+        execution,
+        "reject",
+        lambda token: sfn.send_task_failure(taskToken=token, error="ApprovalRejected", cause=cause),
     )
 
 

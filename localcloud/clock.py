@@ -10,6 +10,8 @@ blocks. When no real work is in progress — no AWS call being answered, no Lamb
 that waits 20 s never makes a task running in a parallel branch look 20 s slower than it was, and a drill
 of an hour runs in seconds. Timeouts (TimeoutSeconds, waitForTaskToken) are counted on the clock but are
 never jumped to: they wait for a real actor (a task, a person) or for time moved by something else.
+A timer whose waiter stopped waiting (the Wait state of an execution that was stopped) is dropped before
+the next jump, so the clock never jumps to a wait that no longer exists.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ class VirtualClock:
         self._lock = threading.RLock()
         self.listeners: list[Callable[[datetime], object]] = []  # told after every jump or advance
         self._cond = threading.Condition()
-        self._timers: list[tuple[datetime, int, threading.Event]] = []
+        # (deadline, sequence, wake-up, still waiting?): a timer whose waiter gave up is never jumped to
+        self._timers: list[tuple[datetime, int, threading.Event, Callable[[], bool]]] = []
         self._sequence = itertools.count()
         self._busy = 0
         self._quiet_since = time.monotonic()
@@ -60,7 +63,7 @@ class VirtualClock:
     def uninstall(self) -> None:
         self._running = False
         with self._cond:
-            for _, _, event in self._timers:
+            for _, _, event, _ in self._timers:
                 event.set()
             self._timers.clear()
             self._cond.notify_all()
@@ -86,7 +89,7 @@ class VirtualClock:
     @property
     def pending_timers(self) -> list[str]:
         with self._cond:
-            return [deadline.isoformat() for deadline, _, _ in sorted(self._timers)]
+            return [t[0].isoformat() for t in sorted(self._timers, key=lambda t: (t[0], t[1]))]
 
     # -- moving time ---------------------------------------------------------------------------------
     def _shift(self, seconds: float) -> datetime:
@@ -138,7 +141,7 @@ class VirtualClock:
             return
         event = threading.Event()
         with self._cond:
-            heapq.heappush(self._timers, (deadline, next(self._sequence), event))
+            heapq.heappush(self._timers, (deadline, next(self._sequence), event, still))
             self._cond.notify_all()
         while not event.wait(0.05):
             if not self._running or not still():
@@ -157,6 +160,9 @@ class VirtualClock:
             with self._cond:
                 self._cond.wait(0.005)
                 now = self.now()
+                if any(not t[3]() for t in self._timers):
+                    self._timers = [t for t in self._timers if t[3]()]
+                    heapq.heapify(self._timers)
                 while self._timers and self._timers[0][0] <= now:
                     heapq.heappop(self._timers)[2].set()
                 quiet = time.monotonic() - self._quiet_since >= SETTLE_REAL_SECONDS
@@ -182,17 +188,39 @@ class VirtualClock:
 
 
 class VirtualTimeoutEvent(threading.Event):
-    """A ``threading.Event`` whose ``wait(timeout)`` counts the timeout on the virtual clock."""
+    """A ``threading.Event`` whose ``wait(timeout)`` counts the timeout on the virtual clock.
+
+    The timeout counts from when the event was created (or last cleared): the moment the work it waits for
+    began (a Task's work, a callback, the next heartbeat), not the moment a thread got round to waiting.
+    What happened first is decided on the clock, not by which thread ran first: an event set only after its
+    deadline had passed on the clock (work that made the clock skip past it, then ended) counts as a timeout.
+    """
 
     clock: VirtualClock | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        clock = type(self).clock
+        self._since: datetime | None = clock.now() if clock is not None else None
+        self._set_at: datetime | None = None
+
+    def set(self) -> None:
+        clock = type(self).clock
+        if clock is not None and not self.is_set():
+            self._set_at = clock.now()
+        super().set()
+
+    def clear(self) -> None:
+        clock = type(self).clock
+        self._since = clock.now() if clock is not None else None
+        self._set_at = None
+        super().clear()
 
     def wait(self, timeout: float | None = None) -> bool:
         clock = type(self).clock
         if clock is None or timeout is None:
             return super().wait(timeout)
-        deadline = clock.now() + timedelta(seconds=timeout)
+        deadline = (self._since or clock.now()) + timedelta(seconds=timeout)
         while True:
-            if super().wait(_POLL_REAL_SECONDS):
-                return True
-            if clock.now() >= deadline:
-                return self.is_set()
+            if super().wait(_POLL_REAL_SECONDS) or clock.now() >= deadline:
+                return self.is_set() and (self._set_at is None or self._set_at <= deadline)

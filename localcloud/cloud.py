@@ -24,12 +24,18 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from localcloud.adapters.callback_cause import CallbackCauseAdapter
 from localcloud.adapters.cloudwatch_dimensions import CloudWatchDimensionsAdapter
+from localcloud.adapters.error_names import ErrorNamesAdapter
+from localcloud.adapters.execution_history import ExecutionHistoryAdapter
+from localcloud.adapters.execution_stop import ExecutionStopAdapter
 from localcloud.adapters.jsonata_eval import JsonataAdapter
 from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
+from localcloud.adapters.program_cache import ProgramCacheAdapter
 from localcloud.adapters.sdk_casing import SdkCasingAdapter
 from localcloud.adapters.sdk_client_errors import SdkClientErrorsAdapter
+from localcloud.adapters.status_events import StatusEventsAdapter
+from localcloud.adapters.task_timeouts import TaskTimeoutsAdapter
+from localcloud.adapters.task_tokens import TaskTokenAdapter
 from localcloud.adapters.virtual_time import VirtualTimeAdapter
 from localcloud.clock import VirtualClock
 from localcloud.deployer import Deployer, Stack
@@ -57,7 +63,7 @@ class LocalCloud:
         self.runtime = InProcessLambdaRuntime(on_output=self._lambda_output, busy=self.clock.busy)
         self.runtime.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon offline
         self.interceptor = Interceptor(busy=self.clock.busy)
-        self.faults = Faults()
+        self.faults = Faults(self.clock)
         self.outage = Outage(self.clock)
         self.router = EventRouter()
         self.router.region_up = self.outage.eventbridge_up
@@ -66,13 +72,21 @@ class LocalCloud:
         self.deployer = Deployer(self.runtime, self.router)
         self.iam = IamEnforcer(enabled=enforce_iam)
         self.sfn_mocks = SfnMocksAdapter()  # Step Functions Local's MockConfigFile.json test cases
+        self.program_cache = ProgramCacheAdapter()
+        self.status_events = StatusEventsAdapter(self.router, self.clock.busy)
         self.adapters: list[Any] = [
+            self.program_cache,
             JsonataAdapter(),
             SdkCasingAdapter(),
             VirtualTimeAdapter(self.clock),
+            TaskTimeoutsAdapter(),
             self.runtime,
             self.interceptor,
-            CallbackCauseAdapter(self.interceptor),
+            TaskTokenAdapter(self.interceptor),
+            ExecutionStopAdapter(self.interceptor),
+            ExecutionHistoryAdapter(self.interceptor),
+            self.status_events,
+            ErrorNamesAdapter(),
             CloudWatchDimensionsAdapter(),
             SdkClientErrorsAdapter(),
             self.sfn_mocks,

@@ -22,7 +22,7 @@ import uuid
 import warnings
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from moto.core.botocore_stubber import BotocoreStubber
@@ -54,6 +54,8 @@ class Call:
     operation: str
     region: str
     request: Any = field(compare=False, repr=False)
+    # botocore's request context (``client_config`` among it) when the call comes from an in-process client.
+    context: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     access_key: str = field(default="", compare=False, repr=False)  # who signed it (the principal's key)
 
     @property
@@ -194,6 +196,7 @@ class Interceptor:
         call = self.identify(normalized)
         if call is None:
             return original(request)
+        call = replace(call, context=getattr(request, "context", None))
         if self._busy is None or (call.service, call.operation) in WATCHING:
             return self._handle(original, request, call)
         with self._busy():

@@ -236,8 +236,10 @@ def corrupted(snapshot: Snapshot) -> Snapshot:
         return dataclasses.replace(snapshot, data=data)
     if isinstance(snapshot, DynamoTableSnapshot):
         return dataclasses.replace(snapshot, items=snapshot.items[: len(snapshot.items) // 2])
-    if isinstance(snapshot, S3BucketSnapshot) and snapshot.objects:
-        first = snapshot.objects[0]
+    application = [n for n, o in enumerate(getattr(snapshot, "objects", [])) if not o.key.startswith("_dr/")]
+    if isinstance(snapshot, S3BucketSnapshot) and application:
+        n = application[0]  # an application object (not the DR heartbeat, which validation leaves out)
+        first = snapshot.objects[n]
         changed = dataclasses.replace(first, body=first.body + b" (corrupted)", etag='"0000corrupted0000"')
-        return dataclasses.replace(snapshot, objects=[changed, *snapshot.objects[1:]])
+        return dataclasses.replace(snapshot, objects=[*snapshot.objects[:n], changed, *snapshot.objects[n + 1 :]])
     return snapshot

@@ -4,8 +4,8 @@ In ASL every aws-sdk parameter is written in PascalCase and every response key c
 whatever the API's own casing (``aws-sdk:sfn:describeExecution`` takes ``ExecutionArn`` and returns
 ``Status``). moto dropped the two normalisers that do this (``StateTaskService._normalise_parameters`` /
 ``_normalise_response`` are empty, upstream moto#10076); this adapter puts them back for aws-sdk tasks,
-driven by botocore's model of each operation. It also names an unmodeled service error by its error
-code (``Rds.ThrottlingException``), as Step Functions does, instead of moto's ``Rds.RdsException``.
+driven by botocore's model of each operation. (The error names of a failed aws-sdk task are the
+``error_names`` adapter's.)
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk as sdk,
 )
@@ -57,14 +56,6 @@ def _normalise_response(
         self._from_boto_response(response, operation.output_shape)
 
 
-def _normalise_exception_name(norm_service_name: str, ex: Exception) -> str:
-    name = ex.__class__.__name__
-    if isinstance(ex, ClientError) and name == "ClientError":
-        name = ex.response.get("Error", {}).get("Code") or norm_service_name
-    norm = f"{norm_service_name}.{name}"
-    return norm if norm.endswith("Exception") else norm + "Exception"
-
-
 class SdkCasingAdapter:
     name = "aws-sdk-casing"
 
@@ -74,9 +65,6 @@ class SdkCasingAdapter:
     def install(self) -> None:
         self._patches.add(sdk.StateTaskServiceAwsSdk, "_normalise_parameters", _normalise_parameters)
         self._patches.add(sdk.StateTaskServiceAwsSdk, "_normalise_response", _normalise_response)
-        self._patches.add(
-            sdk.StateTaskServiceAwsSdk, "_normalise_exception_name", staticmethod(_normalise_exception_name)
-        )
 
     def uninstall(self) -> None:
         self._patches.undo_all()

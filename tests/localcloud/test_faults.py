@@ -22,14 +22,14 @@ NO_RETRY = botocore.config.Config(retries={"total_max_attempts": 1})
         ("sns", "ListTopics", "list_topics", "access-denied", "AuthorizationError", 403),
         ("dynamodb", "ListTables", "list_tables", "throttle", "ThrottlingException", 400),
         ("rds", "DescribeGlobalClusters", "describe_global_clusters", "throttle", "Throttling", 400),
-        ("backup", "ListBackupVaults", "list_backup_vaults", "5xx", "InternalFailure", 500),
+        ("backup", "ListBackupVaults", "list_backup_vaults", "5xx", "ServiceUnavailableException", 500),
         (
             "stepfunctions",
             "ListStateMachines",
             "list_state_machines",
             "access-denied",
             "AccessDeniedException",
-            403,
+            400,
         ),
     ],
 )

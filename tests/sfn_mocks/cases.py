@@ -131,6 +131,7 @@ RESPONSES: dict[str, dict[str, Any]] = {
     ),
     "FailbackPlanned": lambda_result(request("failback", "planned")),
     "LeaseAcquired": lambda_result({"holder": "sfn-mocks", "operation": "dr", "fence": 7, "state": "HELD"}),
+    "LeaseRenewed": lambda_result({"holder": "sfn-mocks", "operation": "dr", "fence": 7, "state": "HELD"}),
     "AuroraReady": lambda_result({**READY, "writer_region": "us-east-1", "lag_seconds": 0.4}),
     "DynamoDBReady": lambda_result({**READY, "latency_seconds": 1.2}),
     "S3Ready": lambda_result({**READY, "latency_seconds": 30.0}),
@@ -229,8 +230,18 @@ RESPONSES: dict[str, dict[str, Any]] = {
         }
     ),
     "RestoreValidated": lambda_result({"status": "SUCCEEDED", "validated": True, "within_rto": True}),
-    "CleanedUp": lambda_result({"done": True, "attempts": 1, "leftover": []}),
-    "RestoreTestPassed": lambda_result({"workflow": "restore-test", "status": "SUCCEEDED", "results": []}),
+    "CleanedUp": lambda_result(
+        {"done": True, "settled": True, "attempts": 1, "leftover": [], "leftover_resources": 0, "deleted": []}
+    ),
+    "RestoreTestPassed": lambda_result(
+        {
+            "workflow": "restore-test",
+            "status": "SUCCEEDED",
+            "results": [],
+            "bookkeeping": {"audited": True, "notified": True, "warnings": []},
+        }
+    ),
+    "NothingToSweep": lambda_result({"swept": [], "kept": [], "untagged": [], "unchecked": []}),
     "RestoreTestFailed": lambda_result(
         {"workflow": "restore-test", "status": "FAILED", "error": "RestoreFailed", "results": []}
     ),
@@ -274,7 +285,8 @@ PROMOTE = {
     "ConfirmDynamoDB": "DynamoDBConfirmed",
     "RecordS3Backlog": "S3BacklogRecorded",
 }
-AFTER_PROMOTION = {"VerifyRecovery": "RecoveryVerified", "ReleaseLease": "LeaseReleased", "NotifyOutcome": "Published"}
+AFTER_PROMOTION = {"VerifyRecovery": "RecoveryVerified", "ReleaseLease": "LeaseReleased"}
+GUARDS = {"GuardLeaseBeforePromotion": "LeaseRenewed", "GuardLeaseBeforeTraffic": "LeaseRenewed"}
 READINESS_STATES = ("CheckAurora", "CheckDynamoDB", "CheckS3", "CheckEndpoints", "CheckBackups")
 WRITER_LOOP = ("WaitForWriter", "CheckAuroraWriter", "ChooseWriterPromoted")
 PROMOTE_STATES = ("PromoteAurora", *WRITER_LOOP, "AuroraPromoted", "ConfirmDynamoDB", "RecordS3Backlog")
@@ -292,6 +304,7 @@ RESTORE_START = (
     "InitializeVariables",
     "ValidateInput",
     "CheckLease",
+    "SweepLeftovers",
     "SelectRecoveryPoints",
     "ChooseMode",
     "RestoreResources",
@@ -300,7 +313,15 @@ RESTORE_START = (
     "RecordOutcome",
     "ChooseOutcome",
 )
-FAILOVER_END = ("Promote", "MoveTraffic", "VerifyRecovery", "RecordOutcome", "ReleaseLease", "NotifyOutcome")
+FAILOVER_END = (
+    "GuardLeaseBeforePromotion",
+    "Promote",
+    "GuardLeaseBeforeTraffic",
+    "MoveTraffic",
+    "VerifyRecovery",
+    "RecordOutcome",
+    "ReleaseLease",
+)
 
 CASES: tuple[Case, ...] = (
     Case(
@@ -312,14 +333,16 @@ CASES: tuple[Case, ...] = (
             "AcquireLease": "LeaseAcquired",
             **READINESS,
             "Decide": "DecideAsk",
+            "ExtendLeaseForApproval": "LeaseRenewed",
             "RequestApproval": "Approved",
+            **GUARDS,
             **PROMOTE,
             "CheckAuroraWriter": "WriterPromoted",
             "MoveTraffic": "TrafficMoved",
             "RecordOutcome": "FailoverRecorded",
             **AFTER_PROMOTION,
         },
-        (*FAILOVER_START, "RequestApproval", *FAILOVER_END, "FailoverSucceeded"),
+        (*FAILOVER_START, "ExtendLeaseForApproval", "RequestApproval", *FAILOVER_END, "FailoverSucceeded"),
         (*READINESS_STATES, *PROMOTE_STATES),
         output={"status": "SUCCEEDED", "writer_region": "us-west-2"},
     ),
@@ -332,6 +355,7 @@ CASES: tuple[Case, ...] = (
             "AcquireLease": "LeaseAcquired",
             **READINESS,
             "Decide": "DecideProceed",
+            **GUARDS,
             **PROMOTE,
             "CheckAuroraWriter": "WriterPromotedOnTheSecondPoll",
             "MoveTraffic": "TrafficThrottledThenMoved",
@@ -373,7 +397,9 @@ CASES: tuple[Case, ...] = (
             "ReportOutageWrites": "OutageWritesBefore",
             **READINESS,
             "Decide": "DecideAsk",
+            "ExtendLeaseForApproval": "LeaseRenewed",
             "RequestApproval": "Approved",
+            **GUARDS,
             **PROMOTE,
             "CheckAuroraWriter": "WriterHome",
             "MoveTraffic": "TrafficHome",
@@ -395,14 +421,16 @@ CASES: tuple[Case, ...] = (
             "AssessReadiness",
             "Decide",
             "ChooseAction",
+            "ExtendLeaseForApproval",
             "RequestApproval",
+            "GuardLeaseBeforePromotion",
             "Promote",
+            "GuardLeaseBeforeTraffic",
             "MoveTraffic",
             "VerifyRecovery",
             "CountOutageWritesAfter",
             "RecordOutcome",
             "ReleaseLease",
-            "NotifyOutcome",
             "FailbackSucceeded",
         ),
         (
@@ -445,6 +473,7 @@ CASES: tuple[Case, ...] = (
             {
                 "ValidateInput": "RestoreRequest",
                 "CheckLease": "LeaseFree",
+                "SweepLeftovers": "NothingToSweep",
                 "SelectRecoveryPoints": "OnePlanItem",
                 "StartRestore": "RestoreStarted",
                 "CheckRestore": poll,
@@ -463,8 +492,8 @@ CASES: tuple[Case, ...] = (
                 "RestoreCompleted",
                 "ValidateRestore",
                 "RestoreTestPassed",
-                {"ValidateRestore": "RestoreValidated", "NotifyOutcome": "Published"},
-                ("NotifyOutcome", "RestoreTestSucceeded"),
+                {"ValidateRestore": "RestoreValidated"},
+                ("RestoreTestSucceeded",),  # RecordOutcome notified: the state machine's NotifyOutcome is skipped
                 "SUCCEEDED",
                 None,
             ),

@@ -365,13 +365,13 @@ def check_endpoints(ev: Evaluation, request: OperationRequest) -> None:
     if got.traffic_region == "unknown":
         ev.could_not("where users are sent (DNS / ARC)", s.recovery_region, "; ".join(got.problems))
     elif primary_serves and got.traffic_region != s.primary_region:
-        mechanism = "the routing controls" if inv.routing.uses_arc else "DNS"
+        mechanism = "the routing controls send" if inv.routing.uses_arc else "DNS sends"
         ev.flag(
             ROUTING_UNEXPECTED,
             "HIGH",
             inv.routing.traffic_dns_name or "routing-controls",
             "routing",
-            f"{mechanism} send users to {got.traffic_region} while the Aurora writer is in "
+            f"{mechanism} users to {got.traffic_region} while the Aurora writer is in "
             f"{s.primary_region}: the routing is not in the state a failover starts from",
         )
     if not inv.routing.uses_arc:

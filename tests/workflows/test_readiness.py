@@ -206,6 +206,39 @@ def test_under_a_region_outage_it_completes_and_says_what_it_could_not_check(out
     assert report["facts"]["failover_roles"] == 20  # the failover's definition and roles, from us-west-2
 
 
+@pytest.mark.parametrize("outage_platform", ["app", "control-plane", ("gray", {"seed": 3})], indirect=True)
+def test_under_every_primary_outage_profile_it_completes_and_the_recovery_region_is_still_judged(
+    outage_platform: Platform,
+) -> None:
+    profile = outage_platform.cloud.outage.name
+    # When the evaluation runs while the primary's application is down (and, by profile, its control planes
+    # fail, or a share of its calls)
+    report = evaluate(outage_platform)
+
+    # Then it completed: what failed to answer is a MEDIUM "could not be checked" of us-east-1 or of a global
+    # control plane, each one a finding; the recovery region's checks all ran (the seeded replicas' PITR gaps)
+    unchecked = report["could_not_check"]
+    assert {u["region"] for u in unchecked} <= {PRIMARY, "global"}
+    could_not = [f for f in report["findings"] if f["check"] == "could-not-check"]
+    assert len(could_not) == len(unchecked) and {f["severity"] for f in could_not} <= {"MEDIUM"}
+    assert found(report) >= SEEDED_GAPS
+    # users sent to the recovery region while the writer is still in us-east-1 is said (Route 53 failed over;
+    # under gray the primary's endpoint flaps, and so does the answer)
+    routing = ("routing-unexpected", outage_platform.design.traffic_name)
+    assert routing in found(report) or profile == "gray"
+    named = " ".join(u["what"] for u in unchecked)
+    if profile == "app":  # AWS answers: nothing is unknown
+        assert unchecked == []
+    elif profile == "control-plane":  # Describe*/Get* and IAM are control planes; the data planes answer
+        assert (
+            "IAM SimulatePrincipalPolicy" in named
+            and f"Aurora cluster {outage_platform.design.primary_cluster_id}" in named
+        )
+        assert report["exposures"]["aurora"]["seconds_now"] is not None
+    else:  # gray: some of the reads failed, the others were judged
+        assert 0 < len(unchecked) < 10
+
+
 @pytest.mark.parametrize("outage_platform", [("recovery-partial", {"service": "rds"})], indirect=True)
 def test_a_recovery_region_service_that_fails_is_a_high_could_not_check(outage_platform: Platform) -> None:
     report = evaluate(outage_platform)

@@ -38,6 +38,11 @@ READINESS_KNOBS = (
     "deletion-protection-off",
     "reader-removed",
     "aurora-retention",
+    "log-exports-off",
+    "monitoring-off",
+    "secondary-headless",
+    "health-check-deleted",
+    "traffic-pinned",
 )
 DEFAULT_REGION = "us-west-2"
 

@@ -42,6 +42,14 @@ KNOBS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     ),
     "reader-removed": ("one reader of the primary cluster deleted", lambda p: p.remove_reader()),
     "aurora-retention": ("the primary cluster keeps its backups 7 days", lambda p: p.aurora_backup_retention(7)),
+    "log-exports-off": ("the primary cluster exports no log", lambda p: p.log_exports_off()),
+    "monitoring-off": ("enhanced monitoring off on the primary's writer", lambda p: p.enhanced_monitoring_off()),
+    "secondary-headless": ("every instance of the Aurora secondary deleted", lambda p: p.remove_secondary_instances()),
+    "health-check-deleted": (
+        "the recovery endpoint's Route 53 health check deleted",
+        lambda p: p.delete_health_check(),
+    ),
+    "traffic-pinned": ("users pinned to the recovery region, the pin never released", lambda p: p.pin_traffic()),
 }
 
 

@@ -37,9 +37,10 @@ instances, and (after ``deploy()``) the on-call's SQS queue subscribed to the DR
 in the recovery region have no PITR (the failback's re-protection turns it on). Knobs that each break one
 thing the evaluation checks: ``remove_replica``, ``replication_changed(rtc=False | delete_markers=False)``,
 ``detach_policy``, ``unsubscribe_topic``, ``lambda_concurrency_limit``, ``reserve_concurrency``,
-``deletion_protection_off``, ``remove_reader`` (and the backup knobs above). The simulators the evaluation
-needs are registered here: IAM's ``SimulatePrincipalPolicy``, Lambda's ``GetAccountSettings``, the AWS/States
-execution metrics.
+``deletion_protection_off``, ``remove_reader``, ``log_exports_off``, ``enhanced_monitoring_off``,
+``remove_secondary_instances``, ``delete_health_check``, ``pin_traffic`` (and the backup knobs above). The
+simulators the evaluation needs are registered here: IAM's ``SimulatePrincipalPolicy``, Lambda's
+``GetAccountSettings``, the AWS/States execution metrics.
 """
 
 from __future__ import annotations
@@ -705,6 +706,55 @@ class Platform:
         reader = next(m["DBInstanceIdentifier"] for m in cluster["DBClusterMembers"] if not m["IsClusterWriter"])
         rds.delete_db_instance(DBInstanceIdentifier=reader, SkipFinalSnapshot=True)
         return str(reader)
+
+    def log_exports_off(self) -> None:
+        """The primary cluster exports no log to CloudWatch Logs (set on moto's object: its ModifyDBCluster
+        drops CloudwatchLogsExportConfiguration, see ``_aurora_posture``)."""
+        d = self.design
+        rds_backends[ACCOUNT_ID][d.primary_region].clusters[d.primary_cluster_id].enabled_cloudwatch_logs_exports = []
+
+    def enhanced_monitoring_off(self) -> str:
+        """Enhanced monitoring is turned off on the primary cluster's writer; returns its identifier."""
+        d = self.design
+        rds = self.cloud.client("rds", d.primary_region)
+        cluster = rds.describe_db_clusters(DBClusterIdentifier=d.primary_cluster_id)["DBClusters"][0]
+        writer = next(m["DBInstanceIdentifier"] for m in cluster["DBClusterMembers"] if m["IsClusterWriter"])
+        rds.modify_db_instance(DBInstanceIdentifier=writer, MonitoringInterval=0, ApplyImmediately=True)
+        return str(writer)
+
+    def remove_secondary_instances(self) -> None:
+        """Every instance of the Aurora secondary is deleted: a headless cluster in the recovery region."""
+        d = self.design
+        rds = self.cloud.client("rds", d.recovery_region)
+        cluster = rds.describe_db_clusters(DBClusterIdentifier=d.secondary_cluster_id)["DBClusters"][0]
+        for member in cluster["DBClusterMembers"]:
+            rds.delete_db_instance(DBInstanceIdentifier=member["DBInstanceIdentifier"], SkipFinalSnapshot=True)
+
+    def delete_health_check(self, role: str = "recovery") -> str:
+        """The Route 53 health check of the ``role`` endpoint (primary or recovery) is deleted (Route 53 lets
+        a health check a record uses be deleted); returns its id."""
+        check_id = self.health_checks[role]
+        self.cloud.client("route53", "us-east-1").delete_health_check(HealthCheckId=check_id)
+        return check_id
+
+    def pin_traffic(self) -> None:
+        """Users are pinned to the recovery region as MoveTraffic pins them (TrafficPinnedToRecovery = 1 and
+        the pin alarm in ALARM), and nothing released the pin."""
+        d = self.design
+        cloudwatch = self.cloud.client("cloudwatch", d.recovery_region)
+        cloudwatch.put_metric_data(
+            Namespace="RoadCallDR",
+            MetricData=[
+                {
+                    "MetricName": "TrafficPinnedToRecovery",
+                    "Dimensions": [{"Name": "Record", "Value": d.traffic_name}],
+                    "Value": 1.0,
+                }
+            ],
+        )
+        cloudwatch.set_alarm_state(
+            AlarmName=f"{d.stack_name}-traffic-pin", StateValue="ALARM", StateReason="pinned by hand, never released"
+        )
 
     # -- views ---------------------------------------------------------------------------------------
     def writer_region(self) -> str:

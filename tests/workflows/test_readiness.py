@@ -183,6 +183,56 @@ def test_each_thing_broken_is_found_on_exactly_its_resource(platform: Platform, 
     assert alarm["MetricAlarms"][0]["StateValue"] == "ALARM"
 
 
+def test_each_further_knob_adds_exactly_its_finding(platform: Platform) -> None:
+    d = platform.design
+    primary_cluster = f"arn:aws:rds:{PRIMARY}:{ACCOUNT_ID}:cluster:{d.primary_cluster_id}"
+    recovery_check = platform.health_checks["recovery"]
+    # Given the healthy platform's findings (the seeded replicas' PITR gaps)
+    before = found(evaluate(platform))
+    assert before == SEEDED_GAPS
+    knobs: list[tuple[str, Any, set[tuple[str, str]]]] = [
+        ("log exports off", platform.log_exports_off, {("log-exports-off", primary_cluster)}),
+        ("enhanced monitoring off", platform.enhanced_monitoring_off, {("enhanced-monitoring-off", primary_cluster)}),
+        (
+            "backups kept 7 days",
+            lambda: platform.aurora_backup_retention(7),
+            {("aurora-retention-short", primary_cluster)},
+        ),
+        (
+            "a headless secondary",
+            platform.remove_secondary_instances,
+            {("aurora-secondary-no-instance", f"arn:aws:rds:{RECOVERY}:{ACCOUNT_ID}:cluster:{d.secondary_cluster_id}")},
+        ),
+        (
+            "a bucket's replication rule deleted",
+            lambda: platform.replication_off(d.buckets[0]),
+            {("replication-disabled", f"arn:aws:s3:::{d.buckets[0]}")},
+        ),
+        (
+            "the traffic pinned and never released",
+            platform.pin_traffic,
+            {("traffic-pinned", f"arn:aws:cloudwatch:{RECOVERY}:{ACCOUNT_ID}:alarm:{d.stack_name}-traffic-pin")},
+        ),
+        (
+            "the recovery endpoint unhealthy",
+            platform.recovery_endpoint_unhealthy,
+            {("recovery-endpoint-unhealthy", platform.recovery_endpoint.url)},
+        ),
+        (
+            "the recovery endpoint's health check deleted",
+            platform.delete_health_check,
+            {("health-check-missing", f"arn:aws:route53:::healthcheck/{recovery_check}")},
+        ),
+    ]
+    for what, knob, expected in knobs:
+        # When one more thing is broken and the evaluation runs again
+        knob()
+        now = found(evaluate(platform))
+        # Then exactly that thing's finding appeared, and none went away
+        assert (what, now - before, before - now) == (what, expected, set())
+        before = now
+
+
 @pytest.mark.parametrize("outage_platform", ["region"], indirect=True)
 def test_under_a_region_outage_it_completes_and_says_what_it_could_not_check(outage_platform: Platform) -> None:
     d = outage_platform.design

@@ -190,7 +190,14 @@ def test_each_further_knob_adds_exactly_its_finding(platform: Platform) -> None:
     # Given the healthy platform's findings (the seeded replicas' PITR gaps)
     before = found(evaluate(platform))
     assert before == SEEDED_GAPS
+    secondary = f"arn:aws:rds:{RECOVERY}:{ACCOUNT_ID}:cluster:{d.secondary_cluster_id}"
+
+    def lagging() -> None:  # Aurora's secondary 20 minutes behind, for a minute (AuroraGlobalDBRPOLag)
+        platform.set_replication_lag(1200)
+        platform.cloud.advance(60)
+
     knobs: list[tuple[str, Any, set[tuple[str, str]]]] = [
+        ("replication 20 minutes behind", lagging, {("exposure-over-rpo", secondary)}),
         ("log exports off", platform.log_exports_off, {("log-exports-off", primary_cluster)}),
         ("enhanced monitoring off", platform.enhanced_monitoring_off, {("enhanced-monitoring-off", primary_cluster)}),
         (
@@ -201,7 +208,7 @@ def test_each_further_knob_adds_exactly_its_finding(platform: Platform) -> None:
         (
             "a headless secondary",
             platform.remove_secondary_instances,
-            {("aurora-secondary-no-instance", f"arn:aws:rds:{RECOVERY}:{ACCOUNT_ID}:cluster:{d.secondary_cluster_id}")},
+            {("aurora-secondary-no-instance", secondary)},
         ),
         (
             "a bucket's replication rule deleted",

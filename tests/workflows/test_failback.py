@@ -111,6 +111,7 @@ def test_after_an_unplanned_failover_failback_reprotects_switches_over_and_loses
     assert snapshot.startswith("roadcall-aurora-prod-detached-")
     assert report["reprotect"]["aurora"]["changes"] == [
         *[f"delete instance roadcall-aurora-prod-{n} of the detached cluster roadcall-aurora-prod" for n in (1, 2, 3)],
+        "turn off deletion protection of the detached cluster roadcall-aurora-prod",  # the seed protects it
         "tag the detached cluster roadcall-aurora-prod with its settings (copied to its final snapshot)",
         f"delete the detached cluster roadcall-aurora-prod keeping final snapshot {snapshot} (the data it holds)",
         "create roadcall-aurora-prod in us-east-1 as a secondary of roadcall-aurora-global",

@@ -23,6 +23,7 @@ from drctl.target import Target, TargetError
 OK_STATUSES = {"SUCCEEDED", "DRY_RUN", "SKIPPED"}
 # localcloud's outage profiles (localcloud.outage.PROFILES; named here so --help needs no localcloud import)
 OUTAGES = ("app", "region", "control-plane", "gray", "recovery-partial")
+OUTPUTS = ["text", "json", "markdown", "html"]
 DEFAULT_STACK = "roadcall-dr"
 DEFAULT_REGION = "us-west-2"
 
@@ -56,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         help="answer the approval gate automatically, or ask at this terminal",
     )
-    drill.add_argument("--output", choices=["text", "json"], default="text")
+    drill.add_argument("--output", choices=OUTPUTS, default="text")
     drill.add_argument("--reason", default="DR drill started with drctl")
     drill.add_argument("--timeout", type=float, default=900.0, help="real seconds to follow the execution")
     drill.add_argument(
@@ -80,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="the report of one execution (RTO, RPO, timeline)")
     report.add_argument("execution")
-    report.add_argument("--output", choices=["text", "json", "markdown"], default="text")
+    report.add_argument("--output", choices=OUTPUTS, default="text")
 
     status = sub.add_parser("status", help="readiness of the recovery region (read-only)")
     status.add_argument("--output", choices=["text", "json"], default="text")

@@ -383,7 +383,7 @@ def item(report: dict[str, Any], locations: list[str], alarm: bool | None = None
 
 # -- gaps ------------------------------------------------------------------------------------------------
 def _gap(text: str, kind: str, since: datetime | None, execution: str | None = None) -> dict[str, Any]:
-    controls = [c.id for c in CONTROLS if kind in c.requires or kind in c.supports]
+    controls = [c.id for c in CONTROLS if kind in c.requires]
     return {
         "gap": text,
         "kind": kind,
@@ -446,10 +446,12 @@ def _restore_gaps(items: list[dict[str, Any]], until: datetime, days: int) -> li
         first = _streak(runs, lambda run: run[1]["status"] == "SUCCEEDED")
         if first is not None:
             test, result = first
+            later_tests = tests[-1] is not test
+            again = " (not tested again)" if first is runs[-1] and later_tests else ""
             gaps.append(
                 _gap(
                     f"restore test of {resource} failed on {_day(_at(test))} ({result['status']}: "
-                    f"{result['message'][:160]}) and has not passed since",
+                    f"{result['message'][:160]}) and has not passed since{again}",
                     "restore-test",
                     _at(test),
                     test["execution"],

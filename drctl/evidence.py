@@ -66,8 +66,7 @@ CONTROLS: tuple[Control, ...] = (
         "A1.3",
         "Recovery plan testing",
         "The entity tests recovery plan procedures supporting system recovery to meet its objectives.",
-        ("failover", "restore-test"),
-        ("failback",),
+        ("failover", "failback", "restore-test"),
     ),
     Control(
         "HIPAA-164.308(a)(7)(ii)(A)",
@@ -355,6 +354,14 @@ def _readiness_item(report: dict[str, Any]) -> dict[str, Any]:
     return {"drill": False, "tested": True, "passed": passed, "objectives": {"ready": ready}, "findings": problems}
 
 
+def _outcome(report: dict[str, Any], specific: dict[str, Any]) -> str:
+    if specific["passed"]:
+        return "passed"
+    if specific["tested"] and report.get("status") == "SUCCEEDED":
+        return "succeeded but missed its objectives"
+    return str(report.get("status") or "unknown").lower()
+
+
 def item(report: dict[str, Any], locations: list[str], alarm: bool | None = None) -> dict[str, Any]:
     """One piece of evidence from one run's report."""
     workflow = str(report.get("workflow"))
@@ -374,7 +381,7 @@ def item(report: dict[str, Any], locations: list[str], alarm: bool | None = None
         "at": at.isoformat() if at else None,
         "status": report.get("status"),
         "mode": report.get("mode"),
-        "outcome": "passed" if specific["passed"] else str(report.get("status") or "unknown").lower(),
+        "outcome": _outcome(report, specific),
         **specific,
         "time_split": report.get("time_split"),
         "evidence": ([] if report.get("recorded_in") else [f"state table audit#{execution}"]) + locations,
@@ -469,7 +476,8 @@ def _restore_gaps(items: list[dict[str, Any]], until: datetime, days: int) -> li
                 )
             )
     latest = tests[-1]
-    if not latest["passed"] and not any(g["execution"] == latest["execution"] for g in gaps):
+    explained = any(r["status"] not in ("SUCCEEDED", "PLANNED") for r in latest.get("results") or [])
+    if not latest["passed"] and not explained:
         gaps.append(
             _gap(
                 f"the latest restore test ({_day(_at(latest))}) ended {latest['status']}: "

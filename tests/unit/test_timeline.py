@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-
 from dr import timeline
+
 from drctl import html as html_page
 from drctl import timeline as drawing
 from drctl.render import render
@@ -243,7 +243,7 @@ def test_the_html_page_is_self_contained_and_draws_one_bar_per_phase() -> None:
     assert re.findall(r"(?:src|href)=", page) == []
     assert re.findall(r"https?://(?!www\.w3\.org/2000/svg)", page) == []
     assert page.count('<rect class="bar ') == len(report["phases"])
-    assert page.count(" critical\" data-kind=") == sum(p["critical"] for p in report["phases"])
+    assert page.count(' critical" data-kind=') == sum(p["critical"] for p in report["phases"])
     assert "Orchestration&#x27;s own time" in page
 
 

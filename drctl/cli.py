@@ -166,7 +166,7 @@ def _drill(args: argparse.Namespace) -> int:
     if args.workflow == "season":
         return _season(args)
 
-    show = (lambda line: print(line, file=sys.stderr)) if args.output == "json" else print
+    show = (lambda line: print(line, file=sys.stderr)) if args.output != "text" else print  # the report alone on stdout
     approver = (lambda _execution: True) if args.approve == "auto" else _ask
     if args.workflow in failback.WORKFLOWS:
         return failback.drill(args, show, approver, _remote(args))
@@ -212,7 +212,7 @@ def _season(args: argparse.Namespace) -> int:
 
     if _remote(args) is not None:
         raise TargetError("drill season runs a quarter on the embedded AWS only; for a stack: drctl evidence")
-    show = (lambda line: print(line, file=sys.stderr)) if args.output == "json" else print
+    show = (lambda line: print(line, file=sys.stderr)) if args.output != "text" else print  # the report alone on stdout
     print(evidence_render.render(run_season(show, args.timeout), args.output))
     return 0
 

@@ -199,7 +199,8 @@ def audit_records(target: Target, since: datetime) -> list[dict[str, Any]]:
     for page in ddb.get_paginator("scan").paginate(
         TableName=target.state_table,
         FilterExpression="begins_with(pk, :audit) AND finished_at >= :since",
-        ExpressionAttributeValues={":audit": {"S": "audit#"}, ":since": {"S": since.isoformat()}},
+        # finished_at is ISO 8601 in UTC (+00:00): text order is time order
+        ExpressionAttributeValues={":audit": {"S": "audit#"}, ":since": {"S": since.astimezone(UTC).isoformat()}},
         ConsistentRead=True,
     ):
         for item in page.get("Items", []):

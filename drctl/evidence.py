@@ -8,8 +8,8 @@ readiness evaluations (workflow ``readiness``, when that evaluation is deployed)
 restore tests, each with its objectives (RTO/RPO and whether met; restore time against the RTO; findings)
 and its outcome.
 
-Each item evidences the controls that ask for it (``CONTROLS``; the mapping and what each control asks are
-in docs/evidence-pack.md), and the pack lists the gaps: what a control needs that the period does not show
+Each item evidences the controls that ask for it (drctl.controls; the mapping and what each control asks
+are in docs/evidence-pack.md), and the pack lists the gaps: what a control needs that the period does not show
 (no successful failover drill; a resource whose restore test failed and has not passed since; backup
 verifications with findings, or none lately). A control is ``evidenced`` when each kind it requires has a
 passing item and no gap touches it, ``gap`` when a gap does, ``no evidence`` otherwise.
@@ -20,12 +20,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from drctl.controls import CONTROLS, assess
 from drctl.target import Target, TargetError
 
 WORKFLOWS = ("failover", "failback", "backup-verification", "restore-test", "readiness")
@@ -35,126 +35,6 @@ RESTORE_TEST_MAX_AGE = timedelta(days=35)  # monthly schedule
 FINDINGS_SHOWN = 5
 REPORT_KEY = re.compile(r"[a-z-]+/\d{4}/\d{2}/\d{2}/[^/]+\.(json|md)")  # backup_reports.key
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Control:
-    id: str
-    framework: str
-    ref: str
-    title: str
-    asks: str  # what the control asks, in its own words (docs/evidence-pack.md cites the source)
-    requires: tuple[str, ...]  # kinds of evidence that must pass in the period
-    supports: tuple[str, ...] = ()  # kinds that also evidence it when present
-
-
-CONTROLS: tuple[Control, ...] = (
-    Control(
-        "SOC2-A1.2",
-        "SOC 2",
-        "A1.2",
-        "Environmental protections, backups and recovery infrastructure",
-        "The entity authorizes, designs, develops or acquires, implements, operates, approves, maintains, and "
-        "monitors environmental protections, software, data back-up processes, and recovery infrastructure to "
-        "meet its objectives.",
-        ("backup-verification", "restore-test"),
-        ("readiness", "failover"),
-    ),
-    Control(
-        "SOC2-A1.3",
-        "SOC 2",
-        "A1.3",
-        "Recovery plan testing",
-        "The entity tests recovery plan procedures supporting system recovery to meet its objectives.",
-        ("failover", "failback", "restore-test"),
-    ),
-    Control(
-        "HIPAA-164.308(a)(7)(ii)(A)",
-        "HIPAA",
-        "164.308(a)(7)(ii)(A)",
-        "Data backup plan (required)",
-        "Establish and implement procedures to create and maintain retrievable exact copies of electronic "
-        "protected health information.",
-        ("backup-verification", "restore-test"),
-    ),
-    Control(
-        "HIPAA-164.308(a)(7)(ii)(B)",
-        "HIPAA",
-        "164.308(a)(7)(ii)(B)",
-        "Disaster recovery plan (required)",
-        "Establish (and implement as needed) procedures to restore any loss of data.",
-        ("restore-test", "failover"),
-    ),
-    Control(
-        "HIPAA-164.308(a)(7)(ii)(C)",
-        "HIPAA",
-        "164.308(a)(7)(ii)(C)",
-        "Emergency mode operation plan (required)",
-        "Establish (and implement as needed) procedures to enable continuation of critical business processes "
-        "for protection of the security of electronic protected health information while operating in "
-        "emergency mode.",
-        ("failover",),
-        ("failback", "readiness"),
-    ),
-    Control(
-        "HIPAA-164.308(a)(7)(ii)(D)",
-        "HIPAA",
-        "164.308(a)(7)(ii)(D)",
-        "Testing and revision procedures (addressable)",
-        "Implement procedures for periodic testing and revision of contingency plans.",
-        ("failover", "restore-test"),
-        ("failback", "backup-verification"),
-    ),
-    Control(
-        "PCI-12.10.1",
-        "PCI DSS v4.0.1",
-        "12.10.1",
-        "Incident response plan ready to be activated",
-        "An incident response plan exists and is ready to be activated in the event of a suspected or confirmed "
-        "security incident; it includes business recovery and continuity procedures and data backup processes.",
-        ("failover", "backup-verification"),
-        ("readiness",),
-    ),
-    Control(
-        "PCI-12.10.2",
-        "PCI DSS v4.0.1",
-        "12.10.2",
-        "Incident response plan reviewed and tested at least once every 12 months",
-        "At least once every 12 months, the security incident response plan is reviewed and the content is "
-        "updated as needed, and tested, including all elements listed in Requirement 12.10.1.",
-        ("failover",),
-        ("failback", "restore-test"),
-    ),
-    Control(
-        "GDPR-32(1)(b)",
-        "GDPR",
-        "Art. 32(1)(b)",
-        "Ongoing availability and resilience",
-        "The ability to ensure the ongoing confidentiality, integrity, availability and resilience of processing "
-        "systems and services.",
-        ("backup-verification",),
-        ("readiness", "failover"),
-    ),
-    Control(
-        "GDPR-32(1)(c)",
-        "GDPR",
-        "Art. 32(1)(c)",
-        "Timely restore after an incident",
-        "The ability to restore the availability and access to personal data in a timely manner in the event of "
-        "a physical or technical incident.",
-        ("restore-test", "failover"),
-    ),
-    Control(
-        "GDPR-32(1)(d)",
-        "GDPR",
-        "Art. 32(1)(d)",
-        "Regular testing of the measures",
-        "A process for regularly testing, assessing and evaluating the effectiveness of technical and "
-        "organisational measures for ensuring the security of the processing.",
-        ("failover", "restore-test", "backup-verification"),
-        ("failback", "readiness"),
-    ),
-)
 
 
 # -- the period ------------------------------------------------------------------------------------------
@@ -541,27 +421,6 @@ def find_gaps(items: list[dict[str, Any]], since: datetime, until: datetime) -> 
             )
         )
     return gaps
-
-
-def assess(control: Control, items: list[dict[str, Any]], gaps: list[dict[str, Any]]) -> dict[str, Any]:
-    kinds = control.requires + control.supports
-    evidence = [i["name"] for i in items if i["kind"] in kinds and i["tested"]]
-    touching = [n for n, g in enumerate(gaps) if control.id in g["controls"] and g["kind"] in control.requires]
-    passing = {k: any(i["kind"] == k and i["passed"] for i in items) for k in control.requires}
-    status = "gap" if touching else "evidenced" if all(passing.values()) else "no evidence"
-    return {
-        "id": control.id,
-        "framework": control.framework,
-        "ref": control.ref,
-        "title": control.title,
-        "asks": control.asks,
-        "requires": list(control.requires),
-        "supports": list(control.supports),
-        "status": status,
-        "evidence": evidence,
-        "passing": sum(1 for i in items if i["kind"] in kinds and i["passed"]),
-        "gaps": touching,
-    }
 
 
 # -- the pack --------------------------------------------------------------------------------------------

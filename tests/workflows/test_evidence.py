@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from drctl import evidence
 from drctl.cli import main
+from drctl.controls import CONTROLS
 from drctl.operations import report as drctl_report
 from drctl.season import INJECTED_MESSAGE
 from drctl.target import local_target
@@ -123,7 +123,7 @@ def test_the_evidence_pack_of_a_platform_through_a_localcloud_server(
     # and the week has gaps (no failback drill), so the command says so in its exit code
     assert code == 1
     assert "no successful failback drill in the last 7 days" in [g["gap"] for g in pack["gaps"]]
-    assert len(pack["controls"]) == len(evidence.CONTROLS)
+    assert len(pack["controls"]) == len(CONTROLS)
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +145,7 @@ def test_a_season_gives_a_pack_with_controls_their_evidence_and_a_gap_from_the_i
     assert season["period"]["days"] == 91
     assert any("Compressed: 14 backup verifications (weekly" in note for note in season["notes"])
     # every control, with what it asks and the runs that evidence it
-    assert [c["id"] for c in season["controls"]] == [c.id for c in evidence.CONTROLS]
+    assert [c["id"] for c in season["controls"]] == [c.id for c in CONTROLS]
     assert all(c["asks"] and c["evidence"] for c in season["controls"])
     # the injected failure (the last restore test's S3 restore job) is a gap no later run closed
     (injected,) = [g for g in season["gaps"] if INJECTED_MESSAGE in g["gap"]]

@@ -10,7 +10,8 @@ client configuration).
 
 Who is affected (``Outage.is_application``): the Lambda handlers (the interceptor knows the calling
 function), Step Functions' service integrations (signed with the state machine role's session when IAM
-is enforced, with moto's engine key ``ENGINE_ACCESS_KEY`` when not), drctl and anything inside ``with cloud.outage.as_application():``.
+is enforced, with moto's engine key ``ENGINE_ACCESS_KEY`` when not), drctl and anything inside
+``with cloud.outage.as_application():``.
 Everything else — the scenario's seeding and views, tests' assertions through ``cloud.client(...)``,
 EventBridge's own deliveries — observes the platform and is never failed.
 

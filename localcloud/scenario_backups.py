@@ -243,8 +243,8 @@ def corrupted(snapshot: Snapshot) -> Snapshot:
         return dataclasses.replace(snapshot, data=data)
     if isinstance(snapshot, DynamoTableSnapshot):  # half of the application's items; the DR heartbeats stay
         heartbeats = [i for i in snapshot.items if _is_heartbeat_item(i)]
-        application = [i for i in snapshot.items if not _is_heartbeat_item(i)]
-        return dataclasses.replace(snapshot, items=application[: len(application) // 2] + heartbeats)
+        items = [i for i in snapshot.items if not _is_heartbeat_item(i)]
+        return dataclasses.replace(snapshot, items=items[: len(items) // 2] + heartbeats)
     application = [n for n, o in enumerate(getattr(snapshot, "objects", [])) if not o.key.startswith("_dr/")]
     if isinstance(snapshot, S3BucketSnapshot) and application:
         n = application[0]  # an application object (not the DR heartbeat, which validation leaves out)

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from dr import posture_orchestrator as orchestrator
 
+from drctl import evidence
 from drctl.cli import main
+from drctl.target import local_target
 from localcloud.scenario import Platform, PlatformDesign
 from localcloud.server import LocalCloudServer
 from localcloud.template import ACCOUNT_ID, load_template
@@ -407,3 +409,26 @@ def test_drctl_readiness_of_a_healthy_platform_has_no_high_finding(
     assert found(report) == SEEDED_GAPS
     assert markdown.startswith("# DR readiness: READY")
     assert "| MEDIUM | `pitr-disabled` |" in markdown
+
+
+def test_the_evidence_pack_counts_each_evaluation_and_reads_whether_it_was_ready(platform: Platform) -> None:
+    # Given a healthy evaluation, then one with PITR off on a table of the primary
+    since = platform.cloud.clock.now() - timedelta(minutes=1)
+    evaluate(platform)
+    platform.cloud.advance(60)
+    platform.pitr_off()
+    evaluate(platform)
+
+    # When drctl gathers the evidence pack of the period
+    pack = evidence.gather(local_target(platform.cloud, platform.design.stack_name, RECOVERY), since)
+
+    # Then both evaluations are in it, the first ready, the last not, and that is a gap of the pack
+    items = sorted((i for i in pack["evidence"] if i["kind"] == "readiness"), key=lambda i: str(i["at"]))
+    assert [i["passed"] for i in items] == [True, False]
+    assert pack["summary"]["readiness"] == {"runs": 2, "passed": 1}
+    (gap,) = [g["gap"] for g in pack["gaps"] if g["kind"] == "readiness"]
+    table = f"arn:aws:dynamodb:{PRIMARY}:{ACCOUNT_ID}:table/{platform.design.tables[0]}"
+    assert gap.startswith(
+        f"the latest readiness evaluation ({items[-1]['at'][:10]}) found the recovery region not ready: "
+        f"HIGH pitr-disabled {table}; MEDIUM pitr-disabled "
+    )

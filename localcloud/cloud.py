@@ -63,8 +63,8 @@ class LocalCloud:
         self.runtime = InProcessLambdaRuntime(on_output=self._lambda_output, busy=self.clock.busy)
         self.runtime.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon offline
         self.interceptor = Interceptor(busy=self.clock.busy)
-        self.faults = Faults(self.clock)
         self.outage = Outage(self.clock)
+        self.faults = Faults(self.clock, is_application=self.outage.is_application)
         self.router = EventRouter()
         self.router.region_up = self.outage.eventbridge_up
         # Route 53's DNS data plane (a scenario points its resolver at the platform's health simulator).
@@ -114,6 +114,7 @@ class LocalCloud:
         self.interceptor.authorizer = self.iam.authorize
         self.runtime.credentials = self.iam.credentials
         self.outage.caller = self.runtime.current_function
+        self.outage.application_key = lambda key: self.iam.principal(key) is not None
         self.interceptor.set_outage(self.outage.intercept)
         self.interceptor.hook(self._route_events)
         self.router.tick(self.clock.now())

@@ -14,8 +14,9 @@ Every cell must keep the invariant, and is classified:
   the failback, the writer and the traffic where the clean run left them), recorded (an audit record, or
   a warning saying it was not written), the lease not left HELD;
 - ``asked``: as ``retried``, but a person was asked where the clean run did not ask;
-- ``named-failure``: FAILED with a name (not the workflow's catch-all ``...Failed`` nor ``States.*``,
-  unless the cause says the failure handler could not run), an audit record with status FAILED (or the
+- ``named-failure``: FAILED with a name (the workflow's catch-all ``...Failed`` or a ``States.*`` only when
+  the cause says why the step could not run: the AWS error it kept getting, a timeout, or the failure
+  handler itself failing; ``ApprovalTimedOut`` only when a person was asked), an audit record with status FAILED (or the
   cause saying ``NOT RECORDED``), a notification on the DR topic (or the record saying it was not
   published); for the failover and the failback, the lease RELEASED when the writer and the traffic are
   where they were, BLOCKED when either moved (or the run knew it could not tell), never HELD, and
@@ -26,13 +27,15 @@ Every cell must keep the invariant, and is classified:
 
 Usage: ``python -m tests.faults.matrix [--workflow W ...] [--sample N] [--jobs 2] [--log FILE]``; it prints
 the cells per outcome per workflow, then every bad cell with what was wrong, and exits 1 if any cell is bad.
-``--log`` appends each cell's result as a JSON line as soon as it is known (a long run can be followed).
+``--log FILE`` starts FILE afresh and writes each cell's result to it as a JSON line as soon as it is known
+(a long run can be followed, and read when it was stopped).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections import Counter
@@ -73,6 +76,11 @@ CATCH_ALL = {
     "restore-test": "RestoreTestFailed",
 }
 MOVES = (("writer_region", "Aurora writer"), ("traffic_region", "traffic"))
+# A catch-all name is acceptable when its cause says why the step could not run: the AWS error it kept
+# getting, a timeout, or the failure handler itself failing (FailUnrecorded).
+EXPLAINED = re.compile(
+    r"An error occurred \(\w+\)|timed out|did not answer|Could not connect|the failure handler could not run"
+)
 RUN_TIMEOUT = 300.0  # real seconds; a run that has not ended by then is hung
 
 
@@ -321,8 +329,12 @@ def classify(cell: Cell, run: Run, clean: Run) -> Result:
         result.outcome = "asked" if run.asked and not clean.asked else "retried"
     elif run.status == "FAILED":
         generic = run.error == CATCH_ALL[cell.workflow] or run.error.startswith("States.")
-        if generic and "the failure handler could not run" not in run.cause:
-            problems.append(f"FAILED with the catch-all name {run.error}: {run.cause[:300]}")
+        if generic and not EXPLAINED.search(run.cause):
+            problems.append(
+                f"FAILED with the catch-all name {run.error} and a cause that does not say why: {run.cause[:300]}"
+            )
+        if run.error == "ApprovalTimedOut" and not run.asked:
+            problems.append("FAILED as ApprovalTimedOut although nobody was asked")
         if run.verified:
             problems.append("FAILED after a verified recovery")
         if not (run.audit and run.audit.get("status") == "FAILED") and "NOT RECORDED" not in run.cause:
@@ -408,10 +420,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workflow", action="append", choices=WORKFLOWS, help="only this workflow (repeatable)")
     parser.add_argument("--sample", type=int, help="only N cells per workflow, spread over its operations")
     parser.add_argument("--jobs", type=int, default=1, help="cells run in parallel processes")
-    parser.add_argument("--log", help="append each cell's result to this file as a JSON line")
+    parser.add_argument("--log", help="write each cell's result to this file as a JSON line as it ends")
     args = parser.parse_args(argv)
     began = time.monotonic()
     workflows = args.workflow or list(WORKFLOWS)
+    if args.log:
+        open(args.log, "w", encoding="utf-8").close()  # a fresh log for this run
     results: list[Result] = []
     pool = ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) if args.jobs > 1 else None
     try:

@@ -82,6 +82,7 @@ EXPLAINED = re.compile(
     r"An error occurred \(\w+\)|timed out|did not answer|Could not connect|the failure handler could not run"
 )
 RUN_TIMEOUT = 300.0  # real seconds; a run that has not ended by then is hung
+SETTLE_TIMEOUT = 15.0  # real seconds for SettleAbandonedLease after a run that ended unsettled
 
 
 @dataclass(frozen=True, order=True)
@@ -216,6 +217,17 @@ def _verified(platform: Platform, execution: str) -> bool:
     return False
 
 
+def _settled(platform: Platform, execution: str, timeout: float = SETTLE_TIMEOUT) -> None:
+    """Give the execution's status-change event its time: a run that ended without settling its lease or
+    writing its record is settled and recorded by SettleAbandonedLease, which that event starts."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        held = lease(platform)
+        if not (held.get("state") == "HELD" and held.get("holder") == execution) and _audit(platform, execution):
+            return
+        time.sleep(0.1)
+
+
 def run_workflow(platform: Platform, workflow: str, record: bool = False) -> Run:
     """Run ``workflow`` on ``platform`` to its end; with ``record``, the application's operations too."""
     cloud = platform.cloud
@@ -234,6 +246,7 @@ def run_workflow(platform: Platform, workflow: str, record: bool = False) -> Run
     if ended is None:
         return Run(execution=execution, status="HUNG", before=before, after=_where(platform))
     described, asked = ended
+    _settled(platform, execution)
     output = described.get("output")
     return Run(
         execution=execution,

@@ -30,6 +30,7 @@ from localcloud.adapters.execution_history import ExecutionHistoryAdapter
 from localcloud.adapters.execution_stop import ExecutionStopAdapter
 from localcloud.adapters.jsonata_eval import JsonataAdapter
 from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
+from localcloud.adapters.map_errors import MapErrorsAdapter
 from localcloud.adapters.program_cache import ProgramCacheAdapter
 from localcloud.adapters.sdk_casing import SdkCasingAdapter
 from localcloud.adapters.sdk_client_errors import SdkClientErrorsAdapter
@@ -87,6 +88,7 @@ class LocalCloud:
             ExecutionHistoryAdapter(self.interceptor),
             self.status_events,
             ErrorNamesAdapter(),
+            MapErrorsAdapter(),
             CloudWatchDimensionsAdapter(),
             SdkClientErrorsAdapter(),
             self.sfn_mocks,

@@ -113,6 +113,46 @@ def test_throttled_lambda_invocations_are_retried_by_the_state_machine(cloud: Lo
     assert json.loads(result["output"])["caught"] == "PermanentError"
 
 
+def test_a_task_timing_out_inside_a_map_iteration_is_caught_by_the_maps_catch_as_in_aws(cloud: LocalCloud) -> None:
+    # Given a Map whose iterations call STS through a Task with a 5 s timeout, and STS that never answers
+    cloud.iam.enabled = False  # an inline state machine with a made-up role: this tests error names only
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "Items": "{% [1] %}",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "Call",
+                    "States": {
+                        "Call": {
+                            "Type": "Task",
+                            "Resource": "arn:aws:states:::aws-sdk:sts:getCallerIdentity",
+                            "TimeoutSeconds": 5,
+                            "End": True,
+                        }
+                    },
+                },
+                "Catch": [{"ErrorEquals": ["States.Timeout"], "Output": "{% $states.errorOutput %}", "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+    sfn = cloud.client("stepfunctions", "us-west-2")
+    arn = sfn.create_state_machine(
+        name="map-timeout", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/sfn"
+    )["stateMachineArn"]
+    cloud.faults.inject("sts", "GetCallerIdentity", "timeout", times=None)
+
+    # When it runs, then the iteration's States.Timeout reaches the Map's Catch (moto alone: States.Runtime)
+    result = cloud.wait(cloud.start_execution(arn, {}))
+    assert result["status"] == "SUCCEEDED", result
+    assert json.loads(result["output"])["Error"] == "States.Timeout"
+
+
 def test_an_unknown_fault_kind_is_refused_with_the_choices(cloud: LocalCloud) -> None:
     with pytest.raises(ValueError, match="fault kind must be one of"):
         cloud.faults.inject("rds", "FailoverGlobalCluster", "explode")

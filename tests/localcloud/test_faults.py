@@ -113,28 +113,38 @@ def test_throttled_lambda_invocations_are_retried_by_the_state_machine(cloud: Lo
     assert json.loads(result["output"])["caught"] == "PermanentError"
 
 
-def test_a_task_timing_out_inside_a_map_iteration_is_caught_by_the_maps_catch_as_in_aws(cloud: LocalCloud) -> None:
-    # Given a Map whose iterations call STS through a Task with a 5 s timeout, and STS that never answers
+CALL_STS = {
+    "StartAt": "Call",
+    "States": {
+        "Call": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:sts:getCallerIdentity",
+            "TimeoutSeconds": 5,
+            "End": True,
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "container",
+    [
+        {"Type": "Map", "Items": "{% [1] %}", "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **CALL_STS}},
+        {"Type": "Parallel", "Branches": [CALL_STS]},
+    ],
+    ids=["map", "parallel"],
+)
+def test_a_task_timing_out_inside_a_map_or_parallel_is_caught_by_its_catch_as_in_aws(
+    cloud: LocalCloud, container: dict
+) -> None:
+    # Given a Map (a Parallel) whose Task calls STS with a 5 s timeout, and STS that never answers
     cloud.iam.enabled = False  # an inline state machine with a made-up role: this tests error names only
     definition = {
         "QueryLanguage": "JSONata",
         "StartAt": "Each",
         "States": {
             "Each": {
-                "Type": "Map",
-                "Items": "{% [1] %}",
-                "ItemProcessor": {
-                    "ProcessorConfig": {"Mode": "INLINE"},
-                    "StartAt": "Call",
-                    "States": {
-                        "Call": {
-                            "Type": "Task",
-                            "Resource": "arn:aws:states:::aws-sdk:sts:getCallerIdentity",
-                            "TimeoutSeconds": 5,
-                            "End": True,
-                        }
-                    },
-                },
+                **container,
                 "Catch": [{"ErrorEquals": ["States.Timeout"], "Output": "{% $states.errorOutput %}", "Next": "Caught"}],
                 "End": True,
             },
@@ -147,7 +157,7 @@ def test_a_task_timing_out_inside_a_map_iteration_is_caught_by_the_maps_catch_as
     )["stateMachineArn"]
     cloud.faults.inject("sts", "GetCallerIdentity", "timeout", times=None)
 
-    # When it runs, then the iteration's States.Timeout reaches the Map's Catch (moto alone: States.Runtime)
+    # When it runs, then the Task's States.Timeout reaches the Map's (Parallel's) Catch (moto: States.Runtime)
     result = cloud.wait(cloud.start_execution(arn, {}))
     assert result["status"] == "SUCCEEDED", result
     assert json.loads(result["output"])["Error"] == "States.Timeout"

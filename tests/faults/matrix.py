@@ -25,7 +25,8 @@ Every cell must keep the invariant, and is classified:
 - ``bad``: anything else — hung, FAILED after a verified recovery, a success with no audit record and no
   warning, a lease left HELD, ``changed`` claiming a move that did not happen or missing one that did.
 
-Usage: ``python -m tests.faults.matrix [--workflow W ...] [--sample N] [--jobs 2] [--log FILE]``; it prints
+Usage: ``python -m tests.faults.matrix [--workflow W ...] [--sample N] [--cell NAME ...] [--jobs 2] [--log FILE]``
+(``--cell "failover sns.Publish 5xx every"`` reruns one cell); it prints
 the cells per outcome per workflow, then every bad cell with what was wrong, and exits 1 if any cell is bad.
 ``--log FILE`` starts FILE afresh and writes each cell's result to it as a JSON line as soon as it is known
 (a long run can be followed, and read when it was stopped).
@@ -432,11 +433,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.faults.matrix", description=__doc__.split("\n")[0])
     parser.add_argument("--workflow", action="append", choices=WORKFLOWS, help="only this workflow (repeatable)")
     parser.add_argument("--sample", type=int, help="only N cells per workflow, spread over its operations")
+    parser.add_argument("--cell", action="append", help='only this cell, e.g. "failover sns.Publish 5xx every"')
     parser.add_argument("--jobs", type=int, default=1, help="cells run in parallel processes")
     parser.add_argument("--log", help="write each cell's result to this file as a JSON line as it ends")
     args = parser.parse_args(argv)
     began = time.monotonic()
-    workflows = args.workflow or list(WORKFLOWS)
+    only = [Cell.parse(name) for name in args.cell or []]
+    workflows = args.workflow or sorted({c.workflow for c in only}, key=WORKFLOWS.index) or list(WORKFLOWS)
     if args.log:
         open(args.log, "w", encoding="utf-8").close()  # a fresh log for this run
     results: list[Result] = []
@@ -447,7 +450,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen = []
         for workflow in workflows:
             operations = cleans[workflow].operations
-            chosen.append(sample(workflow, operations, args.sample) if args.sample else cells(workflow, operations))
+            if only:
+                chosen.append([c for c in only if c.workflow == workflow])
+            elif args.sample:
+                chosen.append(sample(workflow, operations, args.sample))
+            else:
+                chosen.append(cells(workflow, operations))
             print(f"{workflow}: {len(operations)} operations, {len(chosen[-1])} cells", flush=True)
         todo = [(cell, cleans[cell.workflow]) for cell in interleave(chosen)]
         done = (

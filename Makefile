@@ -16,7 +16,7 @@ SAM_VERSION := 1.170.0
 STAGE ?= dev
 ASL_VALIDATOR := node_modules/.bin/asl-validator
 
-.PHONY: help install drill test iam-removal test-sfn-local lint build deploy bench clean
+.PHONY: help install drill test faults iam-removal test-sfn-local lint build deploy bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,10 @@ drill: $(BIN)/drctl ## run a failover drill end to end on the embedded AWS (no a
 
 test: $(BIN)/drctl ## run the whole test suite offline
 	$(BIN)/pytest -n 2
+
+JOBS ?= 1
+faults: $(BIN)/drctl ## the fault matrix: every operation of every workflow failed 4 ways x 2 (hours; JOBS=2 on an idle machine)
+	$(BIN)/python -m tests.faults.matrix --jobs $(JOBS) --log faults.jsonl
 
 iam-removal: $(BIN)/drctl ## remove each permission a drill uses, one at a time: every drill must then be denied (minutes)
 	IAM_REMOVAL=all $(BIN)/pytest tests/localcloud/test_iam_template.py -p no:randomly

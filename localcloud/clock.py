@@ -12,6 +12,16 @@ of an hour runs in seconds. Timeouts (TimeoutSeconds, waitForTaskToken) are coun
 never jumped to: they wait for a real actor (a task, a person) or for time moved by something else.
 A timer whose waiter stopped waiting (the Wait state of an execution that was stopped) is dropped before
 the next jump, so the clock never jumps to a wait that no longer exists.
+
+A wait *inside* busy work (``skip``: a client's connect or read timeout, an outage's latency, botocore's
+retry back-off) is a real wait on the same scheduler: the waiting thread stops counting as busy for its
+duration (all of its nested holds: the Lambda handler and the AWS call it is in), registers a timer at its
+deadline and blocks; the clock jumps there only when nothing else is busy. So the other work finishes first
+(a Task whose Lambda took 100 ms is not timed out by another Lambda waiting 60 s for a dead endpoint), and
+concurrent waits overlap instead of adding up (two 5 s waits end at +5 s). Then the thread counts as busy
+again. Outside a running clock (not installed), and in work a clock listener runs synchronously while the
+clock moves (a scheduled Lambda started by a tick, in the thread that moved the clock or in the scheduler
+itself, which cannot wait for itself), ``skip`` moves the clock at once, as before.
 """
 
 from __future__ import annotations
@@ -45,6 +55,10 @@ class VirtualClock:
         self._timers: list[tuple[datetime, int, threading.Event, Callable[[], bool]]] = []
         self._sequence = itertools.count()
         self._busy = 0
+        self._held = threading.local()  # ``notifying``: this thread runs the clock's listeners
+        # Busy holds by the thread that took them (a hold may be released by another thread: a delivery
+        # handed over to a thread of its own; it stays its taker's hold).
+        self._holds: dict[int, int] = {}
         self._quiet_since = time.monotonic()
         self._running = False
         self._scheduler: threading.Thread | None = None
@@ -99,8 +113,14 @@ class VirtualClock:
             return self.now()
 
     def _notify(self, now: datetime) -> None:
-        for listener in list(self.listeners):
-            listener(now)
+        # A listener runs work synchronously (a scheduled Lambda the tick starts) in the thread that moved
+        # the clock, possibly the scheduler itself: a wait in that work cannot wait for the scheduler.
+        self._held.notifying = getattr(self._held, "notifying", 0) + 1
+        try:
+            for listener in list(self.listeners):
+                listener(now)
+        finally:
+            self._held.notifying -= 1
 
     def advance(self, seconds: float) -> datetime:
         """Move the clock forward by ``seconds`` (a test's fast-forward); due timers fire."""
@@ -118,20 +138,41 @@ class VirtualClock:
         return self.advance(delta) if delta > 0 else self.now()
 
     def skip(self, seconds: float) -> None:
-        """A pause inside busy work (the SDK's own retry back-off): time passes, nobody waits."""
-        self._shift(max(0.0, float(seconds)))
+        """A pause inside busy work (a client's timeout, the SDK's retry back-off): this thread waits
+        ``seconds`` on the clock without counting as busy meanwhile (see the module docstring)."""
+        seconds = max(0.0, float(seconds))
+        if seconds == 0:
+            return
+        if not self._running or getattr(self._held, "notifying", 0) > 0:
+            self._shift(seconds)
+            return
+        with self._cond:
+            depth = self._holds.get(threading.get_ident(), 0)
+            self._busy -= depth
+            self._quiet_since = time.monotonic()
+            self._cond.notify_all()
+        try:
+            self.sleep_until(self.now() + timedelta(seconds=seconds))
+        finally:
+            with self._cond:
+                self._busy += depth
 
     # -- waiting -------------------------------------------------------------------------------------
     @contextmanager
     def busy(self) -> Iterator[None]:
         """Real work in progress (an AWS call, a Lambda handler): the clock must not jump meanwhile."""
+        taker = threading.get_ident()
         with self._cond:
             self._busy += 1
+            self._holds[taker] = self._holds.get(taker, 0) + 1
         try:
             yield
         finally:
             with self._cond:
                 self._busy -= 1
+                self._holds[taker] -= 1
+                if not self._holds[taker]:
+                    del self._holds[taker]
                 self._quiet_since = time.monotonic()
                 self._cond.notify_all()
 

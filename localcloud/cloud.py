@@ -30,6 +30,7 @@ from localcloud.adapters.execution_history import ExecutionHistoryAdapter
 from localcloud.adapters.execution_stop import ExecutionStopAdapter
 from localcloud.adapters.jsonata_eval import JsonataAdapter
 from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
+from localcloud.adapters.map_errors import MapErrorsAdapter
 from localcloud.adapters.program_cache import ProgramCacheAdapter
 from localcloud.adapters.sdk_casing import SdkCasingAdapter
 from localcloud.adapters.sdk_client_errors import SdkClientErrorsAdapter
@@ -63,8 +64,8 @@ class LocalCloud:
         self.runtime = InProcessLambdaRuntime(on_output=self._lambda_output, busy=self.clock.busy)
         self.runtime.extra_environment = {"POWERTOOLS_TRACE_DISABLED": "true"}  # no X-Ray daemon offline
         self.interceptor = Interceptor(busy=self.clock.busy)
-        self.faults = Faults(self.clock)
         self.outage = Outage(self.clock)
+        self.faults = Faults(self.clock, is_application=self.outage.is_application)
         self.router = EventRouter()
         self.router.region_up = self.outage.eventbridge_up
         # Route 53's DNS data plane (a scenario points its resolver at the platform's health simulator).
@@ -87,6 +88,7 @@ class LocalCloud:
             ExecutionHistoryAdapter(self.interceptor),
             self.status_events,
             ErrorNamesAdapter(),
+            MapErrorsAdapter(),
             CloudWatchDimensionsAdapter(),
             SdkClientErrorsAdapter(),
             self.sfn_mocks,
@@ -114,7 +116,7 @@ class LocalCloud:
         self.interceptor.authorizer = self.iam.authorize
         self.runtime.credentials = self.iam.credentials
         self.outage.caller = self.runtime.current_function
-        self.outage.is_role_session = lambda key: self.iam.principal(key) is not None
+        self.outage.application_key = lambda key: self.iam.principal(key) is not None
         self.interceptor.set_outage(self.outage.intercept)
         self.interceptor.hook(self._route_events)
         self.router.tick(self.clock.now())

@@ -18,11 +18,18 @@ real service answers, so the caller's SDK and Step Functions see exactly what th
   the loopback server the connection is dropped instead (the client sees a connection error).
 
 ``times`` bounds how often a fault fires (None: every time).
+
+Who is hit: a fault has the scope of an outage (``localcloud.outage.Outage.is_application``): by default it
+fires only for the application's calls — the Lambda handlers, Step Functions' service integrations, drctl
+and ``as_application`` blocks — so a test that throttles GetItem does not break its own reads of the state
+table. ``everyone=True`` targets every caller (a test of the fault itself through a plain client). A
+``Faults`` built without a scope (no LocalCloud around it) treats every caller as the application.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -123,12 +130,15 @@ class Fault:
     kind: str
     times: int | None = 1
     region: str | None = None
+    everyone: bool = False  # False: only the application's calls (see the module docstring)
     fired: int = 0
     code: str = ""
     status: int = 0
 
-    def matches(self, call: Call) -> bool:
+    def matches(self, call: Call, application: bool = True) -> bool:
         if (self.service, self.operation) != (call.service, call.operation):
+            return False
+        if not (self.everyone or application):
             return False
         if self.region is not None and self.region != call.region:
             return False
@@ -138,19 +148,36 @@ class Fault:
 class Faults:
     """The faults a test injected; the interceptor asks ``answer`` before every call."""
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, is_application: Callable[[Any], bool] | None = None) -> None:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         self._clock = clock
+        # Whether a request is the application's (the outage's rule); None: every caller is.
+        self._is_application = is_application
 
     def inject(
-        self, service: str, operation: str, kind: str, times: int | None = 1, region: str | None = None
+        self,
+        service: str,
+        operation: str,
+        kind: str,
+        times: int | None = 1,
+        region: str | None = None,
+        everyone: bool = False,
     ) -> Fault:
+        """Fail ``times`` calls (None: every call) of ``service.operation`` (in ``region`` when given) the way
+        a fault of ``kind`` does; only the application's calls unless ``everyone``."""
         if kind not in KIND_NAMES:
             raise ValueError(f"fault kind must be one of {sorted(KIND_NAMES)}, got {kind!r}")
         code, status = ("", 0) if kind == "timeout" else error_for(service, operation, kind)
         fault = Fault(
-            service=service, operation=operation, kind=kind, times=times, region=region, code=code, status=status
+            service=service,
+            operation=operation,
+            kind=kind,
+            times=times,
+            region=region,
+            everyone=everyone,
+            code=code,
+            status=status,
         )
         with self._lock:
             self._faults.append(fault)
@@ -166,8 +193,9 @@ class Faults:
             self._faults.clear()
 
     def answer(self, call: Call) -> Response | None:
+        application = self._is_application is None or self._is_application(call.request)
         with self._lock:
-            fault = next((f for f in self._faults if f.matches(call)), None)
+            fault = next((f for f in self._faults if f.matches(call, application)), None)
             if fault is None:
                 return None
             fault.fired += 1

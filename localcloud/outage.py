@@ -9,9 +9,9 @@ its ``read_timeout`` on the virtual clock (botocore's defaults, 60 s, when the r
 client configuration).
 
 Who is affected (``Outage.is_application``): the Lambda handlers (the interceptor knows the calling
-function), Step Functions' service integrations (signed with the state machine role's session when IAM
-is enforced, with moto's engine key ``ENGINE_ACCESS_KEY`` when not), drctl and anything inside
-``with cloud.outage.as_application():``.
+function), Step Functions' service integrations (signed with a session of the state machine's role, which
+``application_key`` recognizes; moto's ASL engine alone signs with its own access key,
+``ENGINE_ACCESS_KEY``), drctl and anything inside ``with cloud.outage.as_application():``.
 Everything else — the scenario's seeding and views, tests' assertions through ``cloud.client(...)``,
 EventBridge's own deliveries — observes the platform and is never failed.
 
@@ -40,6 +40,7 @@ the questions the embedded services ask: ``eventbridge_up(region)``, ``alarms_ev
 from __future__ import annotations
 
 import random
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -56,6 +57,7 @@ from localcloud.interceptor import Call, Response, serialize_error
 # boto_client.boto_client_for); tests/localcloud/test_outage.py fails if moto changes it.
 ENGINE_ACCESS_KEY = "ak"
 DEFAULT_TIMEOUT_SECONDS = 60.0  # botocore's connect_timeout and read_timeout
+_CREDENTIAL = re.compile(r"Credential=([^/]+)/")
 
 # Global control planes: one endpoint for every Region, served from one Region. A us-east-1 outage fails
 # all of them (ARCHITECTURE: "treat them as part of the failed region"); AWS hosts the ARC control plane
@@ -383,9 +385,8 @@ class Outage:
     def __init__(self, clock: VirtualClock, caller: Callable[[], str | None] = lambda: None) -> None:
         self.clock = clock
         self.caller = caller  # the Lambda function whose handler runs in this thread
-        # whether an access key is a role session the IAM enforcer issued (a function's or a state
-        # machine's: the engine signs its integrations with its role's session when IAM is enforced)
-        self.is_role_session: Callable[[str], bool] = lambda _key: False
+        # Whether an access key is a session of one of the application's roles (a state machine's).
+        self.application_key: Callable[[str], bool] = lambda _key: False
         self.profile: OutageProfile | None = None
         self.failed: Counter[tuple[str, str, str]] = Counter()  # (service, operation, region) -> calls failed
         self._seen: Counter[tuple[str, str, str]] = Counter()
@@ -420,10 +421,8 @@ class Outage:
         if getattr(self._local, "depth", 0) > 0 or self.caller() is not None:
             return True
         authorization = str(request.headers.get("Authorization", "") or "")
-        if f"Credential={ENGINE_ACCESS_KEY}/" in authorization:
-            return True
-        key = authorization.partition("Credential=")[2].partition("/")[0]
-        return bool(key) and self.is_role_session(key)
+        match = _CREDENTIAL.search(authorization)
+        return match is not None and (match.group(1) == ENGINE_ACCESS_KEY or self.application_key(match.group(1)))
 
     # -- questions from the embedded services ----------------------------------------------------------
     def eventbridge_up(self, region: str) -> bool:

@@ -3,8 +3,9 @@
 moto's engine sleeps in real time (``Event.wait`` in WaitFunction, ``time.sleep`` in the retrier,
 ``threading.Event().wait(timeout)`` for TimeoutSeconds and for waitForTaskToken). Here a Wait of one hour
 moves the clock by an hour and returns at once; a timeout expires when the *virtual* deadline passes.
-The SDK's own retry back-off inside the handlers (botocore's ``time.sleep``) moves the clock at once
-(it happens inside busy work). See ``localcloud.clock`` for when the clock jumps.
+The SDK's own retry back-off inside the handlers (botocore's ``time.sleep``) is ``clock.skip``: a wait
+inside busy work, during which the waiting thread does not count as busy. See ``localcloud.clock`` for
+when the clock jumps.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ SERVICE_CASES = [(service, kind) for service, kinds in EXPECTED.items() for kind
 def test_a_fault_is_the_code_and_status_the_service_itself_sends(cloud: LocalCloud, service: str, kind: str) -> None:
     # Given a fault of this kind on one call of the service
     operation, method, kwargs = CALLS[service]
-    cloud.faults.inject(service, operation, kind, times=1)
+    cloud.faults.inject(service, operation, kind, times=1, everyone=True)
     client = boto3.client(service, region_name=REGION, config=NO_RETRY)
 
     # When the caller makes that call
@@ -146,7 +146,7 @@ def test_a_timeout_is_a_read_timeout_after_the_callers_read_timeout_and_botocore
         region_name=REGION,
         config=botocore.config.Config(read_timeout=7, retries={"mode": "standard", "total_max_attempts": 3}),
     )
-    fault = cloud.faults.inject("sns", "ListTopics", "timeout", times=2)
+    fault = cloud.faults.inject("sns", "ListTopics", "timeout", times=2, everyone=True)
     before = cloud.clock.now()
 
     # When it calls, then botocore retried both timeouts and the third attempt answered, 14 s later
@@ -155,7 +155,7 @@ def test_a_timeout_is_a_read_timeout_after_the_callers_read_timeout_and_botocore
     assert 14 <= (cloud.clock.now() - before).total_seconds() < 20
 
     # And when every attempt times out, the caller gets the ReadTimeoutError after its three attempts
-    cloud.faults.inject("sns", "ListTopics", "timeout", times=None)
+    cloud.faults.inject("sns", "ListTopics", "timeout", times=None, everyone=True)
     with pytest.raises(ReadTimeoutError):
         client.list_topics()
 
@@ -168,6 +168,7 @@ def test_an_unknown_fault_kind_is_refused_with_the_choices(cloud: LocalCloud) ->
 # -- the error name a Catch receives -----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def errors_stack() -> Iterator[tuple[LocalCloud, Stack]]:
+    # IAM is enforced: the fixture's state machines hold the permissions their integrations use
     with LocalCloud() as cloud:
         stack = cloud.deploy(FIXTURE, REGION, "sfn")
         cloud.client("dynamodb", REGION).put_item(TableName=stack.physical("ItemsTable"), Item={"pk": {"S": "taken"}})

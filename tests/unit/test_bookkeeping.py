@@ -38,7 +38,7 @@ def test_both_records_are_written(cloud: LocalCloud, settings: Settings) -> None
 
 
 def test_a_denied_audit_record_does_not_stop_the_notification(cloud: LocalCloud, settings: Settings) -> None:
-    cloud.faults.inject("dynamodb", "PutItem", "access-denied", times=None)
+    cloud.faults.inject("dynamodb", "PutItem", "access-denied", times=None, everyone=True)
     done = bookkeeping.finish(REPORT, NOTE, settings)
     assert (done.audited, done.notified, done.all_failed) == (False, True, False)
     assert len(done.warnings) == 1 and done.warnings[0].startswith("the audit record was not written (AccessDenied")
@@ -46,7 +46,7 @@ def test_a_denied_audit_record_does_not_stop_the_notification(cloud: LocalCloud,
 
 
 def test_a_failing_topic_does_not_stop_the_audit_record(cloud: LocalCloud, settings: Settings) -> None:
-    cloud.faults.inject("sns", "Publish", "5xx", times=None)
+    cloud.faults.inject("sns", "Publish", "5xx", times=None, everyone=True)
     done = bookkeeping.finish(REPORT, NOTE, settings)
     assert (done.audited, done.notified) == (True, False)
     assert done.warnings[0].startswith("the notification was not published (")
@@ -55,15 +55,15 @@ def test_a_failing_topic_does_not_stop_the_audit_record(cloud: LocalCloud, setti
 
 def test_transient_failures_are_retried_through(cloud: LocalCloud, settings: Settings) -> None:
     # more than the 3 attempts a step's client makes, fewer than the bookkeeping's
-    cloud.faults.inject("dynamodb", "PutItem", "throttle", times=4)
-    cloud.faults.inject("sns", "Publish", "5xx", times=4)
+    cloud.faults.inject("dynamodb", "PutItem", "throttle", times=4, everyone=True)
+    cloud.faults.inject("sns", "Publish", "5xx", times=4, everyone=True)
     done = bookkeeping.finish(REPORT, NOTE, settings)
     assert (done.audited, done.notified, done.warnings) == (True, True, [])
 
 
 def test_both_lost_is_all_failed(cloud: LocalCloud, settings: Settings) -> None:
-    cloud.faults.inject("dynamodb", "PutItem", "access-denied", times=None)
-    cloud.faults.inject("sns", "Publish", "access-denied", times=None)
+    cloud.faults.inject("dynamodb", "PutItem", "access-denied", times=None, everyone=True)
+    cloud.faults.inject("sns", "Publish", "access-denied", times=None, everyone=True)
     done = bookkeeping.finish(REPORT, NOTE, settings)
     assert done.all_failed and len(done.warnings) == 2
 

@@ -186,7 +186,7 @@ def test_a_refused_table_deletion_does_not_stop_the_buckets_and_is_reported_with
     # Given this test's table, bucket and cluster, and a role that may not delete the table
     plan = mine()
     restored(aws, plan)
-    aws.faults.inject("dynamodb", "DeleteTable", "access-denied", times=None)
+    aws.faults.inject("dynamodb", "DeleteTable", "access-denied", times=None, everyone=True)
 
     out = restore_cleanup.clean_up(request(), plan, [])
 
@@ -213,7 +213,7 @@ def test_a_throttled_deletion_is_retried_on_the_next_look_until_it_succeeds(aws:
     # Given deletions of the table that are throttled longer than the SDK's own retries (1 + 3 attempts)
     plan = mine()
     restored(aws, plan)
-    aws.faults.inject("dynamodb", "DeleteTable", "throttle", times=4)
+    aws.faults.inject("dynamodb", "DeleteTable", "throttle", times=4, everyone=True)
 
     first = restore_cleanup.clean_up(request(), plan, [])
     second = restore_cleanup.clean_up(request(), plan, [], first)
@@ -236,7 +236,7 @@ def test_a_deletion_that_keeps_failing_transiently_counts_as_failed_after_the_re
 ) -> None:
     plan = [item("DynamoDB", "roadcall-users-prod")]
     table(aws, plan[0].restore_name)
-    aws.faults.inject("dynamodb", "DeleteTable", "5xx", times=None)
+    aws.faults.inject("dynamodb", "DeleteTable", "5xx", times=None, everyone=True)
     out: dict[str, Any] = {}
 
     looks = []
@@ -277,8 +277,8 @@ def test_a_listing_that_cannot_be_read_makes_the_count_incomplete_and_says_so(aw
     # Given this test's bucket that may not be deleted, and tables that may not be listed
     plan = [item("S3", "roadcall-kb-documents-prod")]
     bucket(aws, plan[0].restore_name)
-    aws.faults.inject("s3", "DeleteBucket", "access-denied", times=None)
-    aws.faults.inject("dynamodb", "ListTables", "access-denied", times=None, region=REGION)
+    aws.faults.inject("s3", "DeleteBucket", "access-denied", times=None, everyone=True)
+    aws.faults.inject("dynamodb", "ListTables", "access-denied", times=None, region=REGION, everyone=True)
 
     out = restore_cleanup.clean_up(request(), plan, [])
 
@@ -351,7 +351,7 @@ def test_a_sweeper_that_cannot_see_the_running_tests_deletes_nothing_and_says_wh
     table(aws, "drtest-0badc0de-roadcall-users-prod", TAGS)
     aws.advance(3600)
     arn = "arn:aws:states:us-west-2:123456789012:stateMachine:roadcall-dr-restore-test"
-    aws.faults.inject("stepfunctions", "ListExecutions", "access-denied", times=None)
+    aws.faults.inject("stepfunctions", "ListExecutions", "access-denied", times=None, everyone=True)
 
     out = restore_cleanup.sweep(Settings(RESTORE_TEST_STATE_MACHINE_ARN=arn), aws.clock.now())
 
@@ -365,7 +365,7 @@ def test_a_refused_sweep_deletion_is_reported_and_the_rest_is_swept(aws: LocalCl
     table(aws, "drtest-0badc0de-roadcall-users-prod", TAGS)
     bucket(aws, "drtest-0badc0de-roadcall-kb-documents-prod", tags=TAGS)
     aws.advance(3600)
-    aws.faults.inject("dynamodb", "DeleteTable", "access-denied", times=None)
+    aws.faults.inject("dynamodb", "DeleteTable", "access-denied", times=None, everyone=True)
 
     out = restore_cleanup.sweep(settings(), aws.clock.now(), live=[])
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from dr import report
-from dr.steps.handle_failure import fail_state, what_changed
+from dr.steps.handle_failure import fail_state, named, what_changed
 
 BASELINE = {"writer_region": "us-east-1", "traffic_region": "us-east-1"}
 
@@ -46,10 +46,21 @@ def test_a_promotion_in_progress_is_a_change() -> None:
         ("TransientAwsError", "MoveTraffic", "FailUnexpected"),
         ("LeaseLost", "GuardLeaseBeforeTraffic", "FailLeaseLost"),
         ("InputTooLarge", "ValidateInput", "FailInvalidInput"),
+        ("States.Timeout", "RequestApproval", "FailApprovalTimedOut"),
+        ("States.Timeout", "AcquireLease", "FailUnexpected"),
     ],
 )
 def test_each_failure_ends_in_its_named_fail_state(name: str, phase: str, state: str) -> None:
     assert fail_state(name, phase) == state
+
+
+def test_a_step_that_timed_out_is_not_called_an_approval_timeout() -> None:
+    # fault matrix cell "failover dynamodb.UpdateItem timeout x2": AcquireLease's Task timed out
+    assert named("States.Timeout", "", "AcquireLease") == (
+        "StepTimedOut",
+        "the step AcquireLease did not answer within its timeout (States.Timeout)",
+    )
+    assert named("States.Timeout", "", "RequestApproval") == ("States.Timeout", "")
 
 
 def test_an_unknown_store_makes_the_rpo_unknown_never_met() -> None:

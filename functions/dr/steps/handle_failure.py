@@ -47,6 +47,7 @@ FAIL_STATES = {
     "ReplicationNotConfigured": "FailReprotect",
     "ReplicationLagTooHigh": "FailReplicationLag",
 }
+APPROVAL_PHASE = "RequestApproval"  # the waitForTaskToken whose States.Timeout is ApprovalTimedOut
 NOT_OURS = ("LeaseHeld", "LeaseLost")  # the lease belongs to someone else: never settle it
 
 
@@ -60,7 +61,12 @@ def _cause(raw: str) -> str:
 
 def named(name: str, cause: str, phase: str) -> tuple[str, str]:
     """The error as the run reports it. The target region could not be read, even after retries: that is
-    NotReady (nothing was changed), with the original error in the cause."""
+    NotReady (nothing was changed), with the original error in the cause. A States.Timeout is the approval
+    timing out only in the approval wait; anywhere else a step did not answer within its TimeoutSeconds
+    (its AWS calls kept timing out), and the cause says which."""
+    if name == "States.Timeout" and phase != APPROVAL_PHASE:
+        name = "StepTimedOut"
+        cause = f"the step {phase} did not answer within its timeout (States.Timeout)" + (f": {cause}" if cause else "")
     if name not in FAIL_STATES and phase == "AssessReadiness":
         return "NotReady", f"the target region could not be read ({name}): {cause}"
     return name, cause

@@ -1,0 +1,87 @@
+"""A fixed sample of the fault matrix (``make faults`` runs all of it): every fault kind, both counts, every
+workflow, each cell on a fresh platform, each ending as the invariant allows and as it ended when the sample
+was chosen. The cells are chosen to be cheap and to cover each kind of end: retried through, a named
+failure, a warning instead of a failure."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.faults.matrix import Cell, Run, classify, clean_run, run_cell
+
+SAMPLE = {
+    "failover lambda.Invoke throttle x2": "retried",
+    "failover rds.FailoverGlobalCluster access-denied every": "named-failure",
+    "failover sns.Publish 5xx every": "retried",
+    "failover dynamodb.UpdateItem timeout x2": "named-failure",
+    "failback rds.SwitchoverGlobalCluster 5xx every": "named-failure",
+    "failback s3.PutBucketReplication throttle x2": "retried",
+    "backup-verification backup.ListRecoveryPointsByBackupVault access-denied every": "named-failure",
+    "backup-verification dynamodb.PutItem timeout x2": "retried",
+    "backup-verification s3.GetBucketReplication 5xx every": "named-failure",
+    "restore-test backup.StartRestoreJob throttle x2": "retried",
+    "restore-test dynamodb.DeleteTable access-denied every": "named-failure",
+    "restore-test rds-data.ExecuteStatement timeout every": "named-failure",
+}
+_CLEAN: dict[str, Run] = {}
+
+
+def clean(workflow: str) -> Run:
+    """The clean run of ``workflow`` (once per session: the cells compare against it)."""
+    if workflow not in _CLEAN:
+        _CLEAN[workflow] = clean_run(workflow)
+    return _CLEAN[workflow]
+
+
+def test_the_sample_covers_every_workflow_kind_and_count() -> None:
+    cells = [Cell.parse(name) for name in SAMPLE]
+    assert {c.workflow for c in cells} == {"failover", "failback", "backup-verification", "restore-test"}
+    assert {c.kind for c in cells} == {"throttle", "5xx", "access-denied", "timeout"}
+    assert {c.times for c in cells} == {2, None}
+
+
+@pytest.mark.parametrize("name", list(SAMPLE))
+def test_a_cell_keeps_the_invariant(name: str) -> None:
+    # Given the clean run of the cell's workflow, which called the cell's operation
+    cell = Cell.parse(name)
+    baseline = clean(cell.workflow)
+    assert (cell.service, cell.operation) in baseline.operations
+
+    # When the fault hits that operation on a fresh platform and the workflow runs to its end
+    result = run_cell(cell, baseline)
+
+    # Then the run ends as the invariant allows, the way this cell does
+    assert (result.outcome, result.problems) == (SAMPLE[name], []), result
+
+
+def test_the_classifier_calls_a_lease_left_held_bad() -> None:
+    cell = Cell.parse("failover lambda.Invoke throttle x2")
+    baseline = Run(execution="clean", status="SUCCEEDED", report={"status": "SUCCEEDED"})
+    run = Run(
+        execution="arn:run",
+        status="SUCCEEDED",
+        report={"status": "SUCCEEDED"},
+        audit={"status": "SUCCEEDED"},
+        lease={"state": "HELD", "holder": "arn:run"},
+    )
+    result = classify(cell, run, baseline)
+    assert result.outcome == "bad" and "HELD" in result.problems[0]
+
+
+def test_the_classifier_calls_a_claimed_move_that_did_not_happen_bad() -> None:
+    cell = Cell.parse("failover rds.FailoverGlobalCluster access-denied every")
+    where = {"writer_region": "us-east-1", "traffic_region": "us-east-1"}
+    baseline = Run(execution="clean", status="SUCCEEDED", report={"status": "SUCCEEDED"})
+    run = Run(
+        execution="arn:run",
+        status="FAILED",
+        error="PromotionFailed",
+        audit={"status": "FAILED", "changed": ["Aurora writer: moved from us-east-1 to us-west-2"], "unknown": []},
+        subjects=["[DR] failover failed: PromotionFailed"],
+        lease={"state": "BLOCKED", "holder": "arn:run"},
+        before=where,
+        after=where,
+    )
+    result = classify(cell, run, baseline)
+    assert result.outcome == "bad"
+    assert any("claims a move that did not happen" in p for p in result.problems)

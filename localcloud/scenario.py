@@ -46,6 +46,7 @@ import dns.resolver
 from localcloud import scenario_backups
 from localcloud.cloud import LocalCloud
 from localcloud.deployer import Stack
+from localcloud.design import PlatformDesign
 from localcloud.endpoints import HealthEndpoint
 from localcloud.outage import make_profile
 from localcloud.services.alarms import AlarmEvaluator
@@ -62,50 +63,6 @@ from localcloud.template import ACCOUNT_ID
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 SETTLE_MINUTES = 4  # after deploy() with alarm evaluation on: the probe alarm (2 of 3 minutes) has its data
-
-
-@dataclass(frozen=True)
-class PlatformDesign:
-    """Names and shape of the platform, as its DR design gives them."""
-
-    stack_name: str = "roadcall-dr"
-    primary_region: str = "us-east-1"
-    recovery_region: str = "us-west-2"
-    tables: tuple[str, ...] = (
-        "roadcall-users-prod",
-        "roadcall-incidents-prod",
-        "roadcall-vendors-prod",
-        "roadcall-tracking-sessions-prod",
-        "roadcall-call-records-prod",
-    )
-    global_cluster_id: str = "roadcall-aurora-global"
-    primary_cluster_id: str = "roadcall-aurora-prod"
-    secondary_cluster_id: str = "roadcall-aurora-prod-dr"
-    buckets: tuple[str, ...] = (
-        "roadcall-call-recordings-prod",
-        "roadcall-kb-documents-prod",
-        "roadcall-incident-media-prod",
-    )
-    replica_suffix: str = "-dr"
-    replication_rule_id: str = "dr-replication"
-    backup_vault: str = "roadcall-backup-vault"
-    recovery_backup_vault: str = "roadcall-backup-vault-dr"
-    items_per_table: int = 20
-    objects_per_bucket: int = 10
-    database: str = "roadcall"
-    sql_tables: tuple[str, ...] = ("public.incidents", "public.call_records")
-    rows_per_table: int = 20
-    validation_user: str = "restore_validator"
-    use_arc: bool = False
-    evaluate_alarms: bool = False  # CloudWatch alarms evaluated every virtual minute (AlarmEvaluator)
-    hosted_zone: str = "roadcall.example."
-    traffic_name: str = "api.roadcall.example"
-    primary_answer: str = "127.0.1.1"
-    recovery_answer: str = "127.0.2.1"
-
-    @property
-    def replicas(self) -> tuple[str, ...]:
-        return tuple(b + self.replica_suffix for b in self.buckets)
 
 
 @dataclass

@@ -29,7 +29,8 @@ Backups as the stack's plan would have made them (after ``deploy()``): ``seed_ba
 knobs that each break one thing the backup verification or the restore test checks: ``backup_stale``,
 ``backup_job_failed``, ``backup_copy_missing``, ``backup_unencrypted``, ``backup_retention``,
 ``backup_corrupted``, ``pitr_off``, ``replication_off``, ``aurora_backup_retention`` (see
-``localcloud.scenario_backups``).
+``localcloud.scenario_backups``). AWS Config records nothing until ``record_configuration()`` (then the
+verification reads the settings from it); ``stop_recording_configuration()`` stops the recorder.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from localcloud.services.alarms import AlarmEvaluator
 from localcloud.services.arc import RoutingControlSimulator
 from localcloud.services.aurora import AuroraGlobalSimulator
 from localcloud.services.backup import BackupSimulator
+from localcloud.services.config import MODELED, ConfigSimulator
 from localcloud.services.global_tables import GlobalTablesSimulator
 from localcloud.services.metrics import MetricsSimulator
 from localcloud.services.rds_data import RdsDataSimulator
@@ -79,6 +81,7 @@ class Platform:
         self.tables = GlobalTablesSimulator(clock, self.metrics)
         self.s3 = S3ReplicationSimulator(clock, self.metrics)
         self.backup = BackupSimulator(clock)
+        self.config = ConfigSimulator(clock)
         self.rds_data = RdsDataSimulator(clock)
         self.alarms = AlarmEvaluator(clock, self.cloud.router, self.metrics, self.cloud.outage.alarms_evaluate)
         self.health.alarm_state = self.alarms.state_of
@@ -91,6 +94,7 @@ class Platform:
             self.tables,
             self.s3,
             self.backup,
+            self.config,
             self.rds_data,
             self.alarms,
         ):
@@ -507,6 +511,27 @@ class Platform:
         snapshot = self.backup.snapshot_of(resource_arn, self.design.primary_region)
         return scenario_backups.newest_daily(
             self, resource_arn, snapshot=scenario_backups.corrupted(snapshot), minutes_ago=30
+        )
+
+    def record_configuration(self, resource_types: tuple[str, ...] = MODELED) -> None:
+        """AWS Config records ``resource_types`` in the primary Region (a recorder, its delivery channel,
+        started): the verification then reads the resources' settings from it (localcloud.services.config)."""
+        config = self.cloud.client("config", self.design.primary_region)
+        config.put_configuration_recorder(
+            ConfigurationRecorder={
+                "name": "default",
+                "roleARN": f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/config.amazonaws.com/"
+                "AWSServiceRoleForConfig",
+                "recordingGroup": {"allSupported": False, "resourceTypes": list(resource_types)},
+            }
+        )
+        config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": f"config-{ACCOUNT_ID}"})
+        config.start_configuration_recorder(ConfigurationRecorderName="default")
+
+    def stop_recording_configuration(self) -> None:
+        """The primary Region's recorder stops: its items keep what they were and age on the clock."""
+        self.cloud.client("config", self.design.primary_region).stop_configuration_recorder(
+            ConfigurationRecorderName="default"
         )
 
     def pitr_off(self, table: str | None = None) -> None:

@@ -30,7 +30,8 @@ the recorder is stopped (or absent) nothing is recorded: the items keep what the
 resources change, and age on the clock.
 
 ``SelectResourceConfig``: the query language's ``SELECT <properties> WHERE resourceType = '<type>'`` or
-``WHERE resourceType IN ('<type>', ...)``, properties dotted paths into the item (a path to an object
+``WHERE resourceType IN ('<type>', ...)``, recorded up to the query's first page (its later pages page
+through the same items), properties dotted paths into the item (a path to an object
 returns the object); each result a JSON document of the selected paths (``Results``), ``QueryInfo.
 SelectFields`` the paths; ``Limit`` 0 to 100 (0 or absent: 100) and an opaque ``NextToken``
 (``InvalidNextTokenException`` for one this query did not issue). Any other expression is answered
@@ -48,6 +49,7 @@ import binascii
 import json
 import re
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -221,6 +223,7 @@ class ConfigSimulator:
     def __init__(self, clock: VirtualClock) -> None:
         self.clock = clock
         self._items: dict[str, dict[str, Item]] = {}  # region -> arn -> item
+        self._queries: dict[str, list[dict[str, Any]]] = {}  # query id -> the items its pages go through
         self._lock = threading.RLock()
 
     # -- the recorder (moto's) ------------------------------------------------------------------------
@@ -265,8 +268,14 @@ class ConfigSimulator:
         if limit is not None and not 0 <= limit <= MAX_LIMIT:
             raise ConfigError("InvalidLimitException", f"Limit must be between 0 and {MAX_LIMIT}, got {limit}")
         size = limit or MAX_LIMIT
-        start = self._offset(token, expression) if token else 0
-        matching = [d for d in self.items(region) if d["resourceType"] in types]
+        # a query's later pages page through the items its first page saw (recorded once per query)
+        if token:
+            query, start = self._offset(token, expression)
+            with self._lock:
+                matching = self._queries.get(query, [])
+        else:
+            query, start = uuid.uuid4().hex, 0
+            matching = [d for d in self.items(region) if d["resourceType"] in types]
         results = []
         for document in matching[start : start + size]:
             row: dict[str, Any] = {}
@@ -276,17 +285,21 @@ class ConfigSimulator:
                     _put(row, path, value)
             results.append(json.dumps(row))
         out: dict[str, Any] = {"Results": results, "QueryInfo": {"SelectFields": [{"Name": f} for f in fields]}}
-        if start + size < len(matching):
-            raw = json.dumps({"offset": start + size, "expression": expression}).encode()
-            out["NextToken"] = base64.urlsafe_b64encode(raw).decode()
+        with self._lock:
+            if start + size < len(matching):
+                self._queries[query] = matching
+                raw = json.dumps({"query": query, "offset": start + size, "expression": expression}).encode()
+                out["NextToken"] = base64.urlsafe_b64encode(raw).decode()
+            else:
+                self._queries.pop(query, None)
         return out
 
-    @staticmethod
-    def _offset(token: str, expression: str) -> int:
+    def _offset(self, token: str, expression: str) -> tuple[str, int]:
         try:
             decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
-            if decoded["expression"] == expression:
-                return int(decoded["offset"])
+            with self._lock:
+                if decoded["expression"] == expression and decoded["query"] in self._queries:
+                    return str(decoded["query"]), int(decoded["offset"])
         except (ValueError, KeyError, TypeError, binascii.Error):
             pass
         raise ConfigError("InvalidNextTokenException", "The nextToken provided is invalid")

@@ -8,10 +8,11 @@ extra tables in the vault (ListProtectedResourcesByBackupVault) and checks them 
 
 Prints a Markdown table per run: wall time of the execution, state transitions, the largest state payload
 (any state's input or output, or a task's result; Step Functions allows 256 KB), the AWS calls the workflow
-made in total and per resource, AWS Backup's share of them (the API that throttles), from the interceptor's
-counts (the harness's own polling and localcloud's log shipping are left out), and the findings (0
-expected). The figures are merged into bench/results.json under ``verification.*`` (1,000 resources) and
-``verification_10000.*``; other benchmarks keep their own keys there.
+made in total and per resource, AWS Backup's share of them (the API that throttles), AWS Config's (the
+resources' settings: AWS Config records the primary region's tables, buckets and clusters) and the direct
+reads left, from the interceptor's counts (the harness's own polling and localcloud's log shipping are
+left out), and the findings (0 expected). The figures are merged into bench/results.json under
+``verification.*`` (1,000 resources) and ``verification_10000.*``; other benchmarks keep their own keys there.
 Run alone: ``.venv/bin/python bench/backup_verification.py [RESOURCES ...]`` (default: 1000 10000);
 ``make bench`` runs it after bench/run.py.
 """
@@ -44,6 +45,12 @@ from localcloud.template import ACCOUNT_ID  # noqa: E402
 RESOURCES = (1000, 10000)
 RESULTS = ROOT / "bench" / "results.json"
 COUNTS = {"daily": 17, "weekly": 9, "monthly": 4}  # 30 recovery points per resource
+DIRECT_READS = (  # a resource's own settings read from its service (when AWS Config has no usable item)
+    ("dynamodb", "DescribeContinuousBackups"),
+    ("rds", "DescribeDBClusters"),
+    ("s3", "GetBucketVersioning"),
+    ("s3", "GetBucketReplication"),
+)
 HARNESS = {("stepfunctions", "DescribeExecution"), ("stepfunctions", "GetExecutionHistory")}
 SHIPPING = {"logs", "cloudwatch"}  # what localcloud does with the functions' output (EMF, log lines)
 
@@ -84,6 +91,7 @@ def measure(resources: int) -> dict[str, object]:
         platform = Platform(cloud, PlatformDesign()).seed()
         try:
             platform.deploy()
+            platform.record_configuration()  # AWS Config records the tables, buckets and clusters
             started = time.perf_counter()
             everything = platform.resource_arns() + extra_tables(platform, resources - len(platform.resource_arns()))
             points = scenario_backups.seed_history(platform, everything, counts=COUNTS)
@@ -121,6 +129,9 @@ def measure(resources: int) -> dict[str, object]:
         "invocations": workflow.get(("lambda", "Invoke"), 0),
         "aws_calls": sum(aws.values()),
         "backup_calls": sum(v for (service, _), v in aws.items() if service == "backup"),
+        "config_calls": sum(v for (service, _), v in aws.items() if service == "config"),
+        "direct_reads": sum(aws.get(k, 0) for k in DIRECT_READS),
+        "configuration": report.get("configuration") or {},
         "by_operation": dict(sorted(aws.items(), key=lambda kv: -kv[1])),
     }
 
@@ -144,6 +155,7 @@ def table(resources: int, r: dict[str, object]) -> None:
     print("| --- | --- | --- |")
     for (service, operation), count in r["by_operation"].items():  # type: ignore[attr-defined]
         print(f"| {service}:{operation} | {count} | {count / checked:.3f} |")
+    print(f"\nSettings: {r['configuration']} ({r['config_calls']} AWS Config calls, {r['direct_reads']} direct reads)")
     if r["status"] != "SUCCEEDED":
         print(f"\nThe execution did not succeed: {r['error']}")
     print(f"\n(setup, not measured: seed + deploy + {r['seeded']} recovery points in {r['setup']:.1f} s)\n")
@@ -164,6 +176,9 @@ def figures(r: dict[str, object]) -> dict[str, object]:
         "calls_per_resource": round(int(r["aws_calls"]) / checked, 3),  # type: ignore[call-overload]
         "backup_calls": r["backup_calls"],
         "backup_calls_per_resource": round(int(r["backup_calls"]) / checked, 3),  # type: ignore[call-overload]
+        "config_calls": r["config_calls"],
+        "direct_reads": r["direct_reads"],
+        "settings_from_aws_config": (r["configuration"] or {}).get("from_aws_config"),  # type: ignore[attr-defined]
         "calls_by_operation": {f"{s}:{o}": n for (s, o), n in r["by_operation"].items()},  # type: ignore[attr-defined]
     }
 

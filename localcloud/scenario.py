@@ -40,7 +40,9 @@ thing the evaluation checks: ``remove_replica``, ``replication_changed(rtc=False
 ``deletion_protection_off``, ``remove_reader``, ``log_exports_off``, ``enhanced_monitoring_off``,
 ``remove_secondary_instances``, ``delete_health_check``, ``pin_traffic`` (and the backup knobs above). The
 simulators the evaluation needs are registered here: IAM's ``SimulatePrincipalPolicy``, Lambda's
-``GetAccountSettings``, the AWS/States execution metrics.
+``GetAccountSettings``, the AWS/States execution metrics. AWS Config records nothing until
+``record_configuration()`` (then the verification reads the settings from it);
+``stop_recording_configuration()`` stops the recorder.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from moto.rds.models import rds_backends
 from localcloud import scenario_backups
 from localcloud.cloud import LocalCloud
 from localcloud.deployer import Stack
+from localcloud.design import PlatformDesign
 from localcloud.endpoints import HealthEndpoint
 from localcloud.iam.simulate import PolicySimulator
 from localcloud.outage import make_profile
@@ -65,6 +68,7 @@ from localcloud.services.alarms import AlarmEvaluator
 from localcloud.services.arc import RoutingControlSimulator
 from localcloud.services.aurora import AuroraGlobalSimulator
 from localcloud.services.backup import BackupSimulator
+from localcloud.services.config import MODELED, ConfigSimulator
 from localcloud.services.global_tables import GlobalTablesSimulator
 from localcloud.services.lambda_account import LambdaAccountSimulator
 from localcloud.services.metrics import MetricsSimulator
@@ -77,50 +81,6 @@ from localcloud.template import ACCOUNT_ID
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 SETTLE_MINUTES = 4  # after deploy() with alarm evaluation on: the probe alarm (2 of 3 minutes) has its data
-
-
-@dataclass(frozen=True)
-class PlatformDesign:
-    """Names and shape of the platform, as its DR design gives them."""
-
-    stack_name: str = "roadcall-dr"
-    primary_region: str = "us-east-1"
-    recovery_region: str = "us-west-2"
-    tables: tuple[str, ...] = (
-        "roadcall-users-prod",
-        "roadcall-incidents-prod",
-        "roadcall-vendors-prod",
-        "roadcall-tracking-sessions-prod",
-        "roadcall-call-records-prod",
-    )
-    global_cluster_id: str = "roadcall-aurora-global"
-    primary_cluster_id: str = "roadcall-aurora-prod"
-    secondary_cluster_id: str = "roadcall-aurora-prod-dr"
-    buckets: tuple[str, ...] = (
-        "roadcall-call-recordings-prod",
-        "roadcall-kb-documents-prod",
-        "roadcall-incident-media-prod",
-    )
-    replica_suffix: str = "-dr"
-    replication_rule_id: str = "dr-replication"
-    backup_vault: str = "roadcall-backup-vault"
-    recovery_backup_vault: str = "roadcall-backup-vault-dr"
-    items_per_table: int = 20
-    objects_per_bucket: int = 10
-    database: str = "roadcall"
-    sql_tables: tuple[str, ...] = ("public.incidents", "public.call_records")
-    rows_per_table: int = 20
-    validation_user: str = "restore_validator"
-    use_arc: bool = False
-    evaluate_alarms: bool = False  # CloudWatch alarms evaluated every virtual minute (AlarmEvaluator)
-    hosted_zone: str = "roadcall.example."
-    traffic_name: str = "api.roadcall.example"
-    primary_answer: str = "127.0.1.1"
-    recovery_answer: str = "127.0.2.1"
-
-    @property
-    def replicas(self) -> tuple[str, ...]:
-        return tuple(b + self.replica_suffix for b in self.buckets)
 
 
 @dataclass
@@ -137,6 +97,7 @@ class Platform:
         self.tables = GlobalTablesSimulator(clock, self.metrics)
         self.s3 = S3ReplicationSimulator(clock, self.metrics)
         self.backup = BackupSimulator(clock)
+        self.config = ConfigSimulator(clock)
         self.rds_data = RdsDataSimulator(clock)
         self.alarms = AlarmEvaluator(clock, self.cloud.router, self.metrics, self.cloud.outage.alarms_evaluate)
         self.lambda_account = LambdaAccountSimulator()
@@ -151,6 +112,7 @@ class Platform:
             self.tables,
             self.s3,
             self.backup,
+            self.config,
             self.rds_data,
             self.alarms,
             self.lambda_account,
@@ -626,6 +588,27 @@ class Platform:
         snapshot = self.backup.snapshot_of(resource_arn, self.design.primary_region)
         return scenario_backups.newest_daily(
             self, resource_arn, snapshot=scenario_backups.corrupted(snapshot), minutes_ago=30
+        )
+
+    def record_configuration(self, resource_types: tuple[str, ...] = MODELED) -> None:
+        """AWS Config records ``resource_types`` in the primary Region (a recorder, its delivery channel,
+        started): the verification then reads the resources' settings from it (localcloud.services.config)."""
+        config = self.cloud.client("config", self.design.primary_region)
+        config.put_configuration_recorder(
+            ConfigurationRecorder={
+                "name": "default",
+                "roleARN": f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/config.amazonaws.com/"
+                "AWSServiceRoleForConfig",
+                "recordingGroup": {"allSupported": False, "resourceTypes": list(resource_types)},
+            }
+        )
+        config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": f"config-{ACCOUNT_ID}"})
+        config.start_configuration_recorder(ConfigurationRecorderName="default")
+
+    def stop_recording_configuration(self) -> None:
+        """The primary Region's recorder stops: its items keep what they were and age on the clock."""
+        self.cloud.client("config", self.design.primary_region).stop_configuration_recorder(
+            ConfigurationRecorderName="default"
         )
 
     def pitr_off(self, table: str | None = None) -> None:

@@ -18,15 +18,36 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from moto.s3.models import FakeKey, s3_backends
 
-from localcloud.services.backup import AuroraClusterSnapshot, DynamoTableSnapshot, S3BucketSnapshot, Snapshot
+from localcloud.cloud import LocalCloud
+from localcloud.deployer import Stack
+from localcloud.design import PlatformDesign
+from localcloud.services.backup import (
+    AuroraClusterSnapshot,
+    BackupSimulator,
+    DynamoTableSnapshot,
+    S3BucketSnapshot,
+    Snapshot,
+)
 from localcloud.template import ACCOUNT_ID
 
-if TYPE_CHECKING:
-    from localcloud.scenario import Platform
+
+class Platform(Protocol):
+    """What these functions read of ``localcloud.scenario.Platform`` (which passes itself): no import back."""
+
+    @property
+    def cloud(self) -> LocalCloud: ...
+    @property
+    def design(self) -> PlatformDesign: ...
+    @property
+    def backup(self) -> BackupSimulator: ...
+    @property
+    def stacks(self) -> dict[str, Stack]: ...
+    def resource_arns(self) -> list[tuple[str, str]]: ...
+
 
 # (rule, retention days, the slots it fires at: (weekday or None, day of month or None, hour UTC))
 RULES: tuple[tuple[str, int, tuple[int | None, int | None, int]], ...] = (

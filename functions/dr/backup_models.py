@@ -113,6 +113,7 @@ class ResourceCheck(Loose):
     newest: dict[str, str | None] = Field(default_factory=dict)  # rule -> newest completed recovery point time
     findings: list[Finding] = Field(default_factory=list)
     error: dict[str, Any] | None = None  # set when the iteration failed after its retries
+    configuration: dict[str, Any] | None = None  # where its settings were read (dr.recorded_config.Provenance)
 
 
 # -- restore test ----------------------------------------------------------------------------------------

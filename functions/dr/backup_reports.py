@@ -65,6 +65,19 @@ def audit(report: dict[str, Any], settings: Settings) -> None:
 
 
 # -- backup verification ---------------------------------------------------------------------------------
+def _configuration_line(summary: dict[str, Any] | None) -> list[str]:
+    """Where the resources' settings were read (AWS Config, its oldest item; directly, and why)."""
+    if not summary or not (summary.get("from_aws_config") or summary.get("read_directly")):
+        return []
+    oldest = summary.get("oldest_item_hours")
+    direct = ", ".join(f"{count} {why}" for why, count in sorted(summary["read_directly"].items()))
+    return [
+        f"- settings: {summary['from_aws_config']} from AWS Config"
+        + (f" (oldest item {oldest:g} h)" if oldest is not None else "")
+        + (f"; {direct}" if direct else "")
+    ]
+
+
 def verification_markdown(report: dict[str, Any]) -> str:
     summary = report["summary"]["by_severity"]
     lines = [
@@ -78,6 +91,7 @@ def verification_markdown(report: dict[str, Any]) -> str:
         f"copy jobs {report['jobs']['copy_jobs']} in the last {report['jobs']['lookback_hours']:g} h",
         f"- findings: {len(report['findings'])} (HIGH {summary['HIGH']}, MEDIUM {summary['MEDIUM']}, "
         f"LOW {summary['LOW']})",
+        *_configuration_line(report.get("configuration")),
         "",
     ]
     if not report["findings"]:

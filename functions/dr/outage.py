@@ -27,7 +27,8 @@ from botocore.exceptions import ClientError
 from dr import heartbeat
 from dr.aws import client
 from dr.inventory import Inventory
-from dr.replication import ClientFactory, object_versions
+from dr.replication_common import ClientFactory
+from dr.replication_s3 import object_versions
 
 EXAMPLES = 5
 

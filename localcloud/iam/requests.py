@@ -387,6 +387,9 @@ _RULES: dict[tuple[str, str], Rule] = {
     ("backup", "ListRestoreJobs"): _any("backup:ListRestoreJobs"),
     ("backup", "DescribeRestoreJob"): _any("backup:DescribeRestoreJob"),
     ("backup", "PutRestoreValidationResult"): _any("backup:PutRestoreValidationResult"),
+    # AWS Config's advanced query and the recorders' status have no resource-level permissions
+    ("config", "SelectResourceConfig"): _any("config:SelectResourceConfig"),
+    ("config", "DescribeConfigurationRecorderStatus"): _any("config:DescribeConfigurationRecorderStatus"),
     ("backup", "StartRestoreJob"): _start_restore,
     ("backup", "GetRecoveryPointRestoreMetadata"): _one(
         "backup:GetRecoveryPointRestoreMetadata", lambda p, w: str(p["RecoveryPointArn"])

@@ -529,6 +529,16 @@ def stored_configuration(call: Call, config: dict[str, Any]) -> dict[str, Any]:
     return converted
 
 
+def replication_of(bucket: Any) -> dict[str, Any] | None:
+    """A moto bucket's replication configuration as GetBucketReplication answers it (None: it has none)."""
+    config = getattr(bucket, "replication", None)
+    if not config:
+        return None
+    shape = get_service_model("s3").operation_model("GetBucketReplication").output_shape
+    converted: dict[str, Any] = _convert(shape.members["ReplicationConfiguration"], config)
+    return converted
+
+
 def _convert(shape: Any, value: Any) -> Any:
     """Turn xmltodict output into the types of botocore ``shape`` (structures, lists, ints, bools)."""
     if value is None:

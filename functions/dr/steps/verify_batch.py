@@ -1,6 +1,7 @@
 """VerifyBatch (one Map iteration): each resource of one batch judged from its slice of the vaults (read
-from the reports bucket, where ListProtectedResources wrote it), plus its own protection read from its
-service (PITR, Aurora retention, S3 versioning and replication); the results are written back to the
+from the reports bucket, where ListProtectedResources wrote it), plus its own protection (PITR, Aurora
+retention, S3 versioning and replication) from the batch's AWS Config items, or read from its service when
+Config has no usable item for it; the results are written back to the
 bucket and the state gets a small summary. No vault is listed here."""
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from dr.bookkeeping import Notification, finish
 from dr.errors import TransientAwsError
 from dr.models import parse
 from dr.observability import logger, metrics
+from dr.recorded_config import ConfigSettings
 from dr.settings import Settings, get_settings
 from dr.steps._handler import lambda_step
 
@@ -78,10 +79,30 @@ def build(event: dict[str, Any], settings: Settings, now: datetime) -> dict[str,
         },
         "findings": [f.model_dump(mode="json") for f in findings],
         "summary": policy.summarize(findings),
+        "configuration": configuration_summary(checks),
         "resources": [
             {"resource": c.resource, "type": c.resource_type, "findings": len(c.findings), "newest": c.newest}
+            | ({"configuration": c.configuration} if c.configuration else {})
             for c in checks
         ],
+    }
+
+
+def configuration_summary(checks: list[ResourceCheck]) -> dict[str, Any]:
+    """Where the resources' settings were read: from AWS Config (and how old its items were), or directly
+    (each reason counted: not recorded, stale configuration)."""
+    read = [c.configuration for c in checks if c.configuration]
+    recorded = [c for c in read if c.get("source") == "aws-config"]
+    ages = [float(c["age_hours"]) for c in read if c.get("age_hours") is not None]
+    direct: dict[str, int] = {}
+    for c in read:
+        if c.get("source") == "direct":
+            direct[str(c.get("note"))] = direct.get(str(c.get("note")), 0) + 1
+    return {
+        "from_aws_config": len(recorded),
+        "read_directly": direct,
+        "oldest_item_hours": max(ages, default=None),
+        "stale_limit_hours": ConfigSettings().max_age_hours,
     }
 
 

@@ -1,6 +1,7 @@
 """Deploy template.yaml into moto, as ``sam deploy`` would into an account.
 
-Honours what this app's template uses: Parameters, Conditions, Globals, !Ref/!GetAtt/!Sub and friends,
+Honours what this app's template uses: Parameters, Conditions, the ``AWS::LanguageExtensions`` transform
+(``Fn::ForEach``, ``Fn::Length``, ``Fn::ToJsonString``: localcloud.template), Globals, !Ref/!GetAtt/!Sub and friends,
 DefinitionUri + DefinitionSubstitutions, Events on functions and state machines, and a resource's
 Condition. Creates the functions (registering their real handlers with the in-process runtime), state
 machines, tables, topics, queues, buckets, log groups, KMS keys, alarms, rules, schedules and backup
@@ -33,6 +34,7 @@ from localcloud.template import (
     Context,
     dependencies,
     evaluate,
+    expand_language_extensions,
     load_template,
     resolve_conditions,
     resolve_parameters,
@@ -99,6 +101,7 @@ class Deployer:
         source = str(template_path)
         template = load_template(template_path)
         params = resolve_parameters(template, parameters or {}, source)
+        template = expand_language_extensions(template, params, source)
         ctx = Context(source=source, region=region, stack_name=stack_name, parameters=params)
         ctx.conditions = resolve_conditions(template, ctx)
         stack = Stack(stack_name, region, template_path, params)

@@ -147,7 +147,7 @@ def _ask(execution: str) -> bool | None:
 
 
 def _drill(args: argparse.Namespace) -> int:
-    from drctl.drill import local_platform, run
+    from drctl.drill import alarm_started, local_platform, run
 
     show = (lambda line: print(line, file=sys.stderr)) if args.output == "json" else print
     approver = (lambda _execution: True) if args.approve == "auto" else _ask
@@ -179,8 +179,9 @@ def _drill(args: argparse.Namespace) -> int:
             elif args.mode == "unplanned" and not backup_workflow:
                 show("scenario: the primary's API stops answering; Route 53 and the probe see it")
                 platform.primary_outage()
+            existing = alarm_started(cloud, platform, args.workflow) if args.outage else None
             with cloud.outage.as_application():  # drctl's own calls are the application's
-                out = run(local, args.workflow, payload, show, approver, args.timeout)
+                out = run(local, args.workflow, payload, show, approver, args.timeout, existing)
         if args.outage:
             out["outage"] = args.outage
     print(render(out, args.output))

@@ -38,6 +38,15 @@ def local_platform(
             platform.close()
 
 
+def alarm_started(cloud: LocalCloud, platform: Platform, workflow: str) -> str | None:
+    """The execution an alarm already started for ``workflow`` (an outage with alarms evaluated: on the
+    worst day nobody starts the failover, the alarm does), the earliest if several; None when none did."""
+    if workflow != "failover":
+        return None
+    executions = cloud.executions(platform.stack.arn("FailoverStateMachine"))
+    return str(min(executions, key=lambda e: e["startDate"])["executionArn"]) if executions else None
+
+
 def run(
     target: Target,
     workflow: str,
@@ -45,10 +54,15 @@ def run(
     show: Callable[[str], None] | None,
     approver: Callable[[str], bool | None] | None,
     timeout: float = 600.0,
+    execution: str | None = None,
 ) -> dict[str, Any]:
-    """Start ``workflow`` with ``payload``, follow it to the end, and return its report (+ wall time)."""
+    """Start ``workflow`` with ``payload`` (or follow ``execution``, already started), follow it to the end,
+    and return its report (+ wall time)."""
     started = time.perf_counter()
-    execution = operations.start(target, workflow, payload)
+    if execution is None:
+        execution = operations.start(target, workflow, payload)
+    elif show:
+        show("an alarm started it: following that execution instead of starting another (the lease allows one)")
     if show:
         show(f"execution {execution}")
     operations.follow(target, execution, show, approver, timeout=timeout)

@@ -128,3 +128,36 @@ def test_a_control_plane_outage_fails_over(outage_platform: Platform) -> None:
     assert result["status"] == "SUCCEEDED", result.get("cause")
     assert (platform.writer_region(), platform.traffic_region()) == (RECOVERY, RECOVERY)
     honest_rpo(json.loads(result["output"]))
+
+
+def test_after_a_regional_outage_the_failback_reprotects_and_switches_home_losing_nothing(cloud: Any) -> None:
+    from localcloud import scenario_failback
+    from localcloud.scenario import Platform, PlatformDesign
+
+    platform = Platform(cloud, PlatformDesign()).seed()
+    platform.deploy()
+    try:
+        # Given a failover during a regional outage, and writes the recovery region took meanwhile
+        platform.primary_outage("region")
+        scenario_failback.queue_writes_for_primary(platform)
+        failover = run_to_end(platform, start(platform, "failover", {"mode": "unplanned", "reason": "region"}))
+        assert failover["status"] == "SUCCEEDED", failover.get("cause")
+        written = scenario_failback.write_during_outage(platform)
+        platform.cloud.advance(1800)
+
+        # When us-east-1 is back and a person runs the failback
+        platform.primary_recovers()
+        scenario_failback.deliver_queued_writes(platform)
+        platform.cloud.advance(5)
+        result = run_to_end(platform, start(platform, "failback", {"mode": "planned", "reason": "home"}), timeout=120)
+
+        # Then the platform is home, switched over (no AllowDataLoss), and nothing written during the outage is lost
+        assert result["status"] == "SUCCEEDED", result.get("cause")
+        report = json.loads(result["output"])
+        assert (platform.writer_region(), platform.traffic_region()) == (PRIMARY, PRIMARY)
+        assert report["replication"]["caught_up"] is True
+        assert platform.aurora.promotion_events(platform.design.global_cluster_id)[-1]["data_loss_allowed"] is False
+        assert scenario_failback.missing_at_home(platform, written) == []
+        assert lease(platform)["state"] == "RELEASED"
+    finally:
+        platform.close()

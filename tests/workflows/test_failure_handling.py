@@ -1,0 +1,153 @@
+"""Failure handling an operator can trust: the lease, the audit record and the notification are right on
+every path — a stopped execution, a lease taken over during the approval wait, an alarm the lease turns
+away, a recovery whose paperwork partly fails."""
+
+from __future__ import annotations
+
+import json
+
+from localcloud.scenario import Platform
+from tests.workflows.conftest import Inbox, approval_token, audit, lease, run_to_end, start, wait_until
+
+RECOVERY = "us-west-2"
+
+
+def lease_state(platform: Platform, state: str) -> dict:
+    return wait_until(lambda: (lease(platform).get("state") == state and lease(platform)) or None)
+
+
+def test_an_execution_stopped_at_the_approval_gate_releases_its_lease(platform: Platform, inbox: Inbox) -> None:
+    # Given a planned failover waiting for a person
+    execution = start(platform, "failover", {"mode": "planned", "reason": "drill"})
+    approval_token(platform, execution)
+    assert lease(platform)["state"] == "HELD"
+
+    # When someone stops it (console: Stop execution)
+    platform.cloud.client("stepfunctions", RECOVERY).stop_execution(
+        executionArn=execution, error="Drill.Cancelled", cause="not today"
+    )
+
+    # Then it is ABORTED, and its status-change event settles the lease: nothing had changed, so RELEASED
+    assert platform.cloud.describe(execution)["status"] == "ABORTED"
+    settled = lease_state(platform, "RELEASED")
+    assert "ABORTED before changing anything" in settled["note"]
+    record = wait_until(lambda: _audit_or_none(platform, execution))
+    assert (record["status"], record["lease"], record["changed"]) == ("ABORTED", "RELEASED", [])
+    assert wait_until(lambda: "[DR] failover ABORTED: lease RELEASED" in inbox.subjects())
+    assert platform.writer_region() == "us-east-1"
+
+
+def test_an_execution_stopped_during_the_promotion_blocks_the_lease_with_what_is_known(
+    platform: Platform, inbox: Inbox
+) -> None:
+    platform.primary_outage()
+    execution = start(platform, "failover", {"mode": "unplanned", "reason": "outage"})
+    platform.cloud.wait_for_state(execution, "WaitForWriter")
+
+    platform.cloud.client("stepfunctions", RECOVERY).stop_execution(executionArn=execution, cause="operator stop")
+
+    settled = lease_state(platform, "BLOCKED")
+    assert "ABORTED after entering" in settled["note"] and "Promote" in settled["note"]
+    assert "writer in" in settled["note"] and "users sent to" in settled["note"]
+    assert wait_until(lambda: "[DR] failover ABORTED: lease BLOCKED" in inbox.subjects())
+
+
+def _audit_or_none(platform: Platform, execution: str) -> dict | None:
+    try:
+        return audit(platform, execution)
+    except KeyError:
+        return None
+
+
+def test_a_run_whose_lease_was_taken_over_during_the_approval_wait_stops_before_changing_anything(
+    platform: Platform, inbox: Inbox
+) -> None:
+    # Given a planned failover waiting for a person
+    execution = start(platform, "failover", {"mode": "planned", "reason": "drill"})
+    token = approval_token(platform, execution)
+    # When, meanwhile, its lease is taken over (another run acquired it: a new holder, the next fence)
+    ddb = platform.cloud.client("dynamodb", RECOVERY)
+    ddb.update_item(
+        TableName=platform.stack.physical("StateTable"),
+        Key={"pk": {"S": "lease"}},
+        UpdateExpression="SET holder = :other ADD fence :one",
+        ExpressionAttributeValues={":other": {"S": "arn:another-run"}, ":one": {"N": "1"}},
+    )
+    # and then the approval arrives
+    platform.cloud.client("stepfunctions", RECOVERY).send_task_success(taskToken=token, output='{"approved_by": "sre"}')
+    result = platform.cloud.wait(execution)
+
+    # Then it stops with LeaseLost before the promotion, and leaves the other run's lease alone
+    assert (result["status"], result["error"]) == ("FAILED", "LeaseLost")
+    assert "no longer holds the DR lease" in result["cause"]
+    assert (platform.writer_region(), len(platform.aurora.promotion_events(platform.design.global_cluster_id))) == (
+        "us-east-1",
+        0,
+    )
+    assert lease(platform)["holder"] == "arn:another-run" and lease(platform)["state"] == "HELD"
+    record = audit(platform, execution)
+    assert (record["error"], record["lease"], record["changed"]) == ("LeaseLost", "not held", [])
+    assert "[DR] failover failed: LeaseLost" in inbox.subjects()
+
+
+def test_an_alarm_while_the_failback_holds_the_lease_is_recorded_and_notified_as_not_acted_on(
+    platform: Platform, inbox: Inbox
+) -> None:
+    # Given a failback in progress (it holds the lease while it waits for its approval)
+    failover = start(platform, "failover", {"mode": "planned"})
+    assert run_to_end(platform, failover)["status"] == "SUCCEEDED"
+    failback = start(platform, "failback", {"mode": "planned", "reason": "home"})
+    approval_token(platform, failback)
+
+    # When the primary's health alarm fires
+    platform.alarm_event("ALARM")
+    executions = wait_until(
+        lambda: [
+            e
+            for e in platform.cloud.executions(platform.stack.arn("FailoverStateMachine"))
+            if e["status"] != "RUNNING" and e["executionArn"] != failover
+        ]
+    )
+    result = platform.cloud.describe(executions[0]["executionArn"])
+
+    # Then it is not acted on, and the operator sees exactly that
+    report = json.loads(result["output"])
+    assert (result["status"], report["status"]) == ("SUCCEEDED", "SKIPPED")
+    record = audit(platform, executions[0]["executionArn"])
+    assert (record["status"], record["duplicate"]) == ("SKIPPED", False)
+    assert any(s.startswith("[DR] failover not acted on: failback (HELD) holds the lease") for s in inbox.subjects())
+
+
+def test_a_duplicate_alarm_during_a_failover_is_recorded_but_not_notified(platform: Platform, inbox: Inbox) -> None:
+    platform.primary_outage()
+    running = start(platform, "failover", {"mode": "unplanned", "reason": "outage"})
+    platform.cloud.wait_for_state(running, "Promote")
+    platform.alarm_event("ALARM")
+    duplicate = wait_until(
+        lambda: [
+            e
+            for e in platform.cloud.executions(platform.stack.arn("FailoverStateMachine"))
+            if e["executionArn"] != running and e["status"] == "SUCCEEDED"
+        ]
+    )[0]["executionArn"]
+    assert audit(platform, duplicate)["duplicate"] is True
+    assert platform.cloud.wait(running)["status"] == "SUCCEEDED"
+    assert not any(s.startswith("[DR] failover not acted on") for s in inbox.subjects())
+
+
+def test_a_verified_recovery_whose_notification_fails_stays_succeeded_with_a_warning(
+    platform: Platform, inbox: Inbox
+) -> None:
+    # Given the DR topic refuses every publish (e.g. its key policy) after the decision
+    platform.primary_outage()
+    platform.cloud.faults.inject("sns", "Publish", "access-denied", times=None)
+
+    result = run_to_end(platform, start(platform, "failover", {"mode": "unplanned", "reason": "outage"}))
+
+    # Then the recovered platform is reported SUCCEEDED, with the lost notification as a warning
+    assert result["status"] == "SUCCEEDED", result.get("cause")
+    report = json.loads(result["output"])
+    assert (platform.writer_region(), platform.traffic_region()) == (RECOVERY, RECOVERY)
+    assert any(w.startswith("the notification was not published (AuthorizationError") for w in report["warnings"])
+    assert audit(platform, report["execution"])["status"] == "SUCCEEDED"  # the audit record is independent
+    assert lease(platform)["state"] == "RELEASED"

@@ -70,8 +70,8 @@ build: $(SAM) ## sam build: the dependencies layer + the function code, bytecode
 	PATH="$(SAM_PATH)" python3.13 -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build
 	$(BIN)/python tools/artifact_size.py .aws-sam/build
 
-deploy: build ## sam deploy to STAGE (dev|prod), e.g. make deploy STAGE=prod
-	$(SAM) deploy --config-env $(if $(filter prod,$(STAGE)),prod,default)
+deploy: build ## sam deploy to STAGE (dev|prod|prod-primary), e.g. make deploy STAGE=prod, then STAGE=prod-primary
+	$(SAM) deploy --config-env $(if $(filter prod prod-primary,$(STAGE)),$(STAGE),default)
 
 bench: $(BIN)/drctl ## print the drill's wall time, transitions, cold imports and modeled RTO
 	$(BIN)/python bench/run.py

@@ -120,6 +120,10 @@ def resolve_parameters(template: dict[str, Any], overrides: dict[str, str], sour
         allowed = spec.get("AllowedValues")
         if allowed and str(value) not in [str(a) for a in allowed]:
             raise TemplateError(source, f"parameter {name}={value!r} is not one of {allowed}")
+        pattern = spec.get("AllowedPattern")
+        if pattern and spec.get("Type", "String") == "String" and not re.fullmatch(str(pattern), str(value)):
+            why = spec.get("ConstraintDescription") or f"must match pattern {pattern}"
+            raise TemplateError(source, f"parameter {name}={value!r}: {why}")
         if spec.get("Type") == "CommaDelimitedList" and isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         values[name] = value

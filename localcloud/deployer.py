@@ -7,9 +7,10 @@ Condition. Creates the functions (registering their real handlers with the in-pr
 machines, tables, topics, queues, buckets, log groups, KMS keys, alarms, rules, schedules and backup
 vaults/plans, and the permissions AWS would enforce on them: each function's and state machine's role
 with its SAM ``Policies`` expanded as SAM expands them (``localcloud.iam.sam``), IAM roles, managed and
-inline policies, KMS key policies, SNS topic policies and S3 bucket policies. Resource types it has no
-use for offline (dashboards, Lambda permissions, queue and event-bus policies) are listed in
-``Stack.skipped`` so nothing is silently pretended.
+inline policies, KMS key policies, SNS topic policies, SQS queue policies and S3 bucket policies; rule
+targets and schedules with their ``DeadLetterConfig`` (localcloud.events dead-letters what fails).
+Resource types it has no use for offline (dashboards, Lambda permissions, event-bus policies) are listed
+in ``Stack.skipped`` so nothing is silently pretended.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _SKIPPED_TYPES = {
     "AWS::CloudWatch::Dashboard",
     "AWS::Lambda::Permission",
-    "AWS::SQS::QueuePolicy",
     "AWS::Events::EventBusPolicy",
 }
 
@@ -198,6 +198,7 @@ class Deployer:
             "AWS::IAM::ManagedPolicy": self._managed_policy,
             "AWS::IAM::Policy": self._policy,
             "AWS::SNS::TopicPolicy": self._topic_policy,
+            "AWS::SQS::QueuePolicy": self._queue_policy,
             "AWS::S3::BucketPolicy": self._bucket_policy,
         }
 
@@ -264,6 +265,12 @@ class Deployer:
                 TopicArn=str(topic), AttributeName="Policy", AttributeValue=json.dumps(props["PolicyDocument"])
             )
         return Resource(lid, "AWS::SNS::TopicPolicy", f"{stack.name}-{lid}")
+
+    def _queue_policy(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        client = self._client("sqs", stack.region)
+        for url in props.get("Queues") or []:
+            client.set_queue_attributes(QueueUrl=str(url), Attributes={"Policy": json.dumps(props["PolicyDocument"])})
+        return Resource(lid, "AWS::SQS::QueuePolicy", f"{stack.name}-{lid}")
 
     def _bucket_policy(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
         self._client("s3", stack.region).put_bucket_policy(
@@ -354,22 +361,24 @@ class Deployer:
             if kind in ("EventBridgeRule", "CloudWatchEvent"):
                 self.router.add_rule(
                     region=stack.region,
-                    name=f"{lid}{event_id}",
+                    name=f"{stack.name}-{lid}{event_id}",  # CloudFormation names it stack-LogicalId-suffix
                     pattern=props["Pattern"],
                     target_arn=target,
                     bus=str(props.get("EventBusName", "default")),
                     input_json=props.get("Input"),
+                    dead_letter_arn=(props.get("DeadLetterConfig") or {}).get("Arn"),
                 )
             elif kind in ("Schedule", "ScheduleV2"):
                 expression = props.get("Schedule") or props.get("ScheduleExpression")
                 enabled = props.get("Enabled", True) and props.get("State", "ENABLED") == "ENABLED"
                 self.router.add_schedule(
                     region=stack.region,
-                    name=f"{lid}{event_id}",
+                    name=f"{stack.name}-{lid}{event_id}",  # CloudFormation names it stack-LogicalId-suffix
                     expression=str(expression),
                     target_arn=target,
                     input_json=props.get("Input"),
                     enabled=bool(enabled),
+                    dead_letter_arn=(props.get("DeadLetterConfig") or {}).get("Arn"),
                 )
             else:
                 raise TemplateError(f"{stack.template_path}: {lid}", f"event {event_id}: type {kind} is not supported")
@@ -410,7 +419,19 @@ class Deployer:
     def _queue(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
         name = props.get("QueueName") or f"{stack.name}-{lid}"
         client = self._client("sqs", stack.region)
-        url = client.create_queue(QueueName=name)["QueueUrl"]
+        attributes = {  # CloudFormation's properties that are queue attributes, as the API spells them
+            key: str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
+            for key in (
+                "SqsManagedSseEnabled",
+                "KmsMasterKeyId",
+                "KmsDataKeyReusePeriodSeconds",
+                "MessageRetentionPeriod",
+                "VisibilityTimeout",
+                "DelaySeconds",
+            )
+            if key in props
+        }
+        url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = f"arn:aws:sqs:{stack.region}:{ACCOUNT_ID}:{name}"
         return Resource(lid, "AWS::SQS::Queue", url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
 
@@ -486,6 +507,7 @@ class Deployer:
                         str(target["Arn"]),
                         bus,
                         target.get("Input"),
+                        (target.get("DeadLetterConfig") or {}).get("Arn"),
                     )
                 else:
                     self.router.add_schedule(
@@ -494,6 +516,7 @@ class Deployer:
                         str(props["ScheduleExpression"]),
                         str(target["Arn"]),
                         target.get("Input"),
+                        dead_letter_arn=(target.get("DeadLetterConfig") or {}).get("Arn"),
                     )
         return Resource(lid, "AWS::Events::Rule", name, {"Arn": arn})
 
@@ -507,6 +530,7 @@ class Deployer:
             str(target["Arn"]),
             target.get("Input"),
             enabled=props.get("State", "ENABLED") == "ENABLED",
+            dead_letter_arn=(target.get("DeadLetterConfig") or {}).get("Arn"),
         )
         arn = f"arn:aws:scheduler:{stack.region}:{ACCOUNT_ID}:schedule/default/{name}"
         return Resource(lid, "AWS::Scheduler::Schedule", name, {"Arn": arn})

@@ -19,7 +19,7 @@ CHECKOV_VERSION := 3.3.30
 STAGE ?= dev
 ASL_VALIDATOR := node_modules/.bin/asl-validator
 
-.PHONY: help install drill test iam-removal test-sfn-local lint checkov build deploy bench clean
+.PHONY: help install drill test iam-removal test-sfn-local lint lint-sizes checkov build deploy bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ lint: $(BIN)/drctl $(SAM) $(ASL_VALIDATOR) ## ruff, mypy, cfn-lint, sam validate
 	$(SAM) validate --lint --region us-west-2
 	$(ASL_VALIDATOR) --silent $(addprefix --json-path ,$(wildcard statemachines/*.asl.json))
 	$(BIN)/python tools/asl_conventions.py .
+
+lint-sizes: $(BIN)/drctl $(SAM) ## cfn-lint and sam validate --lint on template.yaml with 1, 5 and 8 tables (Fn::ForEach)
+	$(BIN)/python tools/template_sizes.py --cfn-lint $(BIN)/cfn-lint --sam $(SAM)
 
 checkov: $(CHECKOV) ## checkov over template.yaml; the checks .checkov.yaml skips are justified in docs/security.md
 	BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false $(CHECKOV) --config-file .checkov.yaml --skip-download -f template.yaml

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
 SAMCONFIG = ROOT / "samconfig.toml"
 MAX_TABLES, MAX_BUCKETS = 25, 10
+MAX_SELECTED_NAME = 48  # AWS Backup selection names (t-NAME, b-NAME) are at most 50 characters
 HEALTH_CHECK_METRICS_REGION = "us-east-1"  # Route 53 publishes HealthCheckStatus only there
 
 Client = Callable[[str, str], Any]  # (service, region) -> a boto3 client
@@ -152,6 +153,10 @@ class Preflight:
             )
             good = False
         for name, values in (("ProtectedTables", tables), ("ProtectedBuckets", buckets)):
+            long = [v for v in values if len(v) > MAX_SELECTED_NAME]
+            if long:  # each gets a backup selection named t-NAME / b-NAME, at most 50 characters
+                self.error("lists", f"{name} has names longer than {MAX_SELECTED_NAME} characters: {long}")
+                good = False
             ids = [re.sub(r"[^A-Za-z0-9]", "", v) for v in values]
             if len(set(ids)) != len(ids):
                 self.error("lists", f"{name} has names that differ only in punctuation: {values}")

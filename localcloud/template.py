@@ -130,6 +130,14 @@ def resolve_parameters(template: dict[str, Any], overrides: dict[str, str], sour
     return values
 
 
+def expanded_template(path: Path, overrides: dict[str, str] | None = None) -> dict[str, Any]:
+    """The template as CloudFormation processes it after the language extensions: every ``Fn::ForEach``
+    expanded with these parameter values (the defaults otherwise). What tests that read the template use."""
+    template = load_template(path)
+    params = resolve_parameters(template, overrides or {}, str(path))
+    return expand_language_extensions(template, params, str(path))
+
+
 def transforms(template: dict[str, Any]) -> list[str]:
     declared = template.get("Transform") or []
     return [str(t) for t in ([declared] if isinstance(declared, str) else declared)]

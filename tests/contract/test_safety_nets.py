@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from localcloud.template import load_template
+from localcloud.template import expanded_template
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = load_template(ROOT / "template.yaml")
+TEMPLATE = expanded_template(ROOT / "template.yaml")
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 PARAMETERS: dict[str, Any] = TEMPLATE["Parameters"]
 RECOVERY_ONLY = {"IsRecoveryRegion", "HasEmail", "CreateRecoveryVault"}

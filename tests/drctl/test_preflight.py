@@ -69,6 +69,7 @@ class NoCalls:
         ({"ReplicaBuckets": "only-one-dr"}, "ProtectedBuckets has 3 names and ReplicaBuckets 1"),
         ({"ProtectedTables": ",".join(f"t{i}" for i in range(26))}, "ProtectedTables has 26 names; 1 to 25"),
         ({"ProtectedTables": "a-b,ab"}, "ProtectedTables has names that differ only in punctuation"),
+        ({"ProtectedBuckets": "b" * 49, "ReplicaBuckets": "r"}, "ProtectedBuckets has names longer than 48"),
     ],
 )
 def test_parameters_that_disagree_are_errors_before_any_aws_call(changes: dict[str, str], error: str) -> None:

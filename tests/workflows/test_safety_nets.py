@@ -36,15 +36,19 @@ def test_a_recovery_region_alarm_notifies_once_with_its_description(platform: Pl
 def test_a_primary_region_alarm_is_forwarded_and_notifies_once_with_its_description(
     platform: Platform, inbox: Inbox
 ) -> None:
-    # When the DynamoDB replication alarm goes to ALARM in us-east-1 (no topic there)
-    set_alarm(platform, platform.design.primary_region, "dynamodb-replication-latency")
+    # When a DynamoDB table's replication alarm goes to ALARM in us-east-1 (no topic there)
+    suffix = f"dynamodb-replication-latency-{platform.design.tables[0]}"
+    set_alarm(platform, platform.design.primary_region, suffix)
 
     # Then it arrives in us-west-2 and the on-call gets one message: the event, with the alarm's description
-    name = f"{platform.design.stack_name}-dynamodb-replication-latency"
+    name = f"{platform.design.stack_name}-{suffix}"
     (message,) = wait_until(lambda: about(inbox, name))
     event = json.loads(message)
     assert (event["region"], event["detail"]["state"]["value"]) == (platform.design.primary_region, "ALARM")
-    assert event["detail"]["configuration"]["description"].startswith("Replication latency of a protected DynamoDB")
+    assert event["detail"]["configuration"]["description"] == (
+        f"Replication latency of the protected DynamoDB table {platform.design.tables[0]} to the recovery region"
+        " is over 5 s."
+    )
 
 
 def test_a_failover_trigger_the_state_machine_refuses_waits_in_the_dead_letter_queue(platform: Platform) -> None:

@@ -12,17 +12,19 @@ import json
 import os
 import signal
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from dr import lease as lease_ops
 
-from drctl import backups, failback, operations
+from drctl import backups, evidence, evidence_render, failback, operations
 from drctl.render import render
 from drctl.target import Target, TargetError
 
 OK_STATUSES = {"SUCCEEDED", "DRY_RUN", "SKIPPED"}
 # localcloud's outage profiles (localcloud.outage.PROFILES; named here so --help needs no localcloud import)
 OUTAGES = ("app", "region", "control-plane", "gray", "recovery-partial")
+OUTPUTS = ["text", "json", "markdown", "html"]
 DEFAULT_STACK = "roadcall-dr"
 DEFAULT_REGION = "us-west-2"
 
@@ -39,7 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     drill = sub.add_parser("drill", help="run a workflow end to end and report what it achieved")
-    drill.add_argument("workflow", choices=["failover", *failback.WORKFLOWS, *backups.WORKFLOWS])
+    drill.add_argument(
+        "workflow",
+        choices=["failover", *failback.WORKFLOWS, *backups.WORKFLOWS, "season"],
+        help="season: a quarter of drills, verifications and restore tests on localcloud, then the evidence pack",
+    )
     drill.add_argument(
         "--mode",
         choices=["planned", "unplanned", "dry-run", "full"],
@@ -56,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         help="answer the approval gate automatically, or ask at this terminal",
     )
-    drill.add_argument("--output", choices=["text", "json"], default="text")
+    drill.add_argument("--output", choices=OUTPUTS, default="text")
     drill.add_argument("--reason", default="DR drill started with drctl")
     drill.add_argument("--timeout", type=float, default=900.0, help="real seconds to follow the execution")
     drill.add_argument(
@@ -80,7 +86,15 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="the report of one execution (RTO, RPO, timeline)")
     report.add_argument("execution")
-    report.add_argument("--output", choices=["text", "json", "markdown"], default="text")
+    report.add_argument("--output", choices=OUTPUTS, default="text")
+
+    pack = sub.add_parser(
+        "evidence",
+        help="the evidence pack for auditors: drills, verifications, restore tests, the controls they evidence, "
+        "the gaps (exit code 1 when there are gaps)",
+    )
+    pack.add_argument("--since", default="90d", help="the period: 90d, 12w or a date (default %(default)s)")
+    pack.add_argument("--output", choices=OUTPUTS, default="text")
 
     status = sub.add_parser("status", help="readiness of the recovery region (read-only)")
     status.add_argument("--output", choices=["text", "json"], default="text")
@@ -158,7 +172,10 @@ def _ask(execution: str) -> bool | None:
 def _drill(args: argparse.Namespace) -> int:
     from drctl.drill import alarm_started, local_platform, run
 
-    show = (lambda line: print(line, file=sys.stderr)) if args.output == "json" else print
+    if args.workflow == "season":
+        return _season(args)
+
+    show = (lambda line: print(line, file=sys.stderr)) if args.output != "text" else print  # the report alone on stdout
     approver = (lambda _execution: True) if args.approve == "auto" else _ask
     if args.workflow in failback.WORKFLOWS:
         return failback.drill(args, show, approver, _remote(args))
@@ -195,6 +212,25 @@ def _drill(args: argparse.Namespace) -> int:
             out["outage"] = args.outage
     print(render(out, args.output))
     return 0 if out.get("status") in OK_STATUSES else 1
+
+
+def _season(args: argparse.Namespace) -> int:
+    """The quarter on localcloud (drctl.season); prints the pack. Exit code 0 when it ran to the end: its
+    gaps are the point of the demonstration."""
+    from drctl.season import run_season
+
+    if _remote(args) is not None:
+        raise TargetError("drill season runs a quarter on the embedded AWS only; for a stack: drctl evidence")
+    show = (lambda line: print(line, file=sys.stderr)) if args.output != "text" else print  # the report alone on stdout
+    print(evidence_render.render(run_season(show, args.timeout), args.output))
+    return 0
+
+
+def _evidence(args: argparse.Namespace) -> int:
+    target = _need_remote(args)
+    pack = evidence.gather(target, evidence.parse_since(args.since, datetime.now(UTC)))
+    print(evidence_render.render(pack, args.output))
+    return 1 if pack["gaps"] else 0
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -300,6 +336,7 @@ COMMANDS = {
     "approve": _approve,
     "reject": _reject,
     "report": _report,
+    "evidence": _evidence,
 }
 
 

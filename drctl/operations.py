@@ -12,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from dr.report import timeline
+from dr.timeline import breakdown
 
 from drctl.target import Target, TargetError
 
@@ -178,6 +179,8 @@ def report(target: Target, execution: str) -> dict[str, Any]:
             "finished_at": described["stopDate"].isoformat() if described.get("stopDate") else None,
             "steps": steps,
             "state_transitions": transitions,
+            # phases and time_split over the whole run (the audit record's stop where it was written)
+            **breakdown(events, out.get("detected_at"), described["startDate"], described.get("stopDate")),
         }
     )
     if described.get("error"):

@@ -1,4 +1,5 @@
-"""How drctl prints reports: text for a terminal, JSON for machines, Markdown for a ticket or a review.
+"""How drctl prints reports: text for a terminal, JSON for machines, Markdown for a ticket or a review
+(with the run's timeline as a Mermaid gantt), HTML for a page to open or attach (drctl.html).
 
 Every report's rendering lives here (the failover's, the failback's re-protection and outage writes, the
 backup workflows' lines from ``drctl.backups``, a game day's two parts); the command modules import this
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from drctl import backups
+from drctl import backups, html, timeline
 
 _LAG_KEYS = ("aurora_lag_seconds", "dynamodb_latency_seconds", "s3_latency_seconds")
 
@@ -95,6 +96,7 @@ def as_text(report: dict[str, Any]) -> str:
     for key in ("changed", "unknown", "unchanged", "warnings"):
         if report.get(key):
             lines.append(f"  {key}: " + "; ".join(report[key]))
+    lines += timeline.text_lines(report)
     if "state_transitions" in report:
         lines.append(
             f"  state transitions: {report['state_transitions']}"
@@ -151,8 +153,9 @@ def as_markdown(report: dict[str, Any]) -> str:
         ]
     if report.get("warnings"):
         out += ["", "## Warnings", ""] + [f"- {w}" for w in report["warnings"]]
+    out += timeline.markdown_section(report)
     if report.get("steps"):
-        out += ["", "## Timeline", "", "| step | started | finished | status |", "| --- | --- | --- | --- |"]
+        out += ["", "## Steps", "", "| step | started | finished | status |", "| --- | --- | --- | --- |"]
         out += [
             f"| {s['name']} | {s['started_at']} | {s['finished_at'] or ''} | {s['status']} |" for s in report["steps"]
         ]
@@ -160,10 +163,10 @@ def as_markdown(report: dict[str, Any]) -> str:
 
 
 def render(report: dict[str, Any], output: str) -> str:
-    """``report`` as ``output`` (json, markdown, else text); a game day's text and Markdown show its failover,
-    its failback and one summary line."""
-    one = {"json": as_json, "markdown": as_markdown}.get(output, as_text)
-    if report.get("workflow") != "gameday" or output == "json":
+    """``report`` as ``output`` (json, markdown, html, else text); a game day's text and Markdown show its
+    failover, its failback and one summary line; its HTML is one page with both."""
+    one = {"json": as_json, "markdown": as_markdown, "html": html.report_page}.get(output, as_text)
+    if report.get("workflow") != "gameday" or output in ("json", "html"):
         return one(report)
     parts = [one(report["failover"])]
     if report.get("failback"):

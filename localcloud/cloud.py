@@ -114,6 +114,7 @@ class LocalCloud:
         self.interceptor.authorizer = self.iam.authorize
         self.runtime.credentials = self.iam.credentials
         self.outage.caller = self.runtime.current_function
+        self.outage.is_role_session = lambda key: self.iam.principal(key) is not None
         self.interceptor.set_outage(self.outage.intercept)
         self.interceptor.hook(self._route_events)
         self.router.tick(self.clock.now())

@@ -9,8 +9,9 @@ its ``read_timeout`` on the virtual clock (botocore's defaults, 60 s, when the r
 client configuration).
 
 Who is affected (``Outage.is_application``): the Lambda handlers (the interceptor knows the calling
-function), Step Functions' service integrations (moto's ASL engine signs every request with its own
-access key, ``ENGINE_ACCESS_KEY``), drctl and anything inside ``with cloud.outage.as_application():``.
+function), Step Functions' service integrations (signed with the state machine role's session when IAM
+is enforced, with moto's engine key ``ENGINE_ACCESS_KEY`` when not), drctl and anything inside
+``with cloud.outage.as_application():``.
 Everything else — the scenario's seeding and views, tests' assertions through ``cloud.client(...)``,
 EventBridge's own deliveries — observes the platform and is never failed.
 
@@ -382,6 +383,9 @@ class Outage:
     def __init__(self, clock: VirtualClock, caller: Callable[[], str | None] = lambda: None) -> None:
         self.clock = clock
         self.caller = caller  # the Lambda function whose handler runs in this thread
+        # whether an access key is a role session the IAM enforcer issued (a function's or a state
+        # machine's: the engine signs its integrations with its role's session when IAM is enforced)
+        self.is_role_session: Callable[[str], bool] = lambda _key: False
         self.profile: OutageProfile | None = None
         self.failed: Counter[tuple[str, str, str]] = Counter()  # (service, operation, region) -> calls failed
         self._seen: Counter[tuple[str, str, str]] = Counter()
@@ -416,7 +420,10 @@ class Outage:
         if getattr(self._local, "depth", 0) > 0 or self.caller() is not None:
             return True
         authorization = str(request.headers.get("Authorization", "") or "")
-        return f"Credential={ENGINE_ACCESS_KEY}/" in authorization
+        if f"Credential={ENGINE_ACCESS_KEY}/" in authorization:
+            return True
+        key = authorization.partition("Credential=")[2].partition("/")[0]
+        return bool(key) and self.is_role_session(key)
 
     # -- questions from the embedded services ----------------------------------------------------------
     def eventbridge_up(self, region: str) -> bool:

@@ -265,10 +265,18 @@ def test_a_step_functions_integration_is_the_application_and_fails_as_an_sdk_cli
             "Caught": {"Type": "Pass", "End": True},
         },
     }
+    iam = cloud.client("iam", RECOVERY)
+    trust = {
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    }
+    role = iam.create_role(RoleName="probe-sfn", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    allow = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "dynamodb:DescribeTable", "Resource": "*"}],
+    }
+    iam.put_role_policy(RoleName="probe-sfn", PolicyName="describe", PolicyDocument=json.dumps(allow))
     sfn = cloud.client("stepfunctions", RECOVERY)
-    arn = sfn.create_state_machine(
-        name="probe", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/sfn"
-    )["stateMachineArn"]
+    arn = sfn.create_state_machine(name="probe", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
 
     # When an observer starts it (spared) and the engine's call fails
     result = cloud.wait(cloud.start_execution(arn, {}))

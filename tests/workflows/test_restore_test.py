@@ -389,7 +389,7 @@ def test_each_run_first_sweeps_what_earlier_runs_left_and_reports_it(backups: Pl
     assert sorted((e["kind"], e["name"], e["state"]) for e in report["swept"]) == [
         ("DynamoDB", "drtest-0badc0de-roadcall-users-prod", "deleted"),
         ("S3", "drtest-0badc0de-roadcall-media", "deleted"),
-    ]
+    ], report["sweep"]
     assert all(e["age_seconds"] >= 3600 for e in report["swept"])
     assert [e["name"] for e in report["sweep"]["kept"]] == [own]
     assert [e["name"] for e in report["sweep"]["untagged"]] == ["drtest-untagged-roadcall-users-prod"]

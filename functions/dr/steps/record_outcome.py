@@ -16,7 +16,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dr import bookkeeping, probes, report
+from dr import bookkeeping, probes, report, timeline
 from dr.aws import client, paginate
 from dr.inventory import load_inventory
 from dr.models import Decision, OperationRequest, parse
@@ -107,6 +107,7 @@ def build(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "calls_by_region": calls,
         "steps": steps,
         "state_transitions": transitions,
+        **timeline.breakdown(history, request.detected_at, event.get("startedAt"), now),  # phases, time_split
         "warnings": warnings,
     }
     if request.workflow == "failback":

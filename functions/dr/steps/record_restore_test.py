@@ -15,7 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from dr import backup_reports, report, restore_test
+from dr import backup_reports, report, restore_test, timeline
 from dr.backup_models import BackupRequest, RestorePlanItem, RestoreResult
 from dr.backup_policy import error_message
 from dr.bookkeeping import Notification, finish
@@ -215,6 +215,7 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
     settings = get_settings()
     out = build(event, settings, datetime.now(UTC))
     request = parse(BackupRequest, event.get("request"), "request")
+    out.update(timeline.of_execution(request.execution, request.started_at, out["finished_at"]))
     warnings: list[str] = []
     try:
         out["report_location"] = backup_reports.store(

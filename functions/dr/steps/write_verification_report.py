@@ -17,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from dr import backup_policy as policy
-from dr import backup_reports
+from dr import backup_reports, timeline
 from dr.backup_models import BackupRequest, Finding, ProtectedResource, ResourceCheck
 from dr.backup_verification import load_checks
 from dr.bookkeeping import Notification, finish
@@ -123,6 +123,7 @@ def handler(event: dict[str, Any]) -> dict[str, Any]:
     settings = get_settings()
     report = build(event, settings, datetime.now(UTC))
     request = parse(BackupRequest, event.get("request"), "request")
+    report.update(timeline.of_execution(request.execution, request.started_at, report["finished_at"]))
     out = end(report, request, settings)
     counts = {"findings": len(report["findings"]), "resources": report["resources_checked"]}
     if out["warnings"]:  # the logs are the last place the evidence can go

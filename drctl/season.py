@@ -1,0 +1,147 @@
+"""``drctl drill season``: a quarter of DR operations on localcloud, on the virtual clock, then the evidence
+pack an auditor would get for it.
+
+The quarter (91 days from now, virtual), compressed so that it runs in about a minute:
+
+- backup verifications **weekly** at 08:00 UTC, with the input of their daily schedule (the schedule is
+  daily: 13 runs stand for 91), and one on the last day so the newest is fresh;
+- restore tests on the 2nd of each month at 10:00 UTC, as their monthly schedule runs them;
+- a game day in the middle: a planned failover, one hour in the recovery region, then the failback; each
+  approval answered after five minutes (the people time of the timeline);
+- one injected failure: in the last restore test, the restore job of the S3 bucket fails (AWS Backup ends it
+  FAILED), so the pack shows a gap that nothing fixed before the quarter ended.
+
+The platform's backup plan keeps making recovery points as the days pass (``seed_history`` for the slots
+that came due since the last look). The two backup schedules are switched off and fired by this calendar
+instead (with the schedule's own input); the every-minute schedules (probe, heartbeat, traffic pin) keep
+firing on the clock. Everything else is the real app on the real ASL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from drctl import backups, evidence
+from drctl.target import Target
+
+SEASON_DAYS = 91
+VERIFY_EVERY = timedelta(days=7)
+APPROVAL_TAKES = timedelta(minutes=5)
+IN_RECOVERY_REGION = timedelta(hours=1)
+INJECTED_RESTORE_FAILURE = "S3"  # resource type whose restore job fails in the last restore test
+INJECTED_MESSAGE = "Restore failed (injected by drctl drill season)"
+Printer = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    what: str  # backup-verification, restore-test, failover, failback
+    inject: bool = False
+
+
+def calendar(start: datetime, days: int = SEASON_DAYS) -> list[Event]:
+    """The quarter's runs in order (see the module's docstring)."""
+    end = start + timedelta(days=days)
+    events: list[Event] = []
+    moment = (start + timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+    while moment < end:
+        events.append(Event(moment, "backup-verification"))
+        moment += VERIFY_EVERY
+    last = (end - timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+    if events and last - events[-1].at >= timedelta(days=1):
+        events.append(Event(last, "backup-verification"))
+    tests = []
+    month = start.replace(day=2, hour=10, minute=0, second=0, microsecond=0)
+    while month < end:
+        if month > start:
+            tests.append(month)
+        month = (month.replace(day=1) + timedelta(days=32)).replace(day=2)
+    events += [Event(t, "restore-test", inject=n == len(tests) - 1) for n, t in enumerate(tests)]
+    gameday = (start + timedelta(days=days // 2)).replace(hour=14, minute=0, second=0, microsecond=0)
+    events += [Event(gameday, "failover"), Event(gameday + IN_RECOVERY_REGION, "failback")]
+    return sorted(events, key=lambda e: e.at)
+
+
+def header(start: datetime, events: list[Event]) -> list[str]:
+    verifications = sum(1 for e in events if e.what == "backup-verification")
+    tests = [e for e in events if e.what == "restore-test"]
+    return [
+        f"drctl drill season: a quarter ({SEASON_DAYS} days from {start:%Y-%m-%d}) run on localcloud, the embedded "
+        "AWS, on its virtual clock; not a real account.",
+        f"Compressed: {verifications} backup verifications (weekly, and one on the last day) stand for the daily "
+        f"schedule; {len(tests)} monthly restore tests as scheduled; one game day (planned failover, then "
+        "failback an hour later), each approval answered after five minutes.",
+        "Injected failure: in the last restore test, AWS Backup fails the S3 bucket's restore job.",
+    ]
+
+
+def _schedule_inputs(cloud: Any, target: Target) -> dict[str, str]:
+    """Switch the backup workflows' schedules off; return their inputs (what they would have sent)."""
+    inputs = {}
+    for workflow in ("backup-verification", "restore-test"):
+        arn = target.state_machine_arn(workflow)
+        for schedule in cloud.router.schedules:
+            if schedule.target_arn == arn:
+                schedule.enabled = False
+                inputs[workflow] = schedule.input_json or "{}"
+    return inputs
+
+
+def _backups_due(platform: Any, since: datetime, now: datetime) -> None:
+    """Recovery points (and jobs, copies) the backup plan made in (since, now]."""
+    from localcloud import scenario_backups
+
+    duration = platform.backup.durations.backup
+    counts = {
+        rule: sum(1 for t in scenario_backups.slots(now, days, when, duration) if t > since)
+        for rule, days, when in scenario_backups.RULES
+    }
+    if any(counts.values()):
+        scenario_backups.seed_history(platform, counts=counts)
+
+
+def run_season(show: Printer, timeout: float = 900.0) -> dict[str, Any]:
+    """Run the quarter on a new local platform and return its evidence pack."""
+    from drctl.drill import local_platform, run
+
+    with local_platform() as (cloud, platform, local):
+        backups.prepare(platform)
+        start = cloud.clock.now()
+        seeded = start
+        events = calendar(start)
+        inputs = _schedule_inputs(cloud, local)
+        who = {"reason": "drctl drill season: game day", "requested_by": "drctl:season"}
+
+        def approver(_execution: str) -> bool:
+            cloud.advance(APPROVAL_TAKES.total_seconds())
+            return True
+
+        show("\n".join(header(start, events)))
+        failover_ok = True
+        for event in events:
+            cloud.clock.advance_to(event.at)
+            now = cloud.clock.now()
+            _backups_due(platform, seeded, now)
+            seeded = now
+            if event.what == "failback" and not failover_ok:
+                show(f"{now:%Y-%m-%d %H:%M} failback skipped: the game day's failover did not succeed")
+                continue
+            if event.inject:
+                platform.backup.fail_next_restore(INJECTED_RESTORE_FAILURE, INJECTED_MESSAGE)
+            payload = json.loads(inputs[event.what]) if event.what in inputs else {**who, "mode": "planned"}
+            out = run(local, event.what, payload, None, approver, timeout)
+            if event.what == "failover":
+                failover_ok = out.get("status") == "SUCCEEDED"
+            show(
+                f"{now:%Y-%m-%d %H:%M} {event.what:<20} {out.get('status')}"
+                + (" (injected failure)" if event.inject else "")
+            )
+        end = start + timedelta(days=SEASON_DAYS)
+        cloud.clock.advance_to(end)
+        until = cloud.clock.now()
+        return evidence.gather(local, start, until, notes=header(start, events))

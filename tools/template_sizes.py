@@ -30,7 +30,8 @@ def sized(text: str, tables: int, buckets: int) -> str:
     }
     for name, values in defaults.items():
         pattern = re.compile(rf"(\n  {name}:\n    Type: CommaDelimitedList\n    Default: )[^\n]*")
-        text, count = pattern.subn(lambda m, v=values: m.group(1) + ",".join(v), text)
+        replacement = ",".join(values)
+        text, count = pattern.subn(lambda m: m.group(1) + replacement, text)  # noqa: B023 - used at once
         if count != 1:
             raise SystemExit(f"template.yaml: parameter {name} (CommaDelimitedList with a Default) not found")
     return text

@@ -56,9 +56,9 @@ def test_every_table_and_bucket_is_covered_and_a_failover_confirms_every_table(s
     selected = [
         resource
         for s in backup.list_backup_selections(BackupPlanId=plan)["BackupSelectionsList"]
-        for resource in backup.get_backup_selection(BackupPlanId=plan, SelectionId=s["SelectionId"])[
-            "BackupSelection"
-        ]["Resources"]
+        for resource in backup.get_backup_selection(BackupPlanId=plan, SelectionId=s["SelectionId"])["BackupSelection"][
+            "Resources"
+        ]
     ]
     assert sorted(r.rsplit("/", 1)[-1] for r in selected if ":table/" in r) == sorted(d.tables)
     assert sorted(r.rsplit(":", 1)[-1] for r in selected if ":s3:::" in r) == sorted(d.buckets)

@@ -26,6 +26,26 @@ OK_STATUSES = {"SUCCEEDED", "DRY_RUN", "SKIPPED"}
 OUTAGES = ("app", "region", "control-plane", "gray", "recovery-partial")
 OUTPUTS = ["text", "json", "markdown", "html"]
 DEFAULT_STACK = "roadcall-dr"
+# drctl.readiness.KNOBS, named here so --help needs no import of the command's module
+READINESS_KNOBS = (
+    "pitr-off",
+    "replica-removed",
+    "rtc-off",
+    "delete-markers-off",
+    "replication-off",
+    "policy-detached",
+    "topic-unsubscribed",
+    "function-throttled",
+    "account-concurrency",
+    "deletion-protection-off",
+    "reader-removed",
+    "aurora-retention",
+    "log-exports-off",
+    "monitoring-off",
+    "secondary-headless",
+    "health-check-deleted",
+    "traffic-pinned",
+)
 DEFAULT_REGION = "us-west-2"
 
 
@@ -99,6 +119,32 @@ def _parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="readiness of the recovery region (read-only)")
     status.add_argument("--output", choices=["text", "json"], default="text")
 
+    readiness = sub.add_parser(
+        "readiness",
+        help="evaluate the DR posture now: what a failover needs, what the DR design promises, the drill calendar",
+    )
+    readiness.add_argument("--output", choices=["text", "json", "markdown"], default="text")
+    readiness.add_argument(
+        "--break",
+        dest="knobs",
+        action="append",
+        default=[],
+        choices=READINESS_KNOBS,
+        help="localcloud only: break this on the embedded platform first (repeatable; docs/readiness.md)",
+    )
+    readiness.add_argument(
+        "--outage", choices=OUTAGES, help="localcloud only: the primary region is in this outage (docs/outages.md)"
+    )
+
+    dashboard = sub.add_parser("dashboard", help="the DR posture dashboard (RTO, RPO, lag, findings, runs) as HTML")
+    dashboard.add_argument("--output", required=True, help="the HTML file to write (one self-contained page)")
+    dashboard.add_argument(
+        "--hours",
+        type=float,
+        default=None,
+        help="how far back the charts go (default 24; on the embedded AWS 2, the time its workflows ran)",
+    )
+
     lease = sub.add_parser("lease", help="show or clear the DR lease")
     lease.add_argument("action", choices=["show", "clear"])
     lease.add_argument("--reason", default="", help="why it is safe to clear (required for clear)")
@@ -117,15 +163,13 @@ def _parser() -> argparse.ArgumentParser:
         help="localcloud only (no target): the state the embedded platform starts in",
     )
 
-    preflight = sub.add_parser(
-        "preflight", help="check a deployment's parameters against the account before `sam deploy` (read-only)"
-    )
-    preflight.add_argument("--config-env", help="a samconfig.toml environment whose parameter_overrides to check")
-    preflight.add_argument(
-        "--parameter-overrides", nargs="*", default=[], metavar="NAME=VALUE", help="as for `sam deploy`; last wins"
-    )
-    preflight.add_argument("--output", choices=["text", "json"], default="text")
+    _preflight_parser(sub)
 
+    _serve_parser(sub)
+    return p
+
+
+def _serve_parser(sub: Any) -> None:
     serve = sub.add_parser("serve", help="run the embedded AWS with the platform and the app on a loopback port")
     serve.add_argument("--port", type=int, default=0)
     serve.add_argument(
@@ -134,7 +178,17 @@ def _parser() -> argparse.ArgumentParser:
         help="the primary region is in this outage (docs/outages.md); requests to the server are the "
         "application's, so the outage applies to them",
     )
-    return p
+
+
+def _preflight_parser(sub: Any) -> None:
+    preflight = sub.add_parser(
+        "preflight", help="check a deployment's parameters against the account before `sam deploy` (read-only)"
+    )
+    preflight.add_argument("--config-env", help="a samconfig.toml environment whose parameter_overrides to check")
+    preflight.add_argument(
+        "--parameter-overrides", nargs="*", default=[], metavar="NAME=VALUE", help="as for `sam deploy`; last wins"
+    )
+    preflight.add_argument("--output", choices=["text", "json"], default="text")
 
 
 def _remote(args: argparse.Namespace) -> Target | None:
@@ -252,6 +306,45 @@ def _status(args: argparse.Namespace) -> int:
     return 0 if out["ready"] else 1
 
 
+def _readiness(args: argparse.Namespace) -> int:
+    from drctl import readiness
+
+    target = _remote(args)
+    if target is not None:
+        if args.knobs or args.outage:
+            raise TargetError("--break and --outage change the embedded AWS; they cannot apply to a target")
+        out = readiness.evaluate(target)
+    else:
+        out = readiness.local(args.knobs, args.outage)
+    print(readiness.render(out, args.output))
+    return 0 if out["ready"] else 1
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from drctl import dashboard
+
+    target = _remote(args)
+    if target is not None:
+        name, panels, window = dashboard.load(target, args.hours or 24.0)
+        source = f"stack {target.stack_name} in {target.region} ({target.label})"
+        out = dashboard.write(Path(args.output), name, panels, window, source)
+    else:
+        from drctl.drill import local_platform
+
+        with local_platform() as (cloud, platform, local):
+            ran = dashboard.local_data(cloud, platform, local)
+            name, panels, window = dashboard.load(local, args.hours or 2.0)
+            source = "localcloud (embedded AWS): " + "; ".join(ran)
+            out = dashboard.write(Path(args.output), name, panels, window, source)
+    print(json.dumps(out, indent=2))
+    empty = [p["title"] for p in out["panels"] if not p["points"]]
+    if empty:
+        print(f"drctl: panels with no data in the charts' window: {', '.join(empty)}", file=sys.stderr)
+    return 0
+
+
 def _lease(args: argparse.Namespace) -> int:
     target = _need_remote(args)
     table = target.state_table
@@ -330,6 +423,8 @@ COMMANDS = {
     "drill": _drill,
     "setup": _setup,
     "status": _status,
+    "readiness": _readiness,
+    "dashboard": _dashboard,
     "lease": _lease,
     "serve": _serve,
     "preflight": _preflight,

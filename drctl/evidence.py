@@ -228,10 +228,22 @@ def _verification_item(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _readiness_finding(finding: Any) -> str:
+    """A problem as text; a finding of the readiness evaluation (check, severity, resource) on one line."""
+    if isinstance(finding, dict) and "check" in finding:
+        return f"{finding.get('severity')} {finding['check']} {finding.get('resource')}"
+    return str(finding)
+
+
 def _readiness_item(report: dict[str, Any]) -> dict[str, Any]:
     ready = report.get("ready")
     passed = ready is True or (ready is None and report.get("status") in ("SUCCEEDED", "READY", "PASSED"))
-    problems = [str(p) for p in report.get("problems") or report.get("findings") or []][:FINDINGS_SHOWN]
+    severity = {"HIGH": 0, "MEDIUM": 1, "LOW": 2}
+    found = sorted(
+        report.get("problems") or report.get("findings") or [],
+        key=lambda f: severity.get(str(f.get("severity")), 3) if isinstance(f, dict) else 3,
+    )
+    problems = [_readiness_finding(p) for p in found][:FINDINGS_SHOWN]
     return {"drill": False, "tested": True, "passed": passed, "objectives": {"ready": ready}, "findings": problems}
 
 

@@ -13,8 +13,9 @@ The quarter (91 days from now, virtual), compressed so that it runs in about a m
 
 The platform's backup plan keeps making recovery points as the days pass (``seed_history`` for the slots
 that came due since the last look). The two backup schedules are switched off and fired by this calendar
-instead (with the schedule's own input); the every-minute schedules (probe, heartbeat, traffic pin) keep
-firing on the clock. Everything else is the real app on the real ASL.
+instead (with the schedule's own input), and so are the quarterly rehearsals (the game day stands for them);
+the every-minute schedules (probe, heartbeat, traffic pin) and the readiness evaluation keep firing on the
+clock. Everything else is the real app on the real ASL.
 """
 
 from __future__ import annotations
@@ -81,7 +82,9 @@ def header(start: datetime, events: list[Event]) -> list[str]:
 
 
 def _schedule_inputs(cloud: Any, target: Target) -> dict[str, str]:
-    """Switch the backup workflows' schedules off; return their inputs (what they would have sent)."""
+    """Switch the backup workflows' schedules off; return their inputs (what they would have sent). The drill
+    calendar's quarterly dry-run failover and failback are switched off too: the season's game day stands
+    for the quarter's drills (a rehearsal would be one more failover and failback in the pack)."""
     inputs = {}
     for workflow in ("backup-verification", "restore-test"):
         arn = target.state_machine_arn(workflow)
@@ -89,6 +92,10 @@ def _schedule_inputs(cloud: Any, target: Target) -> dict[str, str]:
             if schedule.target_arn == arn:
                 schedule.enabled = False
                 inputs[workflow] = schedule.input_json or "{}"
+    rehearsals = {target.state_machine_arn("failover"), target.state_machine_arn("failback")}
+    for schedule in cloud.router.schedules:
+        if schedule.target_arn in rehearsals:
+            schedule.enabled = False
     return inputs
 
 

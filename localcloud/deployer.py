@@ -9,8 +9,9 @@ vaults/plans, and the permissions AWS would enforce on them: each function's and
 with its SAM ``Policies`` expanded as SAM expands them (``localcloud.iam.sam``), IAM roles, managed and
 inline policies, KMS key policies, SNS topic policies, SQS queue policies and S3 bucket policies; rule
 targets and schedules with their ``DeadLetterConfig`` (localcloud.events dead-letters what fails).
-Resource types it has no use for offline (dashboards, Lambda permissions, event-bus policies) are listed
-in ``Stack.skipped`` so nothing is silently pretended.
+Resource types it has no use for offline (Lambda permissions, event-bus policies) are listed in
+``Stack.skipped`` so nothing is silently pretended. Dashboards are created once their body passes
+PutDashboard's checks (``localcloud.dashboards``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 import boto3
 
+from localcloud import dashboards
 from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
 from localcloud.errors import TemplateError
 from localcloud.events import EventRouter
@@ -43,7 +45,6 @@ from localcloud.template import (
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _SKIPPED_TYPES = {
-    "AWS::CloudWatch::Dashboard",
     "AWS::Lambda::Permission",
     "AWS::Events::EventBusPolicy",
 }
@@ -189,6 +190,7 @@ class Deployer:
             "AWS::Logs::LogGroup": self._log_group,
             "AWS::KMS::Key": self._kms_key,
             "AWS::CloudWatch::Alarm": self._alarm,
+            "AWS::CloudWatch::Dashboard": self._dashboard,
             "AWS::Events::Rule": self._rule,
             "AWS::Scheduler::Schedule": self._schedule,
             "AWS::Backup::BackupVault": self._backup_vault,
@@ -486,6 +488,17 @@ class Deployer:
         self._client("cloudwatch", stack.region).put_metric_alarm(**kwargs)
         arn = f"arn:aws:cloudwatch:{stack.region}:{ACCOUNT_ID}:alarm:{name}"
         return Resource(lid, "AWS::CloudWatch::Alarm", name, {"Arn": arn})
+
+    def _dashboard(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        """Checked as PutDashboard checks a body (localcloud.dashboards; moto only parses the JSON), then put."""
+        name = props.get("DashboardName") or f"{stack.name}-{lid}"
+        body = props.get("DashboardBody")
+        problems = dashboards.validate(body) if isinstance(body, str) else ["DashboardBody must be a string"]
+        if problems:
+            raise TemplateError(f"{stack.template_path}: dashboard {lid}", "; ".join(problems))
+        self._client("cloudwatch", stack.region).put_dashboard(DashboardName=name, DashboardBody=str(body))
+        arn = f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{name}"
+        return Resource(lid, "AWS::CloudWatch::Dashboard", name, {"Arn": arn})
 
     def _rule(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
         name = props.get("Name") or f"{stack.name}-{lid}"

@@ -30,6 +30,17 @@ knobs that each break one thing the backup verification or the restore test chec
 ``backup_job_failed``, ``backup_copy_missing``, ``backup_unencrypted``, ``backup_retention``,
 ``backup_corrupted``, ``pitr_off``, ``replication_off``, ``aurora_backup_retention`` (see
 ``localcloud.scenario_backups``).
+
+The rest of the design's posture, which the readiness evaluation checks (docs/readiness.md): deletion
+protection on both Aurora clusters, the primary's PostgreSQL log exported and enhanced monitoring on its
+instances, and (after ``deploy()``) the on-call's SQS queue subscribed to the DR topic. The tables' replicas
+in the recovery region have no PITR (the failback's re-protection turns it on). Knobs that each break one
+thing the evaluation checks: ``remove_replica``, ``replication_changed(rtc=False | delete_markers=False)``,
+``detach_policy``, ``unsubscribe_topic``, ``lambda_concurrency_limit``, ``reserve_concurrency``,
+``deletion_protection_off``, ``remove_reader``, ``log_exports_off``, ``enhanced_monitoring_off``,
+``remove_secondary_instances``, ``delete_health_check``, ``pin_traffic`` (and the backup knobs above). The
+simulators the evaluation needs are registered here: IAM's ``SimulatePrincipalPolicy``, Lambda's
+``GetAccountSettings``, the AWS/States execution metrics.
 """
 
 from __future__ import annotations
@@ -42,21 +53,25 @@ from typing import Any
 
 import dns.exception
 import dns.resolver
+from moto.rds.models import rds_backends
 
 from localcloud import scenario_backups
 from localcloud.cloud import LocalCloud
 from localcloud.deployer import Stack
 from localcloud.endpoints import HealthEndpoint
+from localcloud.iam.simulate import PolicySimulator
 from localcloud.outage import make_profile
 from localcloud.services.alarms import AlarmEvaluator
 from localcloud.services.arc import RoutingControlSimulator
 from localcloud.services.aurora import AuroraGlobalSimulator
 from localcloud.services.backup import BackupSimulator
 from localcloud.services.global_tables import GlobalTablesSimulator
+from localcloud.services.lambda_account import LambdaAccountSimulator
 from localcloud.services.metrics import MetricsSimulator
 from localcloud.services.rds_data import RdsDataSimulator
 from localcloud.services.route53_health import Route53HealthSimulator
 from localcloud.services.s3_replication import S3ReplicationSimulator
+from localcloud.services.states_metrics import StatesMetricsSimulator
 from localcloud.template import ACCOUNT_ID
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,6 +139,8 @@ class Platform:
         self.backup = BackupSimulator(clock)
         self.rds_data = RdsDataSimulator(clock)
         self.alarms = AlarmEvaluator(clock, self.cloud.router, self.metrics, self.cloud.outage.alarms_evaluate)
+        self.lambda_account = LambdaAccountSimulator()
+        self.states_metrics = StatesMetricsSimulator()
         self.health.alarm_state = self.alarms.state_of
         self.cloud.dns.resolver.health = self.health
         for simulator in (
@@ -136,6 +153,9 @@ class Platform:
             self.backup,
             self.rds_data,
             self.alarms,
+            self.lambda_account,
+            self.states_metrics,
+            PolicySimulator(),
         ):
             simulator.register(interceptor)
         if self.design.evaluate_alarms:
@@ -149,6 +169,7 @@ class Platform:
         self.arc_endpoints: dict[str, str] = {}
         self.stacks: dict[str, Stack] = {}
         self.validation_secret_arn = ""
+        self.oncall_queue_url = ""
 
     # -- building ------------------------------------------------------------------------------------
     def seed(self) -> Platform:
@@ -160,10 +181,52 @@ class Platform:
             (d.recovery_region, d.secondary_cluster_id),
         )
         self._database()
+        self._aurora_posture()
         self._buckets()
         self._routing()
         self._backups()
         return self
+
+    def _aurora_posture(self) -> None:
+        """What the DR design promises of the clusters beside their topology: deletion protection on both,
+        the primary's PostgreSQL log exported to CloudWatch Logs, enhanced monitoring on its instances."""
+        d = self.design
+        iam = self.cloud.client("iam", d.primary_region)
+        monitoring_role = iam.create_role(
+            RoleName="rds-monitoring-role",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+        clusters = ((d.primary_region, d.primary_cluster_id), (d.recovery_region, d.secondary_cluster_id))
+        for region, cluster_id in clusters:
+            self.cloud.client("rds", region).modify_db_cluster(
+                DBClusterIdentifier=cluster_id, DeletionProtection=True, ApplyImmediately=True
+            )
+        # moto's ModifyDBCluster drops CloudwatchLogsExportConfiguration (it reads another parameter name):
+        # the cluster's exports are set on moto's object, as the API would have set them.
+        rds_backends[ACCOUNT_ID][d.primary_region].clusters[d.primary_cluster_id].enabled_cloudwatch_logs_exports = [
+            "postgresql"
+        ]
+        rds = self.cloud.client("rds", d.primary_region)
+        for instance in rds.describe_db_instances(
+            Filters=[{"Name": "db-cluster-id", "Values": [d.primary_cluster_id]}]
+        )["DBInstances"]:
+            rds.modify_db_instance(
+                DBInstanceIdentifier=instance["DBInstanceIdentifier"],
+                MonitoringInterval=60,
+                MonitoringRoleArn=monitoring_role,
+                ApplyImmediately=True,
+            )
 
     def _tables(self) -> None:
         d = self.design
@@ -348,6 +411,7 @@ class Platform:
         for region in (d.primary_region, d.recovery_region):
             self.stacks[region] = self.cloud.deploy(template, region, d.stack_name, self.parameters(stage))
         self._traffic_records()
+        self._oncall()
         if self.alarms.enabled:
             # The platform has been running before the app was deployed: its AWS metrics have a history, and
             # the probe runs a few minutes so the new alarms settle (AWS starts them INSUFFICIENT_DATA).
@@ -360,6 +424,18 @@ class Platform:
             for _ in range(2):
                 self.cloud.advance(60)
         return self.stacks[d.recovery_region]
+
+    def _oncall(self) -> None:
+        """The on-call's subscription to the DR topic (an SQS queue their pager reads: confirmed at once)."""
+        d = self.design
+        sqs = self.cloud.client("sqs", d.recovery_region)
+        self.oncall_queue_url = sqs.create_queue(QueueName=f"{d.stack_name}-oncall")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=self.oncall_queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        self.cloud.client("sns", d.recovery_region).subscribe(
+            TopicArn=self.stack.physical("EventsTopic"), Protocol="sqs", Endpoint=arn
+        )
 
     def _traffic_records(self) -> None:
         """The failover records users resolve, with the health checks the recovery region controls."""
@@ -566,6 +642,118 @@ class Platform:
     def aurora_backup_retention(self, days: int) -> None:
         self.cloud.client("rds", self.design.primary_region).modify_db_cluster(
             DBClusterIdentifier=self.design.primary_cluster_id, BackupRetentionPeriod=days, ApplyImmediately=True
+        )
+
+    # -- readiness: knobs that each break one thing the readiness evaluation checks ------------------------
+    def remove_replica(self, table: str | None = None) -> None:
+        """The table's replica in the recovery region is deleted (UpdateTable ReplicaUpdates Delete)."""
+        d = self.design
+        self.cloud.client("dynamodb", d.primary_region).update_table(
+            TableName=table or d.tables[0], ReplicaUpdates=[{"Delete": {"RegionName": d.recovery_region}}]
+        )
+
+    def replication_changed(self, bucket: str | None = None, rtc: bool = True, delete_markers: bool = True) -> None:
+        """The bucket's replication rule is rewritten without Replication Time Control (``rtc=False``) or
+        without delete-marker replication (``delete_markers=False``)."""
+        d = self.design
+        source = bucket or d.buckets[0]
+        s3 = self.cloud.client("s3", d.primary_region)
+        config = s3.get_bucket_replication(Bucket=source)["ReplicationConfiguration"]
+        for rule in config["Rules"]:
+            if not rtc:
+                rule["Destination"].pop("ReplicationTime", None)
+                rule["Destination"].pop("Metrics", None)
+            if not delete_markers:
+                rule["DeleteMarkerReplication"] = {"Status": "Disabled"}
+        s3.put_bucket_replication(Bucket=source, ReplicationConfiguration=config)
+
+    def detach_policy(self, function: str, policy: str = "ReadPlatformPolicy") -> str:
+        """The managed policy ``policy`` (a logical id of the stack) is detached from the role of the stack's
+        function ``function`` (a logical id); returns the role's name."""
+        d = self.design
+        role = f"{d.stack_name}-{function}Role"
+        self.cloud.client("iam", "us-east-1").detach_role_policy(RoleName=role, PolicyArn=self.stack.physical(policy))
+        return role
+
+    def unsubscribe_topic(self) -> None:
+        """Every subscription of the DR topic is removed."""
+        sns = self.cloud.client("sns", self.design.recovery_region)
+        topic = self.stack.physical("EventsTopic")
+        for sub in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]:
+            sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
+
+    def lambda_concurrency_limit(self, limit: int) -> None:
+        """The recovery region's Lambda concurrency quota (new accounts have 10)."""
+        self.lambda_account.set_concurrency_limit(self.design.recovery_region, limit)
+
+    def reserve_concurrency(self, function: str, reserved: int) -> None:
+        """The stack's function ``function`` (a logical id) gets ``reserved`` concurrent executions (0 throttles it)."""
+        self.cloud.client("lambda", self.design.recovery_region).put_function_concurrency(
+            FunctionName=self.stack.physical(function), ReservedConcurrentExecutions=reserved
+        )
+
+    def deletion_protection_off(self) -> None:
+        d = self.design
+        self.cloud.client("rds", d.primary_region).modify_db_cluster(
+            DBClusterIdentifier=d.primary_cluster_id, DeletionProtection=False, ApplyImmediately=True
+        )
+
+    def remove_reader(self) -> str:
+        """One reader of the primary cluster is deleted; returns its identifier."""
+        d = self.design
+        rds = self.cloud.client("rds", d.primary_region)
+        cluster = rds.describe_db_clusters(DBClusterIdentifier=d.primary_cluster_id)["DBClusters"][0]
+        reader = next(m["DBInstanceIdentifier"] for m in cluster["DBClusterMembers"] if not m["IsClusterWriter"])
+        rds.delete_db_instance(DBInstanceIdentifier=reader, SkipFinalSnapshot=True)
+        return str(reader)
+
+    def log_exports_off(self) -> None:
+        """The primary cluster exports no log to CloudWatch Logs (set on moto's object: its ModifyDBCluster
+        drops CloudwatchLogsExportConfiguration, see ``_aurora_posture``)."""
+        d = self.design
+        rds_backends[ACCOUNT_ID][d.primary_region].clusters[d.primary_cluster_id].enabled_cloudwatch_logs_exports = []
+
+    def enhanced_monitoring_off(self) -> str:
+        """Enhanced monitoring is turned off on the primary cluster's writer; returns its identifier."""
+        d = self.design
+        rds = self.cloud.client("rds", d.primary_region)
+        cluster = rds.describe_db_clusters(DBClusterIdentifier=d.primary_cluster_id)["DBClusters"][0]
+        writer = next(m["DBInstanceIdentifier"] for m in cluster["DBClusterMembers"] if m["IsClusterWriter"])
+        rds.modify_db_instance(DBInstanceIdentifier=writer, MonitoringInterval=0, ApplyImmediately=True)
+        return str(writer)
+
+    def remove_secondary_instances(self) -> None:
+        """Every instance of the Aurora secondary is deleted: a headless cluster in the recovery region."""
+        d = self.design
+        rds = self.cloud.client("rds", d.recovery_region)
+        cluster = rds.describe_db_clusters(DBClusterIdentifier=d.secondary_cluster_id)["DBClusters"][0]
+        for member in cluster["DBClusterMembers"]:
+            rds.delete_db_instance(DBInstanceIdentifier=member["DBInstanceIdentifier"], SkipFinalSnapshot=True)
+
+    def delete_health_check(self, role: str = "recovery") -> str:
+        """The Route 53 health check of the ``role`` endpoint (primary or recovery) is deleted (Route 53 lets
+        a health check a record uses be deleted); returns its id."""
+        check_id = self.health_checks[role]
+        self.cloud.client("route53", "us-east-1").delete_health_check(HealthCheckId=check_id)
+        return check_id
+
+    def pin_traffic(self) -> None:
+        """Users are pinned to the recovery region as MoveTraffic pins them (TrafficPinnedToRecovery = 1 and
+        the pin alarm in ALARM), and nothing released the pin."""
+        d = self.design
+        cloudwatch = self.cloud.client("cloudwatch", d.recovery_region)
+        cloudwatch.put_metric_data(
+            Namespace="RoadCallDR",
+            MetricData=[
+                {
+                    "MetricName": "TrafficPinnedToRecovery",
+                    "Dimensions": [{"Name": "Record", "Value": d.traffic_name}],
+                    "Value": 1.0,
+                }
+            ],
+        )
+        cloudwatch.set_alarm_state(
+            AlarmName=f"{d.stack_name}-traffic-pin", StateValue="ALARM", StateReason="pinned by hand, never released"
         )
 
     # -- views ---------------------------------------------------------------------------------------

@@ -415,6 +415,18 @@ _RULES: dict[tuple[str, str], Rule] = {
     # SNS, Lambda, Step Functions, EventBridge
     ("sns", "Publish"): _one("sns:Publish", lambda p, w: str(p["TopicArn"])),
     ("lambda", "Invoke"): _one("lambda:InvokeFunction", lambda p, w: function(str(p["FunctionName"]), w)),
+    ("lambda", "GetFunctionConfiguration"): _one(
+        "lambda:GetFunctionConfiguration", lambda p, w: function(str(p["FunctionName"]), w)
+    ),
+    ("lambda", "GetFunctionConcurrency"): _one(
+        "lambda:GetFunctionConcurrency", lambda p, w: function(str(p["FunctionName"]), w)
+    ),
+    ("lambda", "GetAccountSettings"): _any("lambda:GetAccountSettings"),
+    ("sns", "ListSubscriptionsByTopic"): _one("sns:ListSubscriptionsByTopic", lambda p, w: str(p["TopicArn"])),
+    ("sns", "GetTopicAttributes"): _one("sns:GetTopicAttributes", lambda p, w: str(p["TopicArn"])),
+    ("stepfunctions", "DescribeStateMachine"): _one(
+        "states:DescribeStateMachine", lambda p, w: str(p["stateMachineArn"])
+    ),
     ("stepfunctions", "GetExecutionHistory"): _one("states:GetExecutionHistory", lambda p, w: str(p["executionArn"])),
     ("stepfunctions", "DescribeExecution"): _one("states:DescribeExecution", lambda p, w: str(p["executionArn"])),
     ("stepfunctions", "StartExecution"): _one("states:StartExecution", lambda p, w: str(p["stateMachineArn"])),
@@ -435,6 +447,7 @@ _RULES: dict[tuple[str, str], Rule] = {
     ("iam", "GetRolePolicy"): _role_rule("iam:GetRolePolicy"),
     ("iam", "PutRolePolicy"): _role_rule("iam:PutRolePolicy"),
     ("iam", "CreateServiceLinkedRole"): _service_linked_role,
+    ("iam", "SimulatePrincipalPolicy"): _one("iam:SimulatePrincipalPolicy", lambda p, w: str(p["PolicySourceArn"])),
     # STS: GetCallerIdentity needs no permission
     ("sts", "GetCallerIdentity"): lambda p, w: [],
 }

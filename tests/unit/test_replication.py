@@ -157,16 +157,17 @@ def test_a_detached_secondary_is_replaced_keeping_a_final_snapshot_with_its_sett
     done = replication.setup_aurora(inventory(), EAST, WEST, min_instances=2)
     again = replication.setup_aurora(inventory(), EAST, WEST, min_instances=2)
 
-    snapshot = done.changes[2].split("final snapshot ")[1].split(" ")[0]
+    snapshot = done.changes[3].split("final snapshot ")[1].split(" ")[0]
     assert done.changes == [
         "delete instance roadcall-aurora-prod-dr-1 of the detached cluster roadcall-aurora-prod-dr",
+        "turn off deletion protection of the detached cluster roadcall-aurora-prod-dr",  # the seed protects it
         "tag the detached cluster roadcall-aurora-prod-dr with its settings (copied to its final snapshot)",
         f"delete the detached cluster roadcall-aurora-prod-dr keeping final snapshot {snapshot} (the data it holds)",
         "create roadcall-aurora-prod-dr in us-west-2 as a secondary of roadcall-aurora-global",
         "create reader instance roadcall-aurora-prod-dr-1 (db.r6g.large) in roadcall-aurora-prod-dr",
         "create reader instance roadcall-aurora-prod-dr-2 (db.r6g.large) in roadcall-aurora-prod-dr",
     ]
-    assert planned.changes == [f"would {c}" for c in done.changes[:4]] + [
+    assert planned.changes == [f"would {c}" for c in done.changes[:5]] + [
         "would create 2 instance(s) in roadcall-aurora-prod-dr"
     ]
     assert (again.changes, again.pending, again.flowing) == ([], [], True)
@@ -187,7 +188,9 @@ def test_a_new_secondary_created_after_the_detached_one_is_gone_takes_the_settin
     arn = west.describe_db_clusters(DBClusterIdentifier=DESIGN.secondary_cluster_id)["DBClusters"][0]["DBClusterArn"]
     west.remove_from_global_cluster(GlobalClusterIdentifier=DESIGN.global_cluster_id, DbClusterIdentifier=arn)
     west.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "dr:port", "Value": "6543"}])
-    west.modify_db_cluster(DBClusterIdentifier=DESIGN.secondary_cluster_id, CopyTagsToSnapshot=True)
+    west.modify_db_cluster(  # the seeded secondary is protected, as the DR design wants
+        DBClusterIdentifier=DESIGN.secondary_cluster_id, CopyTagsToSnapshot=True, DeletionProtection=False
+    )
     for instance in west.describe_db_instances()["DBInstances"]:
         if instance.get("DBClusterIdentifier") == DESIGN.secondary_cluster_id:
             west.delete_db_instance(DBInstanceIdentifier=instance["DBInstanceIdentifier"])

@@ -73,7 +73,7 @@ def start(platform: Platform, workflow: str, payload: Any) -> str:
     return platform.cloud.start_execution(platform.stack.arn(logical), payload)
 
 
-def wait_until(condition: Callable[[], Any], timeout: float = 30.0) -> Any:
+def wait_until(condition: Callable[[], Any], timeout: float = 120.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()

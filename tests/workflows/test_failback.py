@@ -111,6 +111,7 @@ def test_after_an_unplanned_failover_failback_reprotects_switches_over_and_loses
     assert snapshot.startswith("roadcall-aurora-prod-detached-")
     assert report["reprotect"]["aurora"]["changes"] == [
         *[f"delete instance roadcall-aurora-prod-{n} of the detached cluster roadcall-aurora-prod" for n in (1, 2, 3)],
+        "turn off deletion protection of the detached cluster roadcall-aurora-prod",  # the seed protects it
         "tag the detached cluster roadcall-aurora-prod with its settings (copied to its final snapshot)",
         f"delete the detached cluster roadcall-aurora-prod keeping final snapshot {snapshot} (the data it holds)",
         "create roadcall-aurora-prod in us-east-1 as a secondary of roadcall-aurora-global",
@@ -286,9 +287,10 @@ def test_setup_replication_completes_a_half_configured_platform_and_a_second_run
         *[f"turn on point-in-time recovery (35 days) of {t} in us-west-2" for t in d.tables[2:]],
     ]
     aurora = out["stores"]["aurora"]["changes"]
-    snapshot = aurora[1].split("final snapshot ")[1].split(" ")[0]
+    snapshot = aurora[2].split("final snapshot ")[1].split(" ")[0]
     assert snapshot.startswith("roadcall-aurora-prod-dr-detached-")
     assert aurora == [
+        "turn off deletion protection of the detached cluster roadcall-aurora-prod-dr",  # the seed protects it
         "tag the detached cluster roadcall-aurora-prod-dr with its settings (copied to its final snapshot)",
         f"delete the detached cluster roadcall-aurora-prod-dr keeping final snapshot {snapshot} (the data it holds)",
         "create roadcall-aurora-prod-dr in us-west-2 as a secondary of roadcall-aurora-global",

@@ -13,10 +13,13 @@ BIN := $(VENV)/bin
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
+CHECKOV_VENV := .tools/checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+CHECKOV_VERSION := 3.3.30
 STAGE ?= dev
 ASL_VALIDATOR := node_modules/.bin/asl-validator
 
-.PHONY: help install drill test faults iam-removal test-sfn-local lint build deploy bench clean
+.PHONY: help install drill test faults iam-removal test-sfn-local lint lint-sizes checkov build deploy bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -30,6 +33,11 @@ $(BIN)/drctl: pyproject.toml
 $(SAM): Makefile
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION)
+	@touch $@
+
+$(CHECKOV): Makefile
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
 	@touch $@
 
 $(ASL_VALIDATOR): package.json package-lock.json
@@ -64,6 +72,12 @@ lint: $(BIN)/drctl $(SAM) $(ASL_VALIDATOR) ## ruff, mypy, cfn-lint, sam validate
 	$(ASL_VALIDATOR) --silent $(addprefix --json-path ,$(wildcard statemachines/*.asl.json))
 	$(BIN)/python tools/asl_conventions.py .
 
+lint-sizes: $(BIN)/drctl $(SAM) ## cfn-lint and sam validate --lint on template.yaml with 1, 5 and 8 tables (Fn::ForEach)
+	$(BIN)/python tools/template_sizes.py --cfn-lint $(BIN)/cfn-lint --sam $(SAM)
+
+checkov: $(CHECKOV) ## checkov over template.yaml; the checks .checkov.yaml skips are justified in docs/security.md
+	BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false $(CHECKOV) --config-file .checkov.yaml --skip-download -f template.yaml
+
 # sam builds the python3.13 runtime with a `python3.13` it finds on PATH: the one make found (pyenv or
 # PYTHON=...) goes first, whatever the default python is.
 SAM_PATH := $(abspath $(dir $(shell command -v $(PYTHON) 2>/dev/null || echo $(PYTHON)))):$(PATH)
@@ -74,8 +88,8 @@ build: $(SAM) ## sam build: the dependencies layer + the function code, bytecode
 	PATH="$(SAM_PATH)" python3.13 -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build
 	$(BIN)/python tools/artifact_size.py .aws-sam/build
 
-deploy: build ## sam deploy to STAGE (dev|prod), e.g. make deploy STAGE=prod
-	$(SAM) deploy --config-env $(if $(filter prod,$(STAGE)),prod,default)
+deploy: build ## sam deploy to STAGE (dev|prod|prod-primary), e.g. make deploy STAGE=prod, then STAGE=prod-primary
+	$(SAM) deploy --config-env $(if $(filter prod prod-primary,$(STAGE)),$(STAGE),default)
 
 bench: $(BIN)/drctl ## print the drill's wall time, transitions, cold imports and modeled RTO
 	$(BIN)/python bench/run.py

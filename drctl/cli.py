@@ -163,6 +163,13 @@ def _parser() -> argparse.ArgumentParser:
         help="localcloud only (no target): the state the embedded platform starts in",
     )
 
+    _preflight_parser(sub)
+
+    _serve_parser(sub)
+    return p
+
+
+def _serve_parser(sub: Any) -> None:
     serve = sub.add_parser("serve", help="run the embedded AWS with the platform and the app on a loopback port")
     serve.add_argument("--port", type=int, default=0)
     serve.add_argument(
@@ -171,7 +178,17 @@ def _parser() -> argparse.ArgumentParser:
         help="the primary region is in this outage (docs/outages.md); requests to the server are the "
         "application's, so the outage applies to them",
     )
-    return p
+
+
+def _preflight_parser(sub: Any) -> None:
+    preflight = sub.add_parser(
+        "preflight", help="check a deployment's parameters against the account before `sam deploy` (read-only)"
+    )
+    preflight.add_argument("--config-env", help="a samconfig.toml environment whose parameter_overrides to check")
+    preflight.add_argument(
+        "--parameter-overrides", nargs="*", default=[], metavar="NAME=VALUE", help="as for `sam deploy`; last wins"
+    )
+    preflight.add_argument("--output", choices=["text", "json"], default="text")
 
 
 def _remote(args: argparse.Namespace) -> Target | None:
@@ -364,6 +381,22 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _preflight(args: argparse.Namespace) -> int:
+    from drctl import preflight
+
+    try:
+        params = preflight.parameters(args.config_env, args.parameter_overrides)
+    except ValueError as err:
+        raise TargetError(str(err)) from err
+    probe = Target(region=args.region, stack_name=args.stack or DEFAULT_STACK, endpoint_url=args.endpoint_url)
+    findings = preflight.run(probe.client, params, probe.stack_name)
+    if args.output == "json":
+        print(json.dumps([f.__dict__ for f in findings], indent=2))
+    else:
+        print(preflight.render(findings))
+    return 1 if any(f.status == "error" for f in findings) else 0
+
+
 def _approve(args: argparse.Namespace) -> int:
     operations.approve(_need_remote(args), args.execution, args.by, args.comment)
     print(f"approved {args.execution}")
@@ -394,6 +427,7 @@ COMMANDS = {
     "dashboard": _dashboard,
     "lease": _lease,
     "serve": _serve,
+    "preflight": _preflight,
     "approve": _approve,
     "reject": _reject,
     "report": _report,

@@ -1,15 +1,17 @@
 """Deploy template.yaml into moto, as ``sam deploy`` would into an account.
 
-Honours what this app's template uses: Parameters, Conditions, Globals, !Ref/!GetAtt/!Sub and friends,
+Honours what this app's template uses: Parameters, Conditions, the ``AWS::LanguageExtensions`` transform
+(``Fn::ForEach``, ``Fn::Length``, ``Fn::ToJsonString``: localcloud.template), Globals, !Ref/!GetAtt/!Sub and friends,
 DefinitionUri + DefinitionSubstitutions, Events on functions and state machines, and a resource's
 Condition. Creates the functions (registering their real handlers with the in-process runtime), state
 machines, tables, topics, queues, buckets, log groups, KMS keys, alarms, rules, schedules and backup
 vaults/plans, and the permissions AWS would enforce on them: each function's and state machine's role
 with its SAM ``Policies`` expanded as SAM expands them (``localcloud.iam.sam``), IAM roles, managed and
-inline policies, KMS key policies, SNS topic policies and S3 bucket policies. Resource types it has no
-use for offline (Lambda permissions, queue and event-bus policies) are listed in ``Stack.skipped`` so
-nothing is silently pretended. Dashboards are created once their body passes PutDashboard's checks
-(``localcloud.dashboards``).
+inline policies, KMS key policies, SNS topic policies, SQS queue policies and S3 bucket policies; rule
+targets and schedules with their ``DeadLetterConfig`` (localcloud.events dead-letters what fails).
+Resource types it has no use for offline (Lambda permissions, event-bus policies) are listed in
+``Stack.skipped`` so nothing is silently pretended. Dashboards are created once their body passes
+PutDashboard's checks (``localcloud.dashboards``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from localcloud.template import (
     Context,
     dependencies,
     evaluate,
+    expand_language_extensions,
     load_template,
     resolve_conditions,
     resolve_parameters,
@@ -43,7 +46,6 @@ from localcloud.template import (
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _SKIPPED_TYPES = {
     "AWS::Lambda::Permission",
-    "AWS::SQS::QueuePolicy",
     "AWS::Events::EventBusPolicy",
 }
 
@@ -100,6 +102,7 @@ class Deployer:
         source = str(template_path)
         template = load_template(template_path)
         params = resolve_parameters(template, parameters or {}, source)
+        template = expand_language_extensions(template, params, source)
         ctx = Context(source=source, region=region, stack_name=stack_name, parameters=params)
         ctx.conditions = resolve_conditions(template, ctx)
         stack = Stack(stack_name, region, template_path, params)
@@ -197,6 +200,7 @@ class Deployer:
             "AWS::IAM::ManagedPolicy": self._managed_policy,
             "AWS::IAM::Policy": self._policy,
             "AWS::SNS::TopicPolicy": self._topic_policy,
+            "AWS::SQS::QueuePolicy": self._queue_policy,
             "AWS::S3::BucketPolicy": self._bucket_policy,
         }
 
@@ -263,6 +267,12 @@ class Deployer:
                 TopicArn=str(topic), AttributeName="Policy", AttributeValue=json.dumps(props["PolicyDocument"])
             )
         return Resource(lid, "AWS::SNS::TopicPolicy", f"{stack.name}-{lid}")
+
+    def _queue_policy(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        client = self._client("sqs", stack.region)
+        for url in props.get("Queues") or []:
+            client.set_queue_attributes(QueueUrl=str(url), Attributes={"Policy": json.dumps(props["PolicyDocument"])})
+        return Resource(lid, "AWS::SQS::QueuePolicy", f"{stack.name}-{lid}")
 
     def _bucket_policy(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
         self._client("s3", stack.region).put_bucket_policy(
@@ -353,22 +363,24 @@ class Deployer:
             if kind in ("EventBridgeRule", "CloudWatchEvent"):
                 self.router.add_rule(
                     region=stack.region,
-                    name=f"{lid}{event_id}",
+                    name=f"{stack.name}-{lid}{event_id}",  # CloudFormation names it stack-LogicalId-suffix
                     pattern=props["Pattern"],
                     target_arn=target,
                     bus=str(props.get("EventBusName", "default")),
                     input_json=props.get("Input"),
+                    dead_letter_arn=(props.get("DeadLetterConfig") or {}).get("Arn"),
                 )
             elif kind in ("Schedule", "ScheduleV2"):
                 expression = props.get("Schedule") or props.get("ScheduleExpression")
                 enabled = props.get("Enabled", True) and props.get("State", "ENABLED") == "ENABLED"
                 self.router.add_schedule(
                     region=stack.region,
-                    name=f"{lid}{event_id}",
+                    name=f"{stack.name}-{lid}{event_id}",  # CloudFormation names it stack-LogicalId-suffix
                     expression=str(expression),
                     target_arn=target,
                     input_json=props.get("Input"),
                     enabled=bool(enabled),
+                    dead_letter_arn=(props.get("DeadLetterConfig") or {}).get("Arn"),
                 )
             else:
                 raise TemplateError(f"{stack.template_path}: {lid}", f"event {event_id}: type {kind} is not supported")
@@ -409,7 +421,19 @@ class Deployer:
     def _queue(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
         name = props.get("QueueName") or f"{stack.name}-{lid}"
         client = self._client("sqs", stack.region)
-        url = client.create_queue(QueueName=name)["QueueUrl"]
+        attributes = {  # CloudFormation's properties that are queue attributes, as the API spells them
+            key: str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
+            for key in (
+                "SqsManagedSseEnabled",
+                "KmsMasterKeyId",
+                "KmsDataKeyReusePeriodSeconds",
+                "MessageRetentionPeriod",
+                "VisibilityTimeout",
+                "DelaySeconds",
+            )
+            if key in props
+        }
+        url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = f"arn:aws:sqs:{stack.region}:{ACCOUNT_ID}:{name}"
         return Resource(lid, "AWS::SQS::Queue", url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
 
@@ -496,6 +520,7 @@ class Deployer:
                         str(target["Arn"]),
                         bus,
                         target.get("Input"),
+                        (target.get("DeadLetterConfig") or {}).get("Arn"),
                     )
                 else:
                     self.router.add_schedule(
@@ -504,6 +529,7 @@ class Deployer:
                         str(props["ScheduleExpression"]),
                         str(target["Arn"]),
                         target.get("Input"),
+                        dead_letter_arn=(target.get("DeadLetterConfig") or {}).get("Arn"),
                     )
         return Resource(lid, "AWS::Events::Rule", name, {"Arn": arn})
 
@@ -517,6 +543,7 @@ class Deployer:
             str(target["Arn"]),
             target.get("Input"),
             enabled=props.get("State", "ENABLED") == "ENABLED",
+            dead_letter_arn=(target.get("DeadLetterConfig") or {}).get("Arn"),
         )
         arn = f"arn:aws:scheduler:{stack.region}:{ACCOUNT_ID}:schedule/default/{name}"
         return Resource(lid, "AWS::Scheduler::Schedule", name, {"Arn": arn})

@@ -6,6 +6,14 @@ deliver to Step Functions).
   event there (the primary region's alarm rule forwarding to the recovery region).
 - Schedules (``rate(...)`` / ``cron(...)``) fire on the virtual clock: ``tick()`` starts the targets of
   every schedule whose next firing time has passed since the last tick.
+- A rule's target may be a state machine, a function, an SNS topic (published as ``events.amazonaws.com``:
+  the topic policy and the topic's KMS key policy must let that service in, as AWS checks them) or another
+  Region's bus. A target that cannot be reached or refuses (an error, a denial, a missing policy grant) is
+  dead-lettered: the event goes to the target's ``DeadLetterConfig`` queue with EventBridge's message
+  attributes (RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE) if the queue policy lets the rule send (a
+  schedule sends with its own role, which SAM grants), else it is lost; ``undelivered`` lists both.
+  Retries are not replayed on the clock: a failed delivery is dead-lettered at once (harsher than AWS's
+  RetryPolicy, never kinder).
 - A Region whose EventBridge is down (``region_up`` says so: the ``region`` outage) delivers nothing:
   events put on its buses are dropped (``dropped`` counts them), its schedules do not fire, and a rule
   forwarding from it forwards nothing.
@@ -25,8 +33,13 @@ from typing import Any
 
 import boto3
 from croniter import croniter
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.events.models import EventPattern
+from moto.kms.models import kms_backends
+from moto.sns.models import sns_backends
+from moto.sqs.models import sqs_backends
 
+from localcloud.iam.policy import conditions_hold, wildcard_match
 from localcloud.template import ACCOUNT_ID
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -43,6 +56,11 @@ class Rule:
     target_arn: str
     bus: str = "default"
     input_json: str | None = None
+    dead_letter_arn: str | None = None
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:events:{self.region}:{ACCOUNT_ID}:rule/{self.name}"
 
     def matches(self, event: dict[str, Any]) -> bool:
         return bool(EventPattern.load(json.dumps(self.pattern)).matches_event(event))
@@ -56,6 +74,7 @@ class Schedule:
     target_arn: str
     input_json: str | None = None
     enabled: bool = True
+    dead_letter_arn: str | None = None
     last_fired: datetime | None = None
     fired: list[datetime] = field(default_factory=list)
 
@@ -100,6 +119,8 @@ class EventRouter:
         self._last_tick: datetime | None = None
         self.region_up: Callable[[str], bool] = lambda _region: True
         self.dropped: list[dict[str, Any]] = []  # events a Region that was down did not deliver
+        # targets that failed: {source, target, error, dead_letter (the queue, or None when it was lost)}
+        self.undelivered: list[dict[str, Any]] = []
         self.delivered: list[dict[str, Any]] = []  # every event a bus received: {region, bus, event}
 
     def add_rule(
@@ -110,8 +131,9 @@ class EventRouter:
         target_arn: str,
         bus: str = "default",
         input_json: str | None = None,
+        dead_letter_arn: str | None = None,
     ) -> None:
-        self.rules.append(Rule(region, name, pattern, target_arn, bus, input_json))
+        self.rules.append(Rule(region, name, pattern, target_arn, bus, input_json, dead_letter_arn))
 
     def add_schedule(
         self,
@@ -121,8 +143,11 @@ class EventRouter:
         target_arn: str,
         input_json: str | None = None,
         enabled: bool = True,
+        dead_letter_arn: str | None = None,
     ) -> None:
-        self.schedules.append(Schedule(region, name, expression, target_arn, input_json, enabled))
+        self.schedules.append(
+            Schedule(region, name, expression, target_arn, input_json, enabled, dead_letter_arn=dead_letter_arn)
+        )
 
     # -- PutEvents -----------------------------------------------------------------------------------
     def on_put_events(self, region: str, entries: list[dict[str, Any]], now: datetime) -> None:
@@ -156,8 +181,8 @@ class EventRouter:
                 target_region = rule.target_arn.split(":")[3]
                 target_bus = rule.target_arn.rsplit("/", 1)[-1]
                 self.dispatch(dict(event), target_region, target_bus, hops + 1)
-            elif ":states:" in rule.target_arn or ":lambda:" in rule.target_arn:
-                self._start(rule.target_arn, rule.input_json or json.dumps(event), f"rule {rule.name}")
+            elif any(f":{service}:" in rule.target_arn for service in ("states", "lambda", "sns")):
+                self._deliver(rule.target_arn, rule.input_json or json.dumps(event), rule.arn, rule.dead_letter_arn)
 
     # -- schedules -----------------------------------------------------------------------------------
     def tick(self, now: datetime) -> int:
@@ -189,13 +214,59 @@ class EventRouter:
                     "detail": {},
                 }
                 schedule.fired.append(moment)
-                self._start(schedule.target_arn, schedule.input_json or json.dumps(event), f"schedule {schedule.name}")
-                started += 1
+                source = f"arn:aws:scheduler:{schedule.region}:{ACCOUNT_ID}:schedule/default/{schedule.name}"
+                started += self._deliver(
+                    schedule.target_arn, schedule.input_json or json.dumps(event), source, schedule.dead_letter_arn
+                )
         return started
 
-    def _start(self, target_arn: str, input_json: str, why: str) -> None:
-        """Start a state machine, or invoke a function asynchronously, as the rule's target."""
+    def _deliver(self, target_arn: str, input_json: str, source_arn: str, dead_letter_arn: str | None) -> int:
+        """Deliver to one target (1 when it took the event); a failure goes to the dead-letter queue."""
+        kind, name = source_arn.split(":")[5].split("/", 1)[0], source_arn.rsplit("/", 1)[-1]
+        try:
+            self._start(target_arn, input_json, f"{kind} {name}", source_arn)
+        except Exception as err:  # whatever the target answered: EventBridge dead-letters it
+            code = getattr(err, "response", {}).get("Error", {}).get("Code") or type(err).__name__
+            lost = self._dead_letter(dead_letter_arn, input_json, source_arn, target_arn, code, str(err))
+            with self._lock:
+                self.undelivered.append(
+                    {"source": source_arn, "target": target_arn, "error": f"{code}: {err}", "dead_letter": lost}
+                )
+            return 0
+        return 1
+
+    @staticmethod
+    def _dead_letter(queue_arn: str | None, body: str, source: str, target: str, code: str, why: str) -> str | None:
+        """The queue the event went to, or None when there is none or its policy does not let the rule send."""
+        if not queue_arn:
+            return None
+        region, name = queue_arn.split(":")[3], queue_arn.split(":")[5]
+        backend = sqs_backends[DEFAULT_ACCOUNT_ID][region]
+        queue = backend.queues.get(name)
+        if queue is None:
+            return None
+        if ":rule/" in source:  # a rule sends as events.amazonaws.com; a schedule with its own role
+            policy = _document(getattr(queue, "policy", None))
+            if not service_allowed(policy, "events.amazonaws.com", "sqs:SendMessage", queue_arn, source):
+                return None
+        attributes = {
+            key: {"DataType": "String", "StringValue": value[:256]}
+            for key, value in (
+                ("RULE_ARN", source),
+                ("TARGET_ARN", target),
+                ("ERROR_CODE", code),
+                ("ERROR_MESSAGE", why),
+            )
+        }
+        backend.send_message(name, body, message_attributes=attributes)
+        return queue_arn
+
+    def _start(self, target_arn: str, input_json: str, why: str, source_arn: str = "") -> None:
+        """Start a state machine, invoke a function asynchronously or publish to a topic, as the target."""
         region = target_arn.split(":")[3]
+        if ":sns:" in target_arn:
+            _publish_as_events(target_arn, input_json, source_arn)
+            return
         if ":lambda:" in target_arn:
             # EventBridge invokes asynchronously; here the invocation completes at its firing time, so what
             # it publishes (the probe's metric) is there before anything reads it: same result, no race.
@@ -208,3 +279,61 @@ class EventRouter:
         out = sfn.start_execution(stateMachineArn=target_arn, input=input_json, name=str(uuid.uuid4()))
         with self._lock:
             self.started.append({"executionArn": out["executionArn"], "stateMachineArn": target_arn, "why": why})
+
+
+def service_allowed(policy: dict[str, Any], service: str, action: str, resource: str, source_arn: str) -> bool:
+    """Does a resource or key policy let ``service`` do ``action`` for ``source_arn`` (aws:SourceArn,
+    aws:SourceAccount) with no Deny? Only Service principals (and ``*``) count: the service is the caller."""
+    context = {"aws:SourceArn": source_arn, "aws:SourceAccount": ACCOUNT_ID}
+    allowed = False
+    for statement in _listed(policy.get("Statement")):
+        principal = statement.get("Principal")
+        services = _listed(principal.get("Service")) if isinstance(principal, dict) else []
+        if principal != "*" and service not in services:
+            continue
+        if not any(wildcard_match(str(a), action, ignore_case=True) for a in _listed(statement.get("Action"))):
+            continue
+        if not any(wildcard_match(str(r), resource) for r in _listed(statement.get("Resource", "*"))):
+            continue
+        if not conditions_hold(statement.get("Condition"), context):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = True
+    return allowed
+
+
+def _document(policy: Any) -> dict[str, Any]:
+    return policy if isinstance(policy, dict) else json.loads(policy or "{}")
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def _publish_as_events(topic_arn: str, message: str, source_arn: str) -> None:
+    """EventBridge publishing to a topic: the topic policy must let events.amazonaws.com publish, and the
+    topic's KMS key (if any) must let it GenerateDataKey and Decrypt; otherwise the delivery fails."""
+    region = topic_arn.split(":")[3]
+    backend = sns_backends[DEFAULT_ACCOUNT_ID][region]
+    topic = backend.topics.get(topic_arn)
+    if topic is None:
+        raise LookupError(f"NotFound: topic {topic_arn} does not exist")
+    policy = _document(getattr(topic, "policy", None))
+    if not service_allowed(policy, "events.amazonaws.com", "sns:Publish", topic_arn, source_arn):
+        raise PermissionError(
+            f"AuthorizationError: the policy of {topic_arn} does not let events.amazonaws.com publish"
+        )
+    key_id = getattr(topic, "kms_master_key_id", "")
+    if key_id:
+        try:
+            key = kms_backends[DEFAULT_ACCOUNT_ID][region].describe_key(key_id)
+        except Exception as err:  # moto's NotFoundException: an unknown key, as KMS would say
+            raise LookupError(f"KMS.NotFoundException: key {key_id} of {topic_arn} does not exist") from err
+        key_policy = json.loads(key.policy or "{}")
+        for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+            if not service_allowed(key_policy, "events.amazonaws.com", action, "*", source_arn):
+                raise PermissionError(
+                    f"KMS.AccessDeniedException: the policy of key {key_id} does not let events.amazonaws.com {action}"
+                )
+    backend.publish(message, arn=topic_arn)

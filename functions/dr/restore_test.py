@@ -17,6 +17,7 @@ check could not run", and TIMED_OUT or VALIDATING would say something that did n
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -144,8 +145,16 @@ def select(request: BackupRequest, inv: Inventory) -> tuple[list[RestorePlanItem
 
 
 # -- restore ---------------------------------------------------------------------------------------------
-def restore_metadata(item: RestorePlanItem, original: dict[str, str]) -> dict[str, str]:
-    """The recovery point's restore metadata, pointed at the temporary resource instead of the original."""
+def restore_metadata(
+    item: RestorePlanItem, original: dict[str, str], settings: Settings | None = None
+) -> dict[str, str]:
+    """The recovery point's restore metadata, pointed at the temporary resource instead of the original.
+
+    An Aurora cluster is restored into the network of the region it is restored in: the subnet group and
+    security groups configured for that region (template parameters Aurora{Primary,Recovery}SubnetGroup and
+    ...SecurityGroupIds). Unconfigured, the recovery point's own are kept where it was taken; in the other
+    region its security groups cannot exist (they are regional ids) and are left out (RDS uses the VPC's
+    default group), and its subnet group name is kept (docs/setup-guide.md: same name in both regions)."""
     metadata = dict(original)
     if item.resource_type == "DynamoDB":
         metadata["targetTableName"] = item.restore_name
@@ -153,7 +162,25 @@ def restore_metadata(item: RestorePlanItem, original: dict[str, str]) -> dict[st
         metadata.update(DestinationBucketName=item.restore_name, NewBucket="true")
     else:
         metadata["DBClusterIdentifier"] = item.restore_name
+        subnet_group, security_groups = _aurora_network(item.region, settings or Settings())
+        if subnet_group:
+            metadata["DBSubnetGroupName"] = subnet_group
+        if security_groups:
+            metadata["VpcSecurityGroupIds"] = json.dumps(security_groups)
+        elif item.region != item.source_region:
+            metadata.pop("VpcSecurityGroupIds", None)
     return metadata
+
+
+def _aurora_network(region: str, settings: Settings) -> tuple[str, list[str]]:
+    """(subnet group, security group ids) configured for restores in ``region``."""
+    if region == settings.primary_region:
+        subnet_group, groups = settings.restore_primary_subnet_group, settings.restore_primary_security_group_ids
+    elif region == settings.recovery_region:
+        subnet_group, groups = settings.restore_recovery_subnet_group, settings.restore_recovery_security_group_ids
+    else:
+        return "", []
+    return subnet_group, [g.strip() for g in groups.split(",") if g.strip()]
 
 
 def start(request: BackupRequest, item: RestorePlanItem, settings: Settings) -> dict[str, Any]:
@@ -165,7 +192,7 @@ def start(request: BackupRequest, item: RestorePlanItem, settings: Settings) -> 
     token = hashlib.sha256(f"{request.execution}|{item.recovery_point_arn}".encode()).hexdigest()[:32]
     kwargs: dict[str, Any] = {
         "RecoveryPointArn": item.recovery_point_arn,
-        "Metadata": restore_metadata(item, original),
+        "Metadata": restore_metadata(item, original, settings),
         "IdempotencyToken": token,
         "ResourceType": item.resource_type,
     }

@@ -60,6 +60,11 @@ class Settings(EnvSettings):
     min_aurora_retention_days: int = Field(default=35, alias="MIN_AURORA_BACKUP_RETENTION_DAYS", gt=0)
     restore_role_arn: str = Field(default="", alias="RESTORE_ROLE_ARN")
     restore_max_polls: int = Field(default=60, alias="RESTORE_MAX_POLLS", gt=0)  # polls 2 min apart: 2 h
+    # the network a restored Aurora cluster gets in each region (dr.restore_test.restore_metadata)
+    restore_primary_subnet_group: str = Field(default="", alias="RESTORE_PRIMARY_SUBNET_GROUP")
+    restore_primary_security_group_ids: str = Field(default="", alias="RESTORE_PRIMARY_SECURITY_GROUP_IDS")
+    restore_recovery_subnet_group: str = Field(default="", alias="RESTORE_RECOVERY_SUBNET_GROUP")
+    restore_recovery_security_group_ids: str = Field(default="", alias="RESTORE_RECOVERY_SECURITY_GROUP_IDS")
     restore_count_tolerance_percent: float = Field(default=1.0, alias="RESTORE_COUNT_TOLERANCE_PERCENT", ge=0)
     restore_changed_at_attribute: str = Field(default="updated_at", alias="RESTORE_CHANGED_AT_ATTRIBUTE")
     # restore tests of Aurora: the rows read through the Data API (template parameters RestoreValidation*)

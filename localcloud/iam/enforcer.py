@@ -193,6 +193,7 @@ class IamEnforcer:
             "aws:PrincipalAccount": principal.account,
             "aws:PrincipalType": "AssumedRole",
             "aws:RequestedRegion": call.region,
+            "aws:ResourceAccount": self.account,  # every resource in localcloud is the one account's
             "aws:userid": f"{principal.role_name}:{principal.session}",
         }
 

@@ -13,10 +13,10 @@ import pytest
 from dr import errors
 from dr.models import AlarmEvent, ConsoleInput
 
-from localcloud.template import load_template
+from localcloud.template import expanded_template
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = load_template(ROOT / "template.yaml")
+TEMPLATE = expanded_template(ROOT / "template.yaml")
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 FUNCTIONS = {lid: r for lid, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
 STATE_MACHINES = {lid: r for lid, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::StateMachine"}

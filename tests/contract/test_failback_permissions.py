@@ -8,7 +8,7 @@ from pathlib import Path
 
 from localcloud import scenario_failback as scenario
 from localcloud.scenario import Platform
-from localcloud.template import load_template
+from localcloud.template import expanded_template
 from tests.contract.test_permissions import action, allowed_actions
 from tests.workflows.test_failback import recovers, run_to_end, start, unplanned_failover
 
@@ -20,7 +20,7 @@ REPROTECT_ACTIONS = {("s3", "CopyObject"): "s3:PutObject", ("s3", "HeadObject"):
 
 
 def test_every_call_a_failback_step_made_is_allowed_by_its_policies(platform: Platform) -> None:
-    resources = load_template(ROOT / "template.yaml")["Resources"]
+    resources = expanded_template(ROOT / "template.yaml")["Resources"]
     platform.aurora.detach_old_primary_on_failover = True
     written = unplanned_failover(platform)
     recovers(platform)

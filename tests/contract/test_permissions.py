@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.scenario import Platform
-from localcloud.template import load_template
+from localcloud.template import expanded_template
 from tests.workflows.conftest import approval_token, start
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ def allowed_actions(resources: dict[str, Any], policies: list[Any]) -> set[str]:
 
 
 def test_every_call_a_step_made_is_allowed_by_its_policies(platform: Platform) -> None:
-    resources = load_template(ROOT / "template.yaml")["Resources"]
+    resources = expanded_template(ROOT / "template.yaml")["Resources"]
     execution = start(platform, "failover", {"mode": "planned"})
     platform.cloud.client("stepfunctions", "us-west-2").send_task_success(
         taskToken=approval_token(platform, execution), output=json.dumps({"approved_by": "contract"})

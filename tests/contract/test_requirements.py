@@ -8,7 +8,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from localcloud.template import load_template
+from localcloud.template import expanded_template
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "dependencies"
@@ -26,7 +26,7 @@ def test_the_layers_requirements_are_the_projects_pinned_dependencies() -> None:
 
 
 def test_every_function_uses_the_layer_built_by_sam_and_bundles_no_dependencies() -> None:
-    template = load_template(ROOT / "template.yaml")
+    template = expanded_template(ROOT / "template.yaml")
     layer = template["Resources"]["DependenciesLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Properties"]["ContentUri"].rstrip("/") == "layers/dependencies"

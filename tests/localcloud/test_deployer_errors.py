@@ -9,6 +9,7 @@ import pytest
 
 from localcloud.cloud import LocalCloud
 from localcloud.errors import TemplateError
+from localcloud.template import resolve_parameters
 
 FIXTURE = Path(__file__).parent / "fixtures" / "fidelity"
 
@@ -53,3 +54,17 @@ def test_a_handler_that_cannot_be_imported_names_the_function_and_the_error(clou
 def test_an_unknown_parameter_override_is_refused(cloud: LocalCloud) -> None:
     with pytest.raises(TemplateError, match=r"\['Colour'\] are not declared"):
         cloud.deploy(FIXTURE / "template.yaml", "us-west-2", "bad", {"Colour": "green"})
+
+
+def test_a_parameter_that_does_not_match_its_allowed_pattern_is_refused_with_its_constraint() -> None:
+    # Given a String parameter with an AllowedPattern and a ConstraintDescription, as CloudFormation checks them
+    template = {"Parameters": {"Id": {"Type": "String", "Default": "", "AllowedPattern": "^$|^[0-9a-f]{4}$"}}}
+    described = {"Parameters": {"Id": {**template["Parameters"]["Id"], "ConstraintDescription": "a 4-hex id"}}}
+
+    # Then the empty default and a match pass, the whole value must match, and the refusal says why
+    assert resolve_parameters(template, {}, "t.yaml") == {"Id": ""}
+    assert resolve_parameters(template, {"Id": "beef"}, "t.yaml") == {"Id": "beef"}
+    with pytest.raises(TemplateError, match="must match pattern"):
+        resolve_parameters(template, {"Id": "beef0"}, "t.yaml")
+    with pytest.raises(TemplateError, match="Id='SET-ME': a 4-hex id"):
+        resolve_parameters(described, {"Id": "SET-ME"}, "t.yaml")

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from localcloud.template import load_template
+from localcloud.template import expanded_template
 from tests.sfn_mocks.cases import MACHINES, Case
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +38,7 @@ def asl(workflow: str) -> dict[str, Any]:
 def definition(workflow: str) -> str:
     """The workflow's ASL with each placeholder its template substitutes replaced by a stand-in."""
     file = MACHINES[workflow][1]
-    resources = load_template(ROOT / "template.yaml")["Resources"]
+    resources = expanded_template(ROOT / "template.yaml")["Resources"]
     [props] = [
         r["Properties"]
         for r in resources.values()

@@ -18,7 +18,7 @@ from localcloud.cloud import LocalCloud
 from localcloud.scenario import PlatformDesign
 from localcloud.server import LocalCloudServer
 from localcloud.sfn_mocks import MockConfig, MockConfigError
-from localcloud.template import load_template
+from localcloud.template import expanded_template
 from tests.sfn_mocks import runner
 from tests.sfn_mocks.cases import CASES, CONFIG, MACHINES, Case, render
 
@@ -160,7 +160,7 @@ def _all_states(states: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_state_machine_names_are_the_ones_the_stack_deploys() -> None:
-    resources = load_template(ROOT / "template.yaml")["Resources"]
+    resources = expanded_template(ROOT / "template.yaml")["Resources"]
     deployed = {
         str(r["Properties"]["DefinitionUri"]).rsplit("/", 1)[-1]: str(r["Properties"]["Name"]["Fn::Sub"]).replace(
             "${AWS::StackName}", PlatformDesign().stack_name

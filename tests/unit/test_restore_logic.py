@@ -375,3 +375,41 @@ def test_a_replicated_secret_is_addressed_in_each_region() -> None:
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:roadcall-dr/restore-validation-AbCdEf"
     assert rv.secret_in(arn, "us-west-2") == arn.replace("us-east-1", "us-west-2")
     assert rv.secret_in(arn, "us-east-1") == arn
+
+
+@pytest.mark.parametrize(
+    ("region", "subnet_group", "security_groups"),
+    [
+        ("us-east-1", "primary-db", '["sg-0a", "sg-0b"]'),  # the primary region's parameters
+        ("us-west-2", "recovery-db", '["sg-1a"]'),  # the recovery region's, never the primary's
+    ],
+)
+def test_an_aurora_restore_gets_the_network_configured_for_its_region(
+    region: str, subnet_group: str, security_groups: str
+) -> None:
+    settings = Settings(
+        RESTORE_PRIMARY_SUBNET_GROUP="primary-db",
+        RESTORE_PRIMARY_SECURITY_GROUP_IDS="sg-0a,sg-0b",
+        RESTORE_RECOVERY_SUBNET_GROUP="recovery-db",
+        RESTORE_RECOVERY_SECURITY_GROUP_IDS="sg-1a",
+    )
+    plan = item("Aurora", "roadcall-aurora-prod").model_copy(update={"region": region})
+    original = {"DBClusterIdentifier": "roadcall-aurora-prod", "DBSubnetGroupName": "src", "VpcSecurityGroupIds": "[]"}
+
+    metadata = restore_test.restore_metadata(plan, original, settings)
+
+    assert (metadata["DBSubnetGroupName"], metadata["VpcSecurityGroupIds"]) == (subnet_group, security_groups)
+
+
+def test_an_unconfigured_restore_in_the_other_region_leaves_out_the_sources_security_groups() -> None:
+    original = {
+        "DBClusterIdentifier": "roadcall-aurora-prod",
+        "DBSubnetGroupName": "db",
+        "VpcSecurityGroupIds": '["sg-9"]',
+    }
+    here = item("Aurora", "roadcall-aurora-prod")
+    there = here.model_copy(update={"region": "us-west-2"})
+
+    assert restore_test.restore_metadata(here, original, Settings())["VpcSecurityGroupIds"] == '["sg-9"]'
+    moved = restore_test.restore_metadata(there, original, Settings())
+    assert "VpcSecurityGroupIds" not in moved and moved["DBSubnetGroupName"] == "db"

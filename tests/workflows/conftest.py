@@ -30,7 +30,8 @@ class Inbox:
                 return self.received
             for message in batch:
                 body = json.loads(message["Body"])
-                self.received.append({"subject": body.get("Subject"), "message": body["Message"]})
+                # EventBridge publishes with no subject (the primary region's forwarded alarms)
+                self.received.append({"subject": body.get("Subject") or "", "message": body["Message"]})
                 self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
 
     def subjects(self) -> list[str]:

@@ -20,7 +20,7 @@ import pytest
 
 from localcloud.cloud import LocalCloud
 from localcloud.scenario import Platform, PlatformDesign
-from localcloud.template import load_template
+from localcloud.template import expanded_template
 from tests.contract.test_permissions import action, allowed_actions
 from tests.workflows.conftest import Inbox, audit, wait_until
 
@@ -271,7 +271,7 @@ class TestVerifyingAHealthyPlatform(OnOneHealthyPlatform):
         result, _ = verify(backups)
 
         # Then each function's calls are actions its Policies in template.yaml grant
-        resources = load_template(ROOT / "template.yaml")["Resources"]
+        resources = expanded_template(ROOT / "template.yaml")["Resources"]
         prefix = f"{backups.design.stack_name}-"
         calls = backups.cloud.interceptor.calls_by_function
         missing = {

@@ -21,7 +21,7 @@ from typing import Any
 from dr import bookkeeping, restore_test
 
 from localcloud.scenario import Platform
-from localcloud.template import load_template
+from localcloud.template import expanded_template
 from tests.contract.test_permissions import ROOT, action, allowed_actions
 from tests.workflows.conftest import Inbox, audit
 
@@ -83,7 +83,7 @@ def restore_messages(inbox: Inbox) -> list[dict[str, Any]]:
 
 def not_allowed(platform: Platform) -> dict[str, list[str]]:
     """Calls a function made that its Policies in template.yaml do not allow (function -> IAM actions)."""
-    resources = load_template(ROOT / "template.yaml")["Resources"]
+    resources = expanded_template(ROOT / "template.yaml")["Resources"]
     by_name = {
         f"{platform.design.stack_name}-{lid}": r
         for lid, r in resources.items()

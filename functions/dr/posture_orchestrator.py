@@ -283,14 +283,27 @@ def simulation_calls(needs: Iterable[Need], resources: Resources) -> list[tuple[
     actions asked of the same resources in the same context."""
     groups: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], list[str]] = {}
     for need in needs:
-        arns = tuple(resources.arns(need.resource))
-        if not arns:
-            continue
-        context = _CONTEXT_KEYS.get(need.action, lambda _s: {})(resources.settings)
-        key = (arns, tuple(sorted(context.items())))
-        if need.action not in groups.setdefault(key, []):
-            groups[key].append(need.action)
+        base = _CONTEXT_KEYS.get(need.action, lambda _s: {})(resources.settings)
+        for where, arns in _by_account_and_region(resources.arns(need.resource)).items():
+            key = (arns, tuple(sorted((base | dict(where)).items())))
+            if need.action not in groups.setdefault(key, []):
+                groups[key].append(need.action)
     return [(actions, list(arns), dict(context)) for (arns, context), actions in groups.items()]
+
+
+def _by_account_and_region(arns: Iterable[str]) -> dict[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """ARNs grouped by the request context a real call on them carries: ``aws:RequestedRegion`` and
+    ``aws:ResourceAccount`` from the ARN where it names them (a bucket's ARN names neither), so conditions
+    on those keys are simulated as the call would meet them."""
+    grouped: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    for arn in arns:
+        parts = arn.split(":", 5)
+        region, account = (parts[3], parts[4]) if len(parts) > 4 else ("", "")
+        where = tuple(
+            (k, v) for k, v in (("aws:RequestedRegion", region), ("aws:ResourceAccount", account)) if v and v != "*"
+        )
+        grouped.setdefault(where, []).append(arn)
+    return {where: tuple(group) for where, group in grouped.items()}
 
 
 def simulate(iam: Any, role_arn: str, actions: list[str], arns: list[str], context: dict[str, str]) -> list[Denied]:

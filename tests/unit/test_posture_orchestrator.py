@@ -12,11 +12,11 @@ from dr import posture_orchestrator as orchestrator
 from dr.inventory import load_inventory
 from dr.settings import Settings
 
-from localcloud.template import load_template
+from localcloud.template import expanded_template
 from tests.contract.test_permissions import allowed_actions
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = load_template(ROOT / "template.yaml")
+TEMPLATE = expanded_template(ROOT / "template.yaml")
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 FAILOVER = RESOURCES["FailoverStateMachine"]["Properties"]
 DEFINITION = json.loads((ROOT / FAILOVER["DefinitionUri"]).read_text())
@@ -114,7 +114,11 @@ def test_simulation_calls_group_actions_asked_of_the_same_resources() -> None:
         "arn:aws:dynamodb:us-west-2:123456789012:table/users",
         "arn:aws:dynamodb:us-west-2:123456789012:table/orders",
     ]
-    assert context == {}
+    # the context a real call on those tables carries (the template's conditions pin account and regions)
+    assert context == {"aws:RequestedRegion": "us-west-2", "aws:ResourceAccount": "123456789012"}
+
+
+WEST = {"aws:RequestedRegion": "us-west-2", "aws:ResourceAccount": "123456789012"}
 
 
 def test_conditions_of_the_template_are_given_their_context_keys() -> None:
@@ -122,9 +126,20 @@ def test_conditions_of_the_template_are_given_their_context_keys() -> None:
     by_action = {a: (arns, ctx) for actions, arns, ctx in calls for a in actions}
     assert by_action["kms:GenerateDataKey"] == (
         ["arn:aws:kms:us-west-2:123456789012:key/k"],
-        {"kms:ViaService": "sns.us-west-2.amazonaws.com"},
+        {"kms:ViaService": "sns.us-west-2.amazonaws.com"} | WEST,
     )
-    assert by_action["sns:Publish"] == (["arn:aws:sns:us-west-2:123456789012:dr-events"], {})
+    assert by_action["sns:Publish"] == (["arn:aws:sns:us-west-2:123456789012:dr-events"], WEST)
+
+
+def test_resources_in_two_regions_are_simulated_once_per_region() -> None:
+    # Given tables named in both regions (as the heartbeat reads them), each call carries its own region
+    arns = ["arn:aws:dynamodb:us-east-1:123456789012:table/t", "arn:aws:dynamodb:us-west-2:123456789012:table/t"]
+    grouped = orchestrator._by_account_and_region([*arns, "arn:aws:s3:::bucket"])
+    assert grouped == {
+        (("aws:RequestedRegion", "us-east-1"), ("aws:ResourceAccount", "123456789012")): (arns[0],),
+        (("aws:RequestedRegion", "us-west-2"), ("aws:ResourceAccount", "123456789012")): (arns[1],),
+        (): ("arn:aws:s3:::bucket",),
+    }
 
 
 def test_arc_and_dns_needs_apply_only_with_their_mechanism() -> None:

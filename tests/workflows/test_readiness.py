@@ -15,7 +15,7 @@ from drctl.cli import main
 from drctl.target import local_target
 from localcloud.scenario import Platform, PlatformDesign
 from localcloud.server import LocalCloudServer
-from localcloud.template import ACCOUNT_ID, load_template
+from localcloud.template import ACCOUNT_ID, expanded_template
 from tests.workflows.conftest import Inbox, audit, run_to_end, start
 
 RECOVERY, PRIMARY = "us-west-2", "us-east-1"
@@ -314,7 +314,7 @@ def test_what_a_failover_needs_covers_every_permission_a_drill_was_granted(platf
     assert result["status"] == "SUCCEEDED", result
 
     # Then every action a step's role was granted is among that step's needs (what the evaluation simulates)
-    resources = load_template(platform.stack.template_path)["Resources"]
+    resources = expanded_template(platform.stack.template_path)["Resources"]
     handlers = {
         f"{platform.design.stack_name}-{lid}Role": r["Properties"]["Handler"]
         for lid, r in resources.items()
@@ -332,7 +332,7 @@ def test_what_a_failover_needs_covers_every_permission_a_drill_was_granted(platf
 
 def test_the_calendar_is_scheduled_and_runs_as_the_template_says(platform: Platform, inbox: Inbox) -> None:
     schedules = {s.name: s for s in platform.cloud.router.schedules if s.region == RECOVERY}
-    readiness = schedules["ReadinessFunctionEveryHalfHour"]
+    readiness = schedules["roadcall-dr-ReadinessFunctionEveryHalfHour"]
     assert (readiness.expression, readiness.enabled) == ("rate(30 minutes)", True)
     assert readiness.target_arn == platform.stack.arn("ReadinessFunction")
     failover = schedules["roadcall-dr-failover-rehearsal"]
@@ -345,9 +345,9 @@ def test_the_calendar_is_scheduled_and_runs_as_the_template_says(platform: Platf
     assert (
         json.loads(failover.input_json or "{}")["mode"] == json.loads(failback.input_json or "{}")["mode"] == "dry-run"
     )
-    due = schedules["ReadinessFunctionGameDayDue"]
+    due = schedules["roadcall-dr-ReadinessFunctionGameDayDue"]
     assert json.loads(due.input_json or "{}")["reminder"] == "game-day-due"
-    assert json.loads(schedules["ReadinessFunctionGameDayReminder"].input_json or "{}")["reminder"] == "game-day"
+    assert json.loads(schedules["roadcall-dr-ReadinessFunctionGameDayReminder"].input_json or "{}")["reminder"] == "game-day"
 
     # When half an hour passes, the evaluation runs on its schedule
     table = platform.stack.physical("StateTable")

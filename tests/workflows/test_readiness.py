@@ -347,7 +347,8 @@ def test_the_calendar_is_scheduled_and_runs_as_the_template_says(platform: Platf
     )
     due = schedules["roadcall-dr-ReadinessFunctionGameDayDue"]
     assert json.loads(due.input_json or "{}")["reminder"] == "game-day-due"
-    assert json.loads(schedules["roadcall-dr-ReadinessFunctionGameDayReminder"].input_json or "{}")["reminder"] == "game-day"
+    reminder = schedules["roadcall-dr-ReadinessFunctionGameDayReminder"]
+    assert json.loads(reminder.input_json or "{}")["reminder"] == "game-day"
 
     # When half an hour passes, the evaluation runs on its schedule
     table = platform.stack.physical("StateTable")

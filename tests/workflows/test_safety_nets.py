@@ -54,7 +54,10 @@ def test_a_primary_region_alarm_is_forwarded_and_notifies_once_with_its_descript
 def test_a_failover_trigger_the_state_machine_refuses_waits_in_the_dead_letter_queue(platform: Platform) -> None:
     # Given Step Functions in us-west-2 refuses to start executions
     recovery = platform.design.recovery_region
-    platform.cloud.faults.inject("stepfunctions", "StartExecution", "access-denied", times=None, region=recovery)
+    # (EventBridge's own delivery is not the application: the fault is aimed at every caller)
+    platform.cloud.faults.inject(
+        "stepfunctions", "StartExecution", "access-denied", times=None, region=recovery, everyone=True
+    )
 
     # When the primary's health alarm fires and is forwarded
     platform.alarm_event("ALARM")

@@ -50,7 +50,7 @@ install: $(BIN)/drctl $(SAM) $(ASL_VALIDATOR) ## build the project venv, the sam
 drill: $(BIN)/drctl ## run a failover drill end to end on the embedded AWS (no account needed)
 	$(BIN)/drctl drill failover
 
-test: $(BIN)/drctl ## run the whole test suite offline
+test: $(BIN)/drctl $(ASL_VALIDATOR) ## run the whole test suite offline (npm ci brings the pinned chart.js and mermaid the dashboard and timeline tests read)
 	$(BIN)/pytest -n 2
 
 JOBS ?= 1

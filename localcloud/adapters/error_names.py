@@ -135,7 +135,8 @@ def aws_sdk_name(service: str, err: Exception) -> tuple[str, str]:
     return f"{prefix}.{exception}", f"{err.response.get('Error', {}).get('Message', '')} ({', '.join(details)})"
 
 
-def _task_failed(task: Any, env: Any, error: str, cause: str) -> FailureEvent:
+def task_failed(task: Any, env: Any, error: str, cause: str) -> FailureEvent:
+    """The TaskFailed event of ``task`` with ``error`` and ``cause``, as Step Functions records it."""
     return FailureEvent(
         env=env,
         error_name=CustomErrorName(error_name=error),
@@ -154,7 +155,7 @@ def _task_failed(task: Any, env: Any, error: str, cause: str) -> FailureEvent:
 def _named(original: Any, namer: Any) -> Any:
     def _from_error(task: Any, env: Any, ex: Exception) -> FailureEvent:
         if isinstance(ex, ClientError | HTTPClientError | BotocoreConnectionError):
-            return _task_failed(task, env, *namer(task, ex))
+            return task_failed(task, env, *namer(task, ex))
         return original(task, env, ex)  # a Lambda function's own error, a timeout of the state, ...
 
     return _from_error

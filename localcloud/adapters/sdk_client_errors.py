@@ -15,14 +15,11 @@ from typing import Any
 
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from botocore.exceptions import HTTPClientError
-from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
-from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
-from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
 )
-from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
+from localcloud.adapters.error_names import task_failed
 from localcloud.adapters.patching import PatchSet
 
 # The service part of an integration's error names, as Step Functions spells it: optimized integrations
@@ -59,20 +56,7 @@ class SdkClientErrorsAdapter:
             resource = task.resource
             aws_sdk = resource.service_name == "aws-sdk"
             error = error_name(str(resource.api_name if aws_sdk else resource.service_name), aws_sdk)
-            cause = f"Unable to execute HTTP request: {ex}"
-            return FailureEvent(
-                env=env,
-                error_name=CustomErrorName(error),
-                event_type=HistoryEventType.TaskFailed,
-                event_details=EventDetails(
-                    taskFailedEventDetails=TaskFailedEventDetails(
-                        error=error,
-                        cause=cause,
-                        resource=task._get_sfn_resource(),
-                        resourceType=task._get_sfn_resource_type(),
-                    )
-                ),
-            )
+            return task_failed(task, env, error, f"Unable to execute HTTP request: {ex}")
 
         self._patches.add(StateTaskService, "_from_error", from_error)
 

@@ -37,6 +37,7 @@ from botocore.exceptions import ReadTimeoutError
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 
 from localcloud.interceptor import Call, Response, serialize_error
+from localcloud.outage import DATA_PLANE
 
 KIND_NAMES = ("throttle", "5xx", "unavailable", "access-denied", "timeout")
 MESSAGES = {
@@ -92,23 +93,7 @@ ERRORS: dict[str, dict[str, tuple[str, int]]] = {
 }
 # DynamoDB throttles item reads and writes with ProvisionedThroughputExceededException (the SDKs retry it);
 # ThrottlingException is what its control plane (CreateTable, DescribeTable, ...) sends.
-_DYNAMODB_ITEM_OPERATIONS = frozenset(
-    {
-        "GetItem",
-        "PutItem",
-        "UpdateItem",
-        "DeleteItem",
-        "Query",
-        "Scan",
-        "BatchGetItem",
-        "BatchWriteItem",
-        "TransactGetItems",
-        "TransactWriteItems",
-        "ExecuteStatement",
-        "BatchExecuteStatement",
-        "ExecuteTransaction",
-    }
-)
+_DYNAMODB_ITEM_OPERATIONS = DATA_PLANE["dynamodb"]  # the item operations: the outage's data plane
 STEP_FUNCTIONS_READ_TIMEOUT = 60.0  # seconds; the integration clients of moto's ASL engine never time out
 
 

@@ -48,6 +48,7 @@ from localcloud.iam.states_role import StatesRoleAdapter
 from localcloud.interceptor import Call, Interceptor
 from localcloud.outage import Outage
 from localcloud.services.dns import DnsServer
+from localcloud.services.resource_keys import ResourceKeys
 from localcloud.services.route53_health import Route53HealthSimulator
 from localcloud.sfn_mocks import SfnMocksAdapter
 from localcloud.template import ACCOUNT_ID
@@ -72,6 +73,7 @@ class LocalCloud:
         self.dns = DnsServer(Route53HealthSimulator(self.clock, model_failure_threshold=False))
         self.deployer = Deployer(self.runtime, self.router)
         self.iam = IamEnforcer(enabled=enforce_iam)
+        self.resource_keys = ResourceKeys()  # what Logs and DynamoDB check of a customer key themselves
         self.sfn_mocks = SfnMocksAdapter()  # Step Functions Local's MockConfigFile.json test cases
         self.program_cache = ProgramCacheAdapter()
         self.status_events = StatusEventsAdapter(self.router, self.clock.busy)
@@ -119,6 +121,7 @@ class LocalCloud:
         self.outage.application_key = lambda key: self.iam.principal(key) is not None
         self.interceptor.set_outage(self.outage.intercept)
         self.interceptor.hook(self._route_events)
+        self.resource_keys.register(self.interceptor)
         self.router.tick(self.clock.now())
         self.clock.listeners.append(self.router.tick)
         self.dns.start()

@@ -397,6 +397,11 @@ class Deployer:
             kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
         if props.get("StreamSpecification"):
             kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        sse = props.get("SSESpecification") or {}
+        if sse.get("SSEEnabled"):  # CloudFormation's SSEEnabled is the API's Enabled
+            kwargs["SSESpecification"] = {"Enabled": True, "SSEType": sse.get("SSEType", "KMS")}
+            if sse.get("KMSMasterKeyId"):
+                kwargs["SSESpecification"]["KMSMasterKeyId"] = str(sse["KMSMasterKeyId"])
         client = self._client("dynamodb", stack.region)
         desc = client.create_table(**kwargs)["TableDescription"]
         if (props.get("TimeToLiveSpecification") or {}).get("Enabled"):
@@ -468,7 +473,8 @@ class Deployer:
     def _log_group(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
         name = props.get("LogGroupName") or f"/{stack.name}/{lid}"
         client = self._client("logs", stack.region)
-        client.create_log_group(logGroupName=name)
+        kwargs = {"kmsKeyId": str(props["KmsKeyId"])} if props.get("KmsKeyId") else {}
+        client.create_log_group(logGroupName=name, **kwargs)
         if props.get("RetentionInDays"):
             client.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
         arn = f"arn:aws:logs:{stack.region}:{ACCOUNT_ID}:log-group:{name}:*"

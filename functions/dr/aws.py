@@ -24,7 +24,11 @@ from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
 
 from dr.errors import DrError, TransientAwsError
 
-_CONFIG: dict[str, Any] = {"retries": {"mode": "standard", "max_attempts": 3}, "connect_timeout": 5, "read_timeout": 20}
+# A call's whole budget — 3 attempts x (2 s to connect + 6 s to read) + the standard mode's backoff (< 3 s) —
+# fits inside the shortest TimeoutSeconds (30 s) of a Task that calls AWS: a call that keeps timing out ends
+# the step with botocore's own named error (ReadTimeoutError, ConnectTimeoutError) and the step's Retry and
+# Catch see that name, rather than a bare States.Timeout from a step cut off mid-call.
+_CONFIG: dict[str, Any] = {"retries": {"mode": "standard", "max_attempts": 3}, "connect_timeout": 2, "read_timeout": 6}
 THROTTLING_CODES = frozenset(
     {
         "Throttling",

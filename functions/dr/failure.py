@@ -11,6 +11,16 @@ from dr.observability import metrics
 from dr.settings import Settings
 
 
+def step_timed_out(name: str, cause: str, phase: str) -> tuple[str, str]:
+    """A ``States.Timeout`` outside a wait for a person: the step ``phase`` did not answer within its
+    TimeoutSeconds (its AWS calls kept timing out). Named ``StepTimedOut``, with a cause that says which step."""
+    if name != "States.Timeout":
+        return name, cause
+    return "StepTimedOut", f"the step {phase} did not answer within its timeout (States.Timeout)" + (
+        f": {cause}" if cause and cause != "States.Timeout" else ""
+    )
+
+
 def compose(out: dict[str, Any], extra_lines: list[str]) -> tuple[str, str, str]:
     """(subject, message, event) of ``[DR] <workflow> failed: <error>`` with what changed and what did not."""
     workflow, name, execution = out["workflow"], out["error"], out["execution"]

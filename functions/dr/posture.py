@@ -607,7 +607,13 @@ def check_orchestrator(ev: Evaluation) -> None:
         "the DR topic's key", region, lambda: sns.get_topic_attributes(TopicArn=s.topic_arn)["Attributes"], s.topic_arn
     )
     key = orchestrator.topic_key_arn(attributes or {}, s.topic_arn)
-    resources = orchestrator.Resources(inv, s, ev.account, ev.partition, key, arn.rsplit(":", 1)[-1])
+    ddb = client("dynamodb", region)
+    table = ev.read(
+        "the state table's key", region, lambda: ddb.describe_table(TableName=s.state_table)["Table"], s.state_table
+    )
+    resources = orchestrator.Resources(
+        inv, s, ev.account, ev.partition, key, arn.rsplit(":", 1)[-1], orchestrator.table_key_arn(table or {})
+    )
     check_permissions(ev, found.roles, needs, resources)
     peak = orchestrator.peak_concurrency(definition)
     ev.facts["failover_peak_concurrency"] = peak

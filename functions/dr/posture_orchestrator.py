@@ -48,11 +48,13 @@ class Need:
     action: str
     resource: str
     when: str | None = None
+    via: str | None = None  # a KMS use through this service (the request's kms:ViaService)
 
 
 _STATE = "state-table"
 _TOPIC = "topic"
 _KEY = "topic-key"
+_STATE_KEY = "state-key"
 _TABLES = "recovery-tables"
 _GLOBAL = "global-cluster"
 _SECONDARY = "secondary-cluster"
@@ -65,13 +67,18 @@ _EXECUTIONS = "executions"
 _ANY = "*"
 
 
+# Every request on the state table's items: DynamoDB decrypts the table key as the caller.
+_STATE_TABLE_KEY = Need("kms:Decrypt", _STATE_KEY, via="dynamodb")
+
+
 def _records(*extra: Need) -> tuple[Need, ...]:
-    """The audit record and the notification (dr.bookkeeping), through the topic's key."""
+    """The audit record (through the state table's key) and the notification (through the topic's key)."""
     return (
         Need("dynamodb:PutItem", _STATE),
+        _STATE_TABLE_KEY,
         Need("sns:Publish", _TOPIC),
-        Need("kms:GenerateDataKey", _KEY),
-        Need("kms:Decrypt", _KEY),
+        Need("kms:GenerateDataKey", _KEY, via="sns"),
+        Need("kms:Decrypt", _KEY, via="sns"),
         *extra,
     )
 
@@ -83,8 +90,8 @@ _REPLICAS_READ = (Need("s3:GetBucketVersioning", _REPLICAS), Need("s3:GetObject"
 NEEDS: dict[str, tuple[Need, ...]] = {
     "dr.steps.validate_input.handler": (),
     "dr.steps.decide.handler": (),
-    "dr.steps.acquire_lease.handler": (Need("dynamodb:UpdateItem", _STATE),),
-    "dr.steps.renew_lease.handler": (Need("dynamodb:UpdateItem", _STATE),),
+    "dr.steps.acquire_lease.handler": (Need("dynamodb:UpdateItem", _STATE), _STATE_TABLE_KEY),
+    "dr.steps.renew_lease.handler": (Need("dynamodb:UpdateItem", _STATE), _STATE_TABLE_KEY),
     "dr.steps.record_skip.handler": _records(),
     "dr.steps.request_approval.handler": _records(),
     "dr.steps.check_readiness.aurora": (*_AURORA_READ, Need("cloudwatch:GetMetricData", _ANY)),
@@ -126,13 +133,18 @@ NEEDS: dict[str, tuple[Need, ...]] = {
         Need("dynamodb:UpdateItem", _STATE), Need("rds:DescribeGlobalClusters", _GLOBAL)
     ),
 }
-# Context keys the template's conditions test (PutMetricData is allowed in the RoadCallDR namespace only;
-# the topic's key only through SNS).
+# Context keys the template's conditions test: PutMetricData is allowed in the RoadCallDR namespace only,
+# and each key only through the service that uses it (``Need.via``).
 _CONTEXT_KEYS: dict[str, Callable[[Settings], dict[str, str]]] = {
     "cloudwatch:PutMetricData": lambda s: {"cloudwatch:namespace": s.metrics_namespace},
-    "kms:GenerateDataKey": lambda s: {"kms:ViaService": f"sns.{s.recovery_region}.amazonaws.com"},
-    "kms:Decrypt": lambda s: {"kms:ViaService": f"sns.{s.recovery_region}.amazonaws.com"},
 }
+
+
+def context_of(need: Need, settings: Settings) -> dict[str, str]:
+    context = _CONTEXT_KEYS.get(need.action, lambda _s: {})(settings)
+    if need.via:
+        context["kms:ViaService"] = f"{need.via}.{settings.recovery_region}.amazonaws.com"
+    return context
 
 
 # -- what the failover's definition says --------------------------------------------------------------
@@ -194,17 +206,18 @@ def state_machine_needs(definition: Mapping[str, Any], region: str, account: str
             name = str(args["TableName"])
             arn = name if name.startswith("arn:") else f"arn:{partition}:dynamodb:{region}:{account}:table/{name}"
             out.append(Need(f"dynamodb:{action[:1].upper()}{action[1:]}", arn))
+            out.append(_STATE_TABLE_KEY)  # the failover's only table is the state table
         elif service == "sns" and isinstance(args.get("TopicArn"), str):
-            out += [Need("sns:Publish", str(args["TopicArn"])), Need("kms:GenerateDataKey", _KEY)]
-            out.append(Need("kms:Decrypt", _KEY))
+            out += [Need("sns:Publish", str(args["TopicArn"])), Need("kms:GenerateDataKey", _KEY, via="sns")]
+            out.append(Need("kms:Decrypt", _KEY, via="sns"))
     return list(dict.fromkeys(out))
 
 
 # -- resources -------------------------------------------------------------------------------------------
 @dataclass
 class Resources:
-    """The platform's resources a need names, as ARNs (``topic_key`` is None when the topic has no
-    customer managed key)."""
+    """The platform's resources a need names, as ARNs (``topic_key`` / ``state_key`` is None when the topic /
+    the state table has no customer managed key)."""
 
     inventory: Inventory
     settings: Settings
@@ -212,6 +225,7 @@ class Resources:
     partition: str = "aws"
     topic_key: str | None = None
     failover_name: str = ""
+    state_key: str | None = None
 
     def arns(self, kind: str) -> list[str]:
         inv, s, acct, p = self.inventory, self.settings, self.account, self.partition
@@ -220,6 +234,7 @@ class Resources:
             _STATE: lambda: [f"arn:{p}:dynamodb:{recovery}:{acct}:table/{s.state_table}"],
             _TOPIC: lambda: [s.topic_arn],
             _KEY: lambda: [self.topic_key] if self.topic_key else [],
+            _STATE_KEY: lambda: [self.state_key] if self.state_key else [],
             _TABLES: lambda: [f"arn:{p}:dynamodb:{recovery}:{acct}:table/{t}" for t in inv.tables],
             _GLOBAL: lambda: [f"arn:{p}:rds::{acct}:global-cluster:{inv.aurora.global_cluster_id}"],
             _SECONDARY: lambda: [f"arn:{p}:rds:{recovery}:{acct}:cluster:{inv.aurora.secondary_cluster_id}"],
@@ -283,7 +298,7 @@ def simulation_calls(needs: Iterable[Need], resources: Resources) -> list[tuple[
     actions asked of the same resources in the same context."""
     groups: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], list[str]] = {}
     for need in needs:
-        base = _CONTEXT_KEYS.get(need.action, lambda _s: {})(resources.settings)
+        base = context_of(need, resources.settings)
         for where, arns in _by_account_and_region(resources.arns(need.resource)).items():
             key = (arns, tuple(sorted((base | dict(where)).items())))
             if need.action not in groups.setdefault(key, []):
@@ -403,6 +418,13 @@ def topic_findings(topic_arn: str, subscriptions: list[Mapping[str, Any]]) -> li
             "and alarms reach nobody",
         )
     ]
+
+
+def table_key_arn(described: Mapping[str, Any]) -> str | None:
+    """DescribeTable's customer managed key of the table (None: AWS owned or AWS managed)."""
+    sse = described.get("SSEDescription") or {}
+    key = str(sse.get("KMSMasterKeyArn") or "")
+    return key if sse.get("SSEType") == "KMS" and key and "alias/aws/" not in key else None
 
 
 def topic_key_arn(attributes: Mapping[str, Any], topic_arn: str) -> str | None:

@@ -17,8 +17,10 @@ What is evaluated, for every call of such a principal (``localcloud.iam.policy``
   S3 PutObject/CopyObject into an SSE-KMS bucket ``kms:GenerateDataKey``, GetObject/HeadObject/CopyObject
   of an SSE-KMS object ``kms:Decrypt``. AWS managed keys (``alias/aws/...``) allow every principal of the
   account through their service, as their key policies do.
-  DynamoDB and CloudWatch Logs use a customer key through grants made when the table or log group is
-  created (by the deployer, the administrator), so a caller needs no KMS permission per request.
+  Every request on the items of a DynamoDB table encrypted with a customer managed key needs
+  ``kms:Decrypt`` (DynamoDB decrypts the table key as the caller, through ``dynamodb.REGION``).
+  CloudWatch Logs encrypts a log group's events as its own service principal (the key policy must allow
+  it: ``localcloud.services.resource_keys``), so a writer needs no KMS permission.
 
 moto's S3 checks bucket policies itself, ignoring their conditions (a ``Deny`` on ``aws:SecureTransport``
 ``false`` denies every request); that check is replaced by this one (``install``), which honours them.
@@ -37,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from moto.dynamodb.models import dynamodb_backends
 from moto.iam.access_control import PermissionResult
 from moto.iam.models import iam_backends
 from moto.kms.models import kms_backends
@@ -70,6 +73,32 @@ DENIED: dict[str, tuple[str, int]] = {
     "sqs": ("AccessDenied", 403),
 }
 _AWS_MANAGED_KEY_ALIAS = "alias/aws/"
+# DynamoDB's operations on a table's data: each reads the table key (DynamoDB decrypts it as the caller).
+_DYNAMODB_ITEM_OPERATIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+        "ExecuteStatement",
+    }
+)
+
+
+def _table_names(params: Mapping[str, Any]) -> list[str]:
+    """The tables a DynamoDB data request touches (one, or every one a batch or a transaction names)."""
+    if params.get("TableName"):
+        return [str(params["TableName"])]
+    names = list(params.get("RequestItems") or {})
+    for item in params.get("TransactItems") or []:
+        names += [str(op["TableName"]) for op in item.values() if isinstance(op, Mapping) and op.get("TableName")]
+    return sorted(set(names))
 
 
 @dataclass(frozen=True)
@@ -266,6 +295,8 @@ class IamEnforcer:
             keys += [("kms:GenerateDataKey", key_id), ("kms:Decrypt", key_id)]
         elif call.service == "s3":
             keys += self._s3_keys(call.operation, params)
+        elif call.service == "dynamodb" and call.operation in _DYNAMODB_ITEM_OPERATIONS:
+            keys += [("kms:Decrypt", self._table_key(name, call.region)) for name in _table_names(params)]
         out = []
         for action, key_id in keys:
             arn = self._customer_key_arn(key_id, call.region)
@@ -286,6 +317,11 @@ class IamEnforcer:
             name, key, version = copy_source(params["CopySource"])
             keys.append(("kms:Decrypt", self._object_key(name, key, version)))
         return keys
+
+    def _table_key(self, name: str, region: str) -> str | None:
+        table = dynamodb_backends[self.account][region].tables.get(name.rsplit("/", 1)[-1])
+        sse = (getattr(table, "sse_specification", None) or {}) if table is not None else {}
+        return sse.get("KMSMasterKeyId") if sse.get("Enabled") and sse.get("SSEType", "KMS") == "KMS" else None
 
     def _bucket_default_key(self, name: str) -> str | None:
         found = s3_backends[self.account]["aws"].buckets.get(name)
@@ -317,4 +353,6 @@ class IamEnforcer:
         except Exception:  # an alias that does not exist: the service itself fails, not IAM
             return None
         key = backend.keys.get(raw)
-        return None if key is None else str(key.arn)
+        if key is None or any(alias.startswith(_AWS_MANAGED_KEY_ALIAS) for alias in key.aliases):
+            return None
+        return str(key.arn)

@@ -35,16 +35,20 @@ Decision = Literal["allow", "explicit-deny", "implicit-deny"]
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller: an assumed-role session (``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``)."""
+    """The caller: an assumed-role session (``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``), or with
+    ``service`` an AWS service principal acting for the account (``logs.us-west-2.amazonaws.com``)."""
 
     account: str
     role_name: str
     session: str
     partition: str = "aws"
     path: str = "/"
+    service: str = ""
 
     @property
     def arn(self) -> str:
+        if self.service:
+            return self.service
         return f"arn:{self.partition}:sts::{self.account}:assumed-role/{self.role_name}/{self.session}"
 
     @property
@@ -124,10 +128,10 @@ def _resource_matches(patterns: Iterable[str], resource: str) -> bool:
 def principal_matches(principal_element: Any, principal: Principal) -> tuple[bool, bool]:
     """(matches, by_account): does a resource policy's Principal name this caller, and does it only by
     naming the caller's account (a delegation to the account's IAM policies, not a grant)."""
-    if principal_element == "*":
-        return True, False
-    if not isinstance(principal_element, Mapping):
-        return False, False
+    if principal_element == "*" or not isinstance(principal_element, Mapping):
+        return principal_element == "*", False
+    if principal.service:
+        return _names_service(principal_element, principal.service), False
     for value in _as_list(principal_element.get("AWS")):
         text = str(value)
         if text == "*":
@@ -136,7 +140,13 @@ def principal_matches(principal_element: Any, principal: Principal) -> tuple[boo
             return True, True
         if text in (principal.role_arn, principal.arn):
             return True, False
-    return False, False  # Service, Federated and CanonicalUser principals are never an assumed role
+    return False, False  # Service, Federated and CanonicalUser principals never name an assumed role
+
+
+def _names_service(principal_element: Mapping[str, Any], service: str) -> bool:
+    """A service principal is named as one (``"Service": "logs.REGION.amazonaws.com"``) or as everyone."""
+    named = {str(v) for v in _as_list(principal_element.get("Service"))}
+    return service in named or "*" in {str(v) for v in _as_list(principal_element.get("AWS"))}
 
 
 # -- conditions -------------------------------------------------------------------------------------

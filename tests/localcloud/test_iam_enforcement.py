@@ -94,6 +94,47 @@ def test_writing_to_an_sse_kms_bucket_needs_the_buckets_key(cloud: LocalCloud, s
     assert f"kms:Decrypt on resource: {stack.arn('BucketKey')}" in decrypt["message"]
 
 
+def test_a_table_with_a_customer_key_needs_kms_decrypt_through_dynamodb(cloud: LocalCloud, stack: Stack) -> None:
+    key = stack.arn("TableKey")
+    item = {"pk": {"S": "lease"}}
+    # Given DynamoDB permissions on the table but not its key: DynamoDB refuses as KMS would, nothing written
+    put = invoke(
+        cloud, stack, "KeyedTableWithoutKeyFunction", "dynamodb", "put_item", TableName="iam-keyed-table", Item=item
+    )
+    assert (put["code"], put["status"]) == ("AccessDeniedException", 400)
+    assert f"is not authorized to perform: kms:Decrypt on resource: {key}" in put["message"]
+    ddb = cloud.client("dynamodb", REGION)
+    assert ddb.scan(TableName="iam-keyed-table")["Count"] == 0
+    # Given kms:Decrypt through another service only: still refused (kms:ViaService is dynamodb.REGION)
+    wrong = invoke(
+        cloud, stack, "KeyedTableWrongServiceFunction", "dynamodb", "put_item", TableName="iam-keyed-table", Item=item
+    )
+    assert wrong["code"] == "AccessDeniedException"
+    # Given kms:Decrypt through DynamoDB: every item operation goes through, single and batched
+    assert (
+        invoke(cloud, stack, "KeyedTableFunction", "dynamodb", "put_item", TableName="iam-keyed-table", Item=item)[
+            "code"
+        ]
+        == "OK"
+    )
+    batch = invoke(
+        cloud,
+        stack,
+        "KeyedTableWithoutKeyFunction",
+        "dynamodb",
+        "batch_get_item",
+        RequestItems={"iam-keyed-table": {"Keys": [item]}},
+    )
+    assert batch["code"] == "AccessDeniedException"
+    # and the table reports its key by ARN, as DescribeTable does
+    sse = ddb.describe_table(TableName="iam-keyed-table")["Table"]["SSEDescription"]
+    assert (sse["Status"], sse["SSEType"], sse["KMSMasterKeyArn"]) == ("ENABLED", "KMS", key)
+    # a table with the AWS managed key (no KMSMasterKeyId) asks nothing of its callers
+    assert (
+        invoke(cloud, stack, "WriterFunction", "dynamodb", "put_item", TableName="iam-table", Item=item)["code"] == "OK"
+    )
+
+
 def test_a_state_machine_invokes_lambda_as_its_role(cloud: LocalCloud, stack: Stack) -> None:
     machine = stack.arn("InvokerStateMachine")
     # Given LambdaInvokePolicy on the writer only

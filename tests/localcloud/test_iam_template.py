@@ -164,6 +164,38 @@ def test_the_drill_uses_permissions_of_functions_and_state_machines(
     assert {"lambda:InvokeFunction", "rds:SwitchoverGlobalCluster", "kms:GenerateDataKey"} <= actions
 
 
+def test_the_state_tables_key_is_needed_by_every_role_that_touches_the_table(
+    needed_by_drill: tuple[list[Request], dict[str, str]],
+) -> None:
+    """The state table is encrypted with StateKey: taking kms:Decrypt (through DynamoDB) on it away from the
+    lease's role is noticed by the drill, as AWS would: AccessDenied, nothing moved."""
+    requests, baseline = needed_by_drill
+    state_key = next(arn for arn, place in baseline.items() if place == "us-west-2/StateKey")
+    through_dynamodb = [
+        r
+        for r in requests
+        if (r.action, r.resource) == ("kms:Decrypt", state_key)
+        and r.context.get("kms:ViaService") == "dynamodb.us-west-2.amazonaws.com"
+    ]
+    roles = {r.principal.role_name for r in through_dynamodb}
+    assert {"roadcall-dr-AcquireLeaseFunctionRole", "roadcall-dr-FailoverStateMachineRole"} <= roles
+    with LocalCloud() as cloud:
+        platform = platform_in(cloud)
+        try:
+            lease_request = next(
+                r for r in through_dynamodb if r.principal.role_name == "roadcall-dr-AcquireLeaseFunctionRole"
+            )
+            request = in_this_deploy(lease_request, baseline, platform)
+            assert remove(cloud, request), "no policy of the lease's role grants the table's key"
+            result = drill(platform)
+            denied = [d for d in cloud.iam.denials if (d.action, d.resource) == ("kms:Decrypt", request.resource)]
+            assert denied, "the missing key permission was not noticed"
+            assert result["status"] == "FAILED"
+            assert platform.writer_region() == "us-east-1"
+        finally:
+            platform.close()
+
+
 def test_each_permission_the_drill_uses_is_needed(needed_by_drill: tuple[list[Request], dict[str, str]]) -> None:
     requests, baseline = needed_by_drill
     missed = []

@@ -102,7 +102,13 @@ def resources(arc: bool = False) -> orchestrator.Resources:
     settings = Settings(STATE_TABLE="dr-state", TOPIC_ARN="arn:aws:sns:us-west-2:123456789012:dr-events")
     inv = load_inventory(settings, env)
     return orchestrator.Resources(
-        inv, settings, "123456789012", "aws", "arn:aws:kms:us-west-2:123456789012:key/k", "dr-failover"
+        inv,
+        settings,
+        "123456789012",
+        "aws",
+        "arn:aws:kms:us-west-2:123456789012:key/k",
+        "dr-failover",
+        "arn:aws:kms:us-west-2:123456789012:key/state",
     )
 
 
@@ -129,6 +135,22 @@ def test_conditions_of_the_template_are_given_their_context_keys() -> None:
         {"kms:ViaService": "sns.us-west-2.amazonaws.com"} | WEST,
     )
     assert by_action["sns:Publish"] == (["arn:aws:sns:us-west-2:123456789012:dr-events"], WEST)
+    # the audit record goes through the state table's own key, used through DynamoDB
+    state_key = [(arns, ctx) for actions, arns, ctx in calls if "kms:Decrypt" in actions and "key/state" in arns[0]]
+    assert state_key == [
+        (
+            ["arn:aws:kms:us-west-2:123456789012:key/state"],
+            {"kms:ViaService": "dynamodb.us-west-2.amazonaws.com"} | WEST,
+        )
+    ]
+
+
+def test_the_state_tables_key_is_a_customer_key_arn_or_none() -> None:
+    key = "arn:aws:kms:us-west-2:123456789012:key/state"
+    assert orchestrator.table_key_arn({"SSEDescription": {"SSEType": "KMS", "KMSMasterKeyArn": key}}) == key
+    assert orchestrator.table_key_arn({}) is None  # AWS owned key
+    managed = {"SSEType": "KMS", "KMSMasterKeyArn": "arn:aws:kms:us-west-2:123456789012:alias/aws/dynamodb"}
+    assert orchestrator.table_key_arn({"SSEDescription": managed}) is None
 
 
 def test_resources_in_two_regions_are_simulated_once_per_region() -> None:

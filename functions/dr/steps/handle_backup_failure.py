@@ -94,19 +94,19 @@ def _leftover(report: dict[str, Any], cleanup: dict[str, Any], phase: str, execu
 
 def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
     error = event.get("error") or {}
-    name = str(error.get("Error", "Unknown"))
+    phase = str(event.get("phase", "?"))
+    name, raw_cause = failure.step_timed_out(str(error.get("Error", "Unknown")), str(error.get("Cause") or ""), phase)
     raw_report = event.get("report")
     report: dict[str, Any] = raw_report if isinstance(raw_report, dict) else {}
     workflow = str(event.get("workflow") or report.get("workflow") or "backup-verification")
     execution = str(event.get("execution", ""))
-    phase = str(event.get("phase", "?"))
     out: dict[str, Any] = {**report}
     if workflow == "restore-test":
         raw_cleanup = event.get("cleanup")
         cleanup: dict[str, Any] = raw_cleanup if isinstance(raw_cleanup, dict) else {}
         out.update(_leftover(report, cleanup, phase, execution))
         out.setdefault("results", [])
-    cause = _cause(name, str(error.get("Cause") or ""), out)
+    cause = _cause(name, raw_cause, out)
     changed, unchanged = _changes(workflow, out)
     if out.get("leftover_known") is False and not out.get("leftover"):
         changed.append("UNKNOWN whether restored resources are left: " + "; ".join(out["leftover_unchecked"]))

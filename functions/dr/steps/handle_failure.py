@@ -23,7 +23,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dr import bookkeeping, lease, probes
+from dr import bookkeeping, failure, lease, probes
 from dr.inventory import load_inventory
 from dr.models import OperationRequest
 from dr.observability import logger, metrics
@@ -64,9 +64,8 @@ def named(name: str, cause: str, phase: str) -> tuple[str, str]:
     NotReady (nothing was changed), with the original error in the cause. A States.Timeout is the approval
     timing out only in the approval wait; anywhere else a step did not answer within its TimeoutSeconds
     (its AWS calls kept timing out), and the cause says which."""
-    if name == "States.Timeout" and phase != APPROVAL_PHASE:
-        name = "StepTimedOut"
-        cause = f"the step {phase} did not answer within its timeout (States.Timeout)" + (f": {cause}" if cause else "")
+    if phase != APPROVAL_PHASE:
+        name, cause = failure.step_timed_out(name, cause, phase)
     if name not in FAIL_STATES and phase == "AssessReadiness":
         return "NotReady", f"the target region could not be read ({name}): {cause}"
     return name, cause

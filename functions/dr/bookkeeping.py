@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -57,6 +56,8 @@ class Bookkeeping:
 
 @lru_cache(maxsize=8)
 def _client(service: str, region: str) -> Any:
+    import boto3  # noqa: PLC0415 - at the first record: a cold start pays for boto3 only when it calls AWS
+
     return instrument(boto3.session.Session().client(service, region_name=region, config=_PATIENT))
 
 

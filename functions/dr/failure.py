@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -9,6 +10,31 @@ from aws_lambda_powertools.metrics import MetricUnit
 from dr.aws import client
 from dr.observability import metrics
 from dr.settings import Settings
+
+
+def ending(
+    workflow: str,
+    execution: str,
+    phase: str,
+    error: tuple[str, str],
+    fail_state: str,
+    changed: list[str],
+    unchanged: list[str],
+) -> dict[str, Any]:
+    """The fields every failure handler's report starts with: a FAILED run, where, why, and what it changed."""
+    name, cause = error
+    return {
+        "workflow": workflow,
+        "status": "FAILED",
+        "execution": execution,
+        "phase": phase,
+        "error": name,
+        "cause": cause,
+        "fail_state": fail_state,
+        "changed": changed,
+        "unchanged": unchanged,
+        "finished_at": datetime.now(UTC).isoformat(),
+    }
 
 
 def step_timed_out(name: str, cause: str, phase: str) -> tuple[str, str]:
@@ -22,13 +48,15 @@ def step_timed_out(name: str, cause: str, phase: str) -> tuple[str, str]:
 
 
 def compose(out: dict[str, Any], extra_lines: list[str]) -> tuple[str, str, str]:
-    """(subject, message, event) of ``[DR] <workflow> failed: <error>`` with what changed and what did not."""
+    """(subject, message, event) of ``[DR] <workflow> failed: <error>`` with what changed, what is not known
+    (when the run could not tell) and what did not change."""
     workflow, name, execution = out["workflow"], out["error"], out["execution"]
     lines = [
         f"{workflow.upper()} FAILED in {out['phase']}: {name}",
         out["cause"],
         "",
         "Changed: " + ("; ".join(out["changed"]) or "nothing"),
+        *(["Unknown: " + ("; ".join(out["unknown"]) or "-")] if "unknown" in out else []),
         "Unchanged: " + ("; ".join(out["unchanged"]) or "-"),
         *extra_lines,
         f"Execution: {execution}",

@@ -28,45 +28,15 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def acquire(table: str, region: str, holder: str, operation: str, mode: str, seconds: int) -> Lease:
-    now = datetime.now(UTC)
-    ddb = client("dynamodb", region)
+def _conditional_update(table: str, region: str, what: str, **update: Any) -> Lease | None:
+    """UpdateItem on the lease item; the lease it leaves, or None when its condition failed."""
     try:
-        out = ddb.update_item(
-            TableName=table,
-            Key=LEASE_KEY,
-            UpdateExpression=(
-                "SET holder = :h, #op = :op, #mode = :mode, #state = :held, acquired_at = :now, "
-                "expires_at = :exp, note = :note ADD fence :one"
-            ),
-            ConditionExpression=(
-                "attribute_not_exists(pk) OR #state = :released OR holder = :h "
-                "OR (#state = :held AND expires_at < :now)"
-            ),
-            ExpressionAttributeNames={"#op": "operation", "#mode": "mode", "#state": "state"},
-            ExpressionAttributeValues={
-                ":h": {"S": holder},
-                ":op": {"S": operation},
-                ":mode": {"S": mode},
-                ":held": {"S": "HELD"},
-                ":released": {"S": "RELEASED"},
-                ":now": {"S": _iso(now)},
-                ":exp": {"S": _iso(now + timedelta(seconds=seconds))},
-                ":note": {"S": f"{operation} ({mode}) running"},
-                ":one": {"N": "1"},
-            },
-            ReturnValues="ALL_NEW",
-        )
+        out = client("dynamodb", region).update_item(TableName=table, Key=LEASE_KEY, ReturnValues="ALL_NEW", **update)
     except ClientError as err:
         if error_code(err) != "ConditionalCheckFailedException":
-            with aws_errors("dynamodb:UpdateItem (acquire lease)", TransientAwsError):
+            with aws_errors(f"dynamodb:UpdateItem ({what})", TransientAwsError):
                 raise
-        current = describe(table, region) or {}
-        raise LeaseHeld(
-            f"another DR operation holds the lease: {current.get('operation', '?')} by {current.get('holder', '?')}, "
-            f"state {current.get('state', '?')} since {current.get('acquired_at', '?')}: {current.get('note', '')}. "
-            "Expected the lease to be free (RELEASED) before starting."
-        ) from err
+        return None
     item = out["Attributes"]
     return Lease(
         holder=item["holder"]["S"],
@@ -75,46 +45,71 @@ def acquire(table: str, region: str, holder: str, operation: str, mode: str, sec
         acquired_at=datetime.fromisoformat(item["acquired_at"]["S"]),
         expires_at=datetime.fromisoformat(item["expires_at"]["S"]),
     )
+
+
+def acquire(table: str, region: str, holder: str, operation: str, mode: str, seconds: int) -> Lease:
+    now = datetime.now(UTC)
+    lease = _conditional_update(
+        table,
+        region,
+        "acquire lease",
+        UpdateExpression=(
+            "SET holder = :h, #op = :op, #mode = :mode, #state = :held, acquired_at = :now, "
+            "expires_at = :exp, note = :note ADD fence :one"
+        ),
+        ConditionExpression=(
+            "attribute_not_exists(pk) OR #state = :released OR holder = :h OR (#state = :held AND expires_at < :now)"
+        ),
+        ExpressionAttributeNames={"#op": "operation", "#mode": "mode", "#state": "state"},
+        ExpressionAttributeValues={
+            ":h": {"S": holder},
+            ":op": {"S": operation},
+            ":mode": {"S": mode},
+            ":held": {"S": "HELD"},
+            ":released": {"S": "RELEASED"},
+            ":now": {"S": _iso(now)},
+            ":exp": {"S": _iso(now + timedelta(seconds=seconds))},
+            ":note": {"S": f"{operation} ({mode}) running"},
+            ":one": {"N": "1"},
+        },
+    )
+    if lease is None:
+        current = describe(table, region) or {}
+        raise LeaseHeld(
+            f"another DR operation holds the lease: {current.get('operation', '?')} by {current.get('holder', '?')}, "
+            f"state {current.get('state', '?')} since {current.get('acquired_at', '?')}: {current.get('note', '')}. "
+            "Expected the lease to be free (RELEASED) before starting."
+        )
+    return lease
 
 
 def renew(table: str, region: str, holder: str, fence: int, seconds: int) -> Lease:
     """Extend this run's lease to ``seconds`` from now, if it still holds it (same holder, same fence,
     HELD); otherwise LeaseLost, naming who holds it now."""
     now = datetime.now(UTC)
-    try:
-        out = client("dynamodb", region).update_item(
-            TableName=table,
-            Key=LEASE_KEY,
-            UpdateExpression="SET expires_at = :exp, renewed_at = :now",
-            ConditionExpression="holder = :h AND fence = :f AND #state = :held",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues={
-                ":h": {"S": holder},
-                ":f": {"N": str(fence)},
-                ":held": {"S": "HELD"},
-                ":now": {"S": _iso(now)},
-                ":exp": {"S": _iso(now + timedelta(seconds=seconds))},
-            },
-            ReturnValues="ALL_NEW",
-        )
-    except ClientError as err:
-        if error_code(err) != "ConditionalCheckFailedException":
-            with aws_errors("dynamodb:UpdateItem (renew lease)", TransientAwsError):
-                raise
+    lease = _conditional_update(
+        table,
+        region,
+        "renew lease",
+        UpdateExpression="SET expires_at = :exp, renewed_at = :now",
+        ConditionExpression="holder = :h AND fence = :f AND #state = :held",
+        ExpressionAttributeNames={"#state": "state"},
+        ExpressionAttributeValues={
+            ":h": {"S": holder},
+            ":f": {"N": str(fence)},
+            ":held": {"S": "HELD"},
+            ":now": {"S": _iso(now)},
+            ":exp": {"S": _iso(now + timedelta(seconds=seconds))},
+        },
+    )
+    if lease is None:
         current = describe(table, region) or {}
         raise LeaseLost(
             f"this run no longer holds the DR lease (it held fence {fence}); the lease is now "
             f"{current.get('state', 'gone')} by {current.get('holder', '?')} with fence {current.get('fence', '?')}: "
             f"{current.get('note', '')}. Stopped before changing anything more."
-        ) from err
-    item = out["Attributes"]
-    return Lease(
-        holder=item["holder"]["S"],
-        operation=item["operation"]["S"],
-        fence=int(item["fence"]["N"]),
-        acquired_at=datetime.fromisoformat(item["acquired_at"]["S"]),
-        expires_at=datetime.fromisoformat(item["expires_at"]["S"]),
-    )
+        )
+    return lease
 
 
 def settle(table: str, region: str, holder: str, state: str, note: str, changed: list[str]) -> bool:

@@ -10,7 +10,6 @@ with ``leftover_known`` false when restores may have run and no cleanup reported
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from dr import backup_reports, failure, restore_test
@@ -110,21 +109,9 @@ def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
     changed, unchanged = _changes(workflow, out)
     if out.get("leftover_known") is False and not out.get("leftover"):
         changed.append("UNKNOWN whether restored resources are left: " + "; ".join(out["leftover_unchecked"]))
-    out.update(
-        {
-            "workflow": workflow,
-            "status": "FAILED",
-            "execution": execution,
-            "phase": phase,
-            "error": name,
-            "cause": cause,
-            "fail_state": FAIL_STATES.get(name, "FailUnexpected"),
-            "changed": changed,
-            "unchanged": unchanged,
-            "lease": "not held",
-            "finished_at": datetime.now(UTC).isoformat(),
-        }
-    )
+    fail_state = FAIL_STATES.get(name, "FailUnexpected")
+    out.update(failure.ending(workflow, execution, phase, (name, cause), fail_state, changed, unchanged))
+    out["lease"] = "not held"
     location = report.get("report_location")
     subject, message, kind = failure.compose(out, [f"Evidence: {location.get('markdown', '')}"] if location else [])
     done = finish(

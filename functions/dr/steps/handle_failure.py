@@ -17,7 +17,6 @@ and the ``BookkeepingFailed`` metric pages.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -126,22 +125,8 @@ def _settle(request: OperationRequest, state: str, note: str, facts: list[str], 
 
 def _message(out: dict[str, Any]) -> bookkeeping.Notification:
     blocked = " — a person must check the platform, then run `drctl lease clear`" if out["lease"] == "BLOCKED" else ""
-    lines = [
-        f"{out['workflow'].upper()} FAILED in {out['phase']}: {out['error']}",
-        out["cause"],
-        "",
-        "Changed: " + ("; ".join(out["changed"]) or "nothing"),
-        "Unknown: " + ("; ".join(out["unknown"]) or "-"),
-        "Unchanged: " + ("; ".join(out["unchanged"]) or "-"),
-        f"Lease: {out['lease']}{blocked}",
-        f"Execution: {out['execution']}",
-        f"Report: drctl report {out['execution']}",
-    ]
-    return bookkeeping.Notification(
-        subject=f"[DR] {out['workflow']} failed: {out['error']}",
-        message="\n".join(lines),
-        event=f"{out['workflow']}-failed",
-    )
+    subject, message, event = failure.compose(out, [f"Lease: {out['lease']}{blocked}"])
+    return bookkeeping.Notification(subject=subject, message=message, event=event)
 
 
 def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
@@ -167,19 +152,10 @@ def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
             note = f"{workflow} failed in {phase}: {name}: {cause}"[:900]
             lease_state = _settle(request, state, note, changed + [f"unknown: {u}" for u in unknown], settings)
     out = {
-        "workflow": workflow,
-        "status": "FAILED",
-        "execution": execution,
-        "phase": phase,
-        "error": name,
-        "cause": cause,
-        "fail_state": fail_state(name, phase),
+        **failure.ending(workflow, execution, phase, (name, cause), fail_state(name, phase), changed, unchanged),
         "attempted": attempted,
-        "changed": changed,
         "unknown": unknown,
-        "unchanged": unchanged,
         "lease": lease_state,
-        "finished_at": datetime.now(UTC).isoformat(),
     }
     done = bookkeeping.finish(out, _message(out), settings)
     warnings = list(done.warnings)

@@ -17,27 +17,11 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dr import bookkeeping, probes, report, timeline
-from dr.aws import client, paginate
 from dr.inventory import load_inventory
 from dr.models import Decision, OperationRequest, parse
 from dr.observability import logger, metrics
 from dr.settings import Settings, get_settings
 from dr.steps._handler import lambda_step
-
-
-def _history(execution: str) -> list[dict[str, Any]]:
-    region = execution.split(":")[3]
-    sfn = client("stepfunctions", region)
-    return list(
-        paginate(
-            sfn.get_execution_history,
-            "events",
-            token_in="nextToken",
-            token_out="nextToken",
-            executionArn=execution,
-            maxResults=1000,
-        )
-    )
 
 
 def _observe(request: OperationRequest, settings: Settings, warnings: list[str]) -> tuple[str, str]:
@@ -65,7 +49,7 @@ def build(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
     warnings: list[str] = [str(w) for w in event.get("warnings") or []]
     writer, traffic = _observe(request, settings, warnings)
     try:
-        history = _history(request.execution)
+        history = timeline.read_history(request.execution)
     except (ClientError, BotoCoreError) as err:
         history = []
         warnings.append(f"the execution history could not be read: no timeline ({type(err).__name__}: {err})")

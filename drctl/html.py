@@ -42,6 +42,23 @@ def _seconds(value: Any) -> str:
     return "unknown" if value is None else f"{float(value):.1f} s"
 
 
+# The facts of a run, in the order every rendering (Markdown, HTML) lists the ones a report has.
+FACTS = (
+    "mode",
+    "execution",
+    "trigger",
+    "requested_by",
+    "detected_at",
+    "started_at",
+    "finished_at",
+    "writer_region",
+    "traffic_region",
+    "outage",
+    "error",
+    "cause",
+)
+
+
 def _met(value: Any) -> str:
     return "unknown" if value is None else ("met" if value else "MISSED")
 
@@ -51,21 +68,7 @@ def run_section(report: dict[str, Any]) -> str:
     e = html.escape
     status = str(report.get("status"))
     rows = "".join(
-        f"<tr><th>{e(key)}</th><td>{e(str(report[key]))}</td></tr>"
-        for key in (
-            "mode",
-            "execution",
-            "trigger",
-            "requested_by",
-            "detected_at",
-            "started_at",
-            "finished_at",
-            "writer_region",
-            "traffic_region",
-            "error",
-            "cause",
-        )
-        if report.get(key) is not None
+        f"<tr><th>{e(key)}</th><td>{e(str(report[key]))}</td></tr>" for key in FACTS if report.get(key) is not None
     )
     out = [
         '<section class="run">',

@@ -112,20 +112,7 @@ def as_markdown(report: dict[str, Any]) -> str:
         "| field | value |",
         "| --- | --- |",
     ]
-    for key in (
-        "mode",
-        "execution",
-        "trigger",
-        "requested_by",
-        "detected_at",
-        "started_at",
-        "finished_at",
-        "writer_region",
-        "traffic_region",
-        "outage",
-        "error",
-        "cause",
-    ):
+    for key in html.FACTS:
         if report.get(key) is not None:
             out.append(f"| {key} | {report[key]} |")
     if "rto" in report:

@@ -8,6 +8,7 @@ skipped and the structural tests still run."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -245,6 +246,15 @@ def test_the_html_page_is_self_contained_and_draws_one_bar_per_phase() -> None:
     assert page.count('<rect class="bar ') == len(report["phases"])
     assert page.count(' critical" data-kind=') == sum(p["critical"] for p in report["phases"])
     assert "Orchestration&#x27;s own time" in page
+
+
+def test_markdown_and_html_list_the_same_facts_of_a_run() -> None:
+    report = {**report_of("failover_planned"), "outage": "region us-east-1 (application)"}
+    markdown, page = render(report, "markdown"), render(report, "html")
+    assert {"mode", "execution", "outage"} <= set(report)
+    for key in [k for k in ("mode", "execution", "writer_region", "traffic_region", "outage") if k in report]:
+        assert f"| {key} | {report[key]} |" in markdown
+        assert f"<tr><th>{key}</th><td>{html.escape(str(report[key]))}</td></tr>" in page
 
 
 def test_a_game_days_page_holds_both_runs() -> None:

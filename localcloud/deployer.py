@@ -90,6 +90,7 @@ class Deployer:
         self.runtime = runtime
         self.router = router
         self._clients: dict[tuple[str, str], Any] = {}
+        self._layer_dirs: dict[str, str] = {}  # layer version ARN -> the folder its Python code is in
 
     def deploy(
         self,
@@ -182,6 +183,7 @@ class Deployer:
     def _creators(self) -> dict[str, Callable[..., Resource]]:
         return {
             "AWS::Serverless::Function": self._function,
+            "AWS::Serverless::LayerVersion": self._layer,
             "AWS::Serverless::StateMachine": self._state_machine,
             "AWS::DynamoDB::Table": self._table,
             "AWS::SNS::Topic": self._topic,
@@ -301,9 +303,15 @@ class Deployer:
         code_dir = (stack.template_path.parent / str(code_uri)).resolve()
         if not code_dir.is_dir():
             raise TemplateError(where, f"CodeUri {code_uri} is not a directory ({code_dir})")
+        # Lambda's Python path: the function's own code (/var/task), then its layers' (/opt/python)
+        layers = [str(arn) for arn in merged.get("Layers") or []]
+        unknown = [arn for arn in layers if arn not in self._layer_dirs]
+        if unknown:
+            raise TemplateError(where, f"Layers {unknown}: not a layer of this template (localcloud runs its own only)")
+        code_path = (str(code_dir), *(self._layer_dirs[arn] for arn in layers))
         name = merged.get("FunctionName") or f"{stack.name}-{lid}"
         env = {k: str(v) for k, v in env_vars.items()}
-        self.runtime.register(name, str(code_dir), str(handler), source=where, environment=env, region=stack.region)
+        self.runtime.register(name, code_path, str(handler), source=where, environment=env, region=stack.region)
         role = self._sam_role(stack, lid, "AWS::Serverless::Function", merged, ctx, "lambda.amazonaws.com")
         client = self._client("lambda", stack.region)
         cfg = client.create_function(
@@ -320,6 +328,21 @@ class Deployer:
         arn = cfg["FunctionArn"]
         self._events(stack, lid, props.get("Events") or {}, arn, ctx)
         return Resource(lid, "AWS::Serverless::Function", name, {"Arn": arn})
+
+    def _layer(self, stack: Stack, lid: str, props: dict[str, Any], spec: dict[str, Any], *_: Any) -> Resource:
+        """A Python layer built from ContentUri (``sam build`` puts its content under ``python/``): the
+        functions that name it import from that folder."""
+        where = f"{stack.template_path}: layer {lid}"
+        content = (stack.template_path.parent / str(props.get("ContentUri", ""))).resolve()
+        if not props.get("ContentUri") or not content.is_dir():
+            raise TemplateError(where, f"ContentUri {props.get('ContentUri')!r} is not a directory ({content})")
+        method = str((spec.get("Metadata") or {}).get("BuildMethod", ""))
+        if not method.startswith("python"):
+            raise TemplateError(where, f"BuildMethod {method!r}: localcloud runs python layers only (python3.x)")
+        name = props.get("LayerName") or f"{stack.name}-{lid}"
+        arn = f"arn:aws:lambda:{stack.region}:{ACCOUNT_ID}:layer:{name}:1"
+        self._layer_dirs[arn] = str(content)
+        return Resource(lid, "AWS::Serverless::LayerVersion", arn, {"Arn": arn})
 
     def _state_machine(
         self, stack: Stack, lid: str, props: dict[str, Any], spec: dict[str, Any], _g: Any, ctx: Context

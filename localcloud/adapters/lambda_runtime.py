@@ -139,8 +139,8 @@ class InProcessLambdaRuntime:
         self, on_output: Callable[[str, str, str], None] | None = None, busy: Callable[[], Any] | None = None
     ) -> None:
         self._busy = busy
-        self._code_dirs: dict[str, str] = {}
-        self._handlers: dict[tuple[str, str], Callable[..., Any]] = {}
+        self._code_paths: dict[str, tuple[str, ...]] = {}  # function -> its code folder, then its layers'
+        self._handlers: dict[tuple[tuple[str, ...], str], Callable[..., Any]] = {}
         self._lock = threading.Lock()
         self._patches = PatchSet()
         self.invocations: list[Invocation] = []
@@ -159,11 +159,19 @@ class InProcessLambdaRuntime:
 
     # -- set-up --------------------------------------------------------------------------------------
     def register(
-        self, function_name: str, code_dir: str, handler: str, source: str, environment: dict[str, str], region: str
+        self,
+        function_name: str,
+        code_path: str | tuple[str, ...],
+        handler: str,
+        source: str,
+        environment: dict[str, str],
+        region: str,
     ) -> None:
-        """Record where a function's code is, and prove now that its handler imports — under the function's
+        """Record where a function's code is (its own folder, then its layers' folders, as Lambda's Python
+        path is /var/task then /opt/python), and prove now that its handler imports — under the function's
         own environment, as Lambda imports it (Powertools reads its settings at import time)."""
-        self._code_dirs[function_name] = code_dir
+        code_path = (code_path,) if isinstance(code_path, str) else tuple(code_path)
+        self._code_paths[function_name] = code_path
         env = self._base_environment()
         env.update({"AWS_REGION": region, "AWS_DEFAULT_REGION": region, "AWS_LAMBDA_FUNCTION_NAME": function_name})
         env.update(environment)
@@ -172,27 +180,28 @@ class InProcessLambdaRuntime:
         if self._environ is not None:
             self._environ.overlay = env
         try:
-            self.load_handler(code_dir, handler, source=source)
+            self.load_handler(code_path, handler, source=source)
         finally:
             if self._environ is not None:
                 self._environ.overlay = previous
 
-    def load_handler(self, code_dir: str, handler: str, source: str = "template") -> Callable[..., Any]:
-        key = (code_dir, handler)
+    def load_handler(self, code_path: tuple[str, ...], handler: str, source: str = "template") -> Callable[..., Any]:
+        key = (code_path, handler)
         with self._lock:
             if key in self._handlers:
                 return self._handlers[key]
             module_name, _, attr = handler.rpartition(".")
             if not module_name:
                 raise TemplateError(source, f"Handler {handler!r} is not of the form 'package.module.function'")
-            if code_dir not in sys.path:
-                sys.path.insert(0, code_dir)
+            for folder in reversed(code_path):
+                if folder not in sys.path:
+                    sys.path.insert(0, folder)
             try:
                 module = importlib.import_module(module_name)
             except Exception as err:
                 raise TemplateError(
                     source,
-                    f"Handler {handler!r} cannot be imported from {code_dir}: {type(err).__name__}: {err}",
+                    f"Handler {handler!r} cannot be imported from {', '.join(code_path)}: {type(err).__name__}: {err}",
                 ) from err
             fn = getattr(module, attr, None)
             if not callable(fn):
@@ -259,14 +268,14 @@ class InProcessLambdaRuntime:
             return self._invoke(fn, event)
 
     def _invoke(self, fn: LambdaFunction, event: Any) -> tuple[str, bool, str]:
-        code_dir = self._code_dirs.get(fn.function_name)
-        if code_dir is None:
+        code_path = self._code_paths.get(fn.function_name)
+        if code_path is None:
             payload = {
                 "errorType": "ResourceNotFoundException",
                 "errorMessage": f"{fn.function_name}: no code",
             }
             return json.dumps(payload), True, ""
-        handler = self.load_handler(code_dir, fn.handler)
+        handler = self.load_handler(code_path, fn.handler)
         if isinstance(event, str | bytes):
             event = json.loads(event or "{}")
         context = LambdaContext(

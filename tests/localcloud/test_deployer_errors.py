@@ -68,3 +68,42 @@ def test_a_parameter_that_does_not_match_its_allowed_pattern_is_refused_with_its
         resolve_parameters(template, {"Id": "beef0"}, "t.yaml")
     with pytest.raises(TemplateError, match="Id='SET-ME': a 4-hex id"):
         resolve_parameters(described, {"Id": "SET-ME"}, "t.yaml")
+
+
+def _function_with_code_in_a_layer(root: Path, layer: str) -> Path:
+    """A template whose function ships nothing of its own and imports its handler from a layer folder."""
+    (root / "own").mkdir()
+    (root / "own" / "README.md").write_text("the code is the layer's\n")
+    (root / "shared" / "layered").mkdir(parents=True)
+    (root / "shared" / "layered" / "__init__.py").write_text("")
+    (root / "shared" / "layered" / "step.py").write_text("def handler(event, context):\n    return {'from': 'layer'}\n")
+    template = root / "template.yaml"
+    template.write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  CodeLayer:\n"
+        "    Type: AWS::Serverless::LayerVersion\n"
+        "    Properties: {ContentUri: shared/}\n"
+        "    Metadata: {BuildMethod: python3.13}\n"
+        "  StepFunction:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties:\n"
+        "      Runtime: python3.13\n"
+        "      CodeUri: own/\n"
+        "      Handler: layered.step.handler\n"
+        f"      Layers: [{layer}]\n"
+    )
+    return template
+
+
+def test_a_function_imports_its_handler_from_its_layer(cloud: LocalCloud, tmp_path: Path) -> None:
+    stack = cloud.deploy(_function_with_code_in_a_layer(tmp_path, "!Ref CodeLayer"), "us-west-2", "layered")
+    out = cloud.client("lambda", "us-west-2").invoke(FunctionName=stack.physical("StepFunction"), Payload=b"{}")
+    assert out["Payload"].read() == b'{"from": "layer"}'
+
+
+def test_a_layer_that_is_not_the_templates_is_refused_by_name(cloud: LocalCloud, tmp_path: Path) -> None:
+    arn = "arn:aws:lambda:us-west-2:123456789012:layer:elsewhere:3"
+    with pytest.raises(TemplateError) as err:
+        cloud.deploy(_function_with_code_in_a_layer(tmp_path, arn), "us-west-2", "layered")
+    assert "function StepFunction" in str(err.value) and arn in str(err.value)

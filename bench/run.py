@@ -21,6 +21,7 @@ import importlib.util
 import json
 import os
 import pkgutil
+import re
 import resource
 import shutil
 import statistics
@@ -144,14 +145,17 @@ def test_suite() -> dict[str, object]:
     wall = time.perf_counter() - started
     after, load_after = resource.getrusage(resource.RUSAGE_CHILDREN), os.getloadavg()[0]
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    tail = done.stdout.strip().splitlines()[-1:] or [""]
+    lines = done.stdout.splitlines()
+    # pytest's own summary ("== 3 failed, 1027 passed ... in 917.51s =="), not make's last line
+    summaries = [line.strip("= ") for line in lines if re.search(r"\d+ (passed|failed|error)", line) and " in " in line]
     return {
         "seconds": round(wall, 1),
         "cpu_seconds": round(cpu, 1),
         "load_average_before": round(load_before, 2),
         "load_average_after": round(load_after, 2),
         "passed": done.returncode == 0,
-        "summary": tail[0],
+        "summary": summaries[-1] if summaries else f"no pytest summary (exit {done.returncode})",
+        "failures": [line.split(" - ")[0] for line in lines if line.startswith(("FAILED ", "ERROR "))],
     }
 
 
@@ -164,6 +168,8 @@ def report_test_suite() -> None:
         f"| {r['seconds']} | {r['cpu_seconds']} | {r['load_average_before']} / {r['load_average_after']} "
         f"| {r['passed']} | {r['summary']} |"
     )
+    for failure in r["failures"]:  # type: ignore[attr-defined]
+        print(f"- {failure}")
     merged_path = ROOT / "bench" / "results.json"
     merged = json.loads(merged_path.read_text()) if merged_path.exists() else {}
     merged["test_suite_seconds"] = r["seconds"]  # the bar: make test <= 120 s on this machine

@@ -18,6 +18,8 @@ SAMPLE = {
     "failback rds.SwitchoverGlobalCluster 5xx every": "named-failure",
     "failback s3.PutBucketReplication throttle x2": "retried",
     "backup-verification backup.ListRecoveryPointsByBackupVault access-denied every": "named-failure",
+    # Lambda down for good: HandleFailure cannot run either, so the state machine records and notifies itself
+    "backup-verification lambda.Invoke 5xx every": "named-failure",
     "backup-verification dynamodb.PutItem timeout x2": "retried",
     "backup-verification s3.GetBucketReplication 5xx every": "named-failure",
     "restore-test backup.StartRestoreJob throttle x2": "retried",

@@ -37,6 +37,15 @@ def ending(
     }
 
 
+def with_what_was_lost(cause: str, audited: bool | None, notified: bool | None, warnings: list[str]) -> str:
+    """The cause, saying which record (the audit record, the notification) could not be written and why,
+    when any was lost: the Fail state's cause is then the only place an operator can read it."""
+    if not warnings:
+        return cause
+    lost = " and ".join(what for what, ok in (("the audit record", audited), ("the notification", notified)) if not ok)
+    return f"{cause} [NOT RECORDED: {lost} could not be written: {'; '.join(warnings)}]"[:4000]
+
+
 def step_timed_out(name: str, cause: str, phase: str) -> tuple[str, str]:
     """A ``States.Timeout`` outside a wait for a person: the step ``phase`` did not answer within its
     TimeoutSeconds (its AWS calls kept timing out). Named ``StepTimedOut``, with a cause that says which step."""

@@ -298,8 +298,10 @@ def _lease_problems(cell: Cell, run: Run) -> list[str]:
     if moved and not (ours and state == "BLOCKED"):
         return [f"the lease is {state} (holder {holder}) although {', '.join(moved)} moved"]
     if not moved and ours and state == "BLOCKED":
+        # what the run knew: its audit record, else what it wrote on the lease itself
         known = run.audit or {}
-        if not (known.get("unknown") or any("progress" in str(c) for c in known.get("changed", []))):
+        changed = [*known.get("changed", []), *run.lease.get("changed", [])]
+        if not (known.get("unknown") or any("progress" in str(c) or "unknown" in str(c) for c in changed)):
             return ["the lease is BLOCKED although nothing moved and nothing was unknown"]
     return []
 

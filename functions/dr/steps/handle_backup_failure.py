@@ -122,11 +122,7 @@ def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
     )
     failure.count(workflow)
     out["warnings"] = list(report.get("warnings") or []) + done.warnings
-    if done.warnings:
-        lost = " and ".join(
-            what for what, ok in (("the audit record", done.audited), ("the notification", done.notified)) if not ok
-        )
-        out["cause"] = f"{cause} [NOT RECORDED: {lost} could not be written: {'; '.join(done.warnings)}]"[:4000]
+    out["cause"] = failure.with_what_was_lost(cause, done.audited, done.notified, done.warnings)
     logger.error("backup workflow failed", extra={"error": name, "cause": out["cause"], "phase": phase})
     return {k: v for k, v in out.items() if k in RETURNED}
 

@@ -162,8 +162,7 @@ def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
     if lease_state.startswith("unsettled"):
         warnings.append(f"the lease could not be settled: {lease_state}")
     out["warnings"] = warnings
-    if done.all_failed:
-        out["cause"] = f"{cause} — NOT RECORDED: " + "; ".join(done.warnings)
+    out["cause"] = failure.with_what_was_lost(cause, done.audited, done.notified, list(done.warnings))
     metrics.add_dimension(name="Workflow", value=workflow)
     metrics.add_metric(
         name="".join(p.capitalize() for p in workflow.split("-")) + "Failed", unit=MetricUnit.Count, value=1

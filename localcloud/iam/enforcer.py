@@ -50,6 +50,7 @@ from localcloud.adapters.patching import PatchSet
 from localcloud.iam.policy import ContextValue, Principal, Request, Verdict, evaluate
 from localcloud.iam.requests import Needed, Unmodeled, copy_source, needed
 from localcloud.interceptor import Call, Response, serialize_error
+from localcloud.outage import DATA_PLANE
 from localcloud.template import ACCOUNT_ID
 
 # How each service says AccessDenied: (error code, HTTP status).
@@ -73,22 +74,6 @@ DENIED: dict[str, tuple[str, int]] = {
     "sqs": ("AccessDenied", 403),
 }
 _AWS_MANAGED_KEY_ALIAS = "alias/aws/"
-# DynamoDB's operations on a table's data: each reads the table key (DynamoDB decrypts it as the caller).
-_DYNAMODB_ITEM_OPERATIONS = frozenset(
-    {
-        "GetItem",
-        "PutItem",
-        "UpdateItem",
-        "DeleteItem",
-        "Query",
-        "Scan",
-        "BatchGetItem",
-        "BatchWriteItem",
-        "TransactGetItems",
-        "TransactWriteItems",
-        "ExecuteStatement",
-    }
-)
 
 
 def _table_names(params: Mapping[str, Any]) -> list[str]:
@@ -295,7 +280,7 @@ class IamEnforcer:
             keys += [("kms:GenerateDataKey", key_id), ("kms:Decrypt", key_id)]
         elif call.service == "s3":
             keys += self._s3_keys(call.operation, params)
-        elif call.service == "dynamodb" and call.operation in _DYNAMODB_ITEM_OPERATIONS:
+        elif call.service == "dynamodb" and call.operation in DATA_PLANE["dynamodb"]:  # each reads the table key
             keys += [("kms:Decrypt", self._table_key(name, call.region)) for name in _table_names(params)]
         out = []
         for action, key_id in keys:

@@ -70,3 +70,16 @@ def outage_platform(cloud: LocalCloud, request: pytest.FixtureRequest) -> Iterat
     built.primary_outage(name, **options)
     yield built
     built.close()
+
+
+# Headless Chromium that reaches nothing: the browser tests of the HTML timeline and the dashboard.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)

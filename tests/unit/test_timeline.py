@@ -23,21 +23,13 @@ from dr import timeline
 from drctl import html as html_page
 from drctl import timeline as drawing
 from drctl.render import render
+from tests.conftest import CHROMIUM_FLAGS
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 MERMAID = ROOT / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+BROWSER_ARGS = list(CHROMIUM_FLAGS)
 
 
 def recorded(name: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from localcloud import dashboards
 from localcloud.cloud import LocalCloud
 from localcloud.errors import TemplateError
 from localcloud.scenario import Platform
+from tests.conftest import CHROMIUM_FLAGS
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -172,14 +173,7 @@ def test_the_page_opens_in_a_browser_and_draws_every_chart_with_its_points(page:
     path, summary = page
     profile = tempfile.mkdtemp(prefix="chromium-")
     flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *CHROMIUM_FLAGS,
         f"--user-data-dir={profile}",
         "--virtual-time-budget=10000",
         "--host-resolver-rules=MAP * ~NOTFOUND",  # no name resolves: the page must need no network

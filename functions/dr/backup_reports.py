@@ -7,12 +7,16 @@ Keys in the reports bucket: ``<workflow>/<YYYY>/<MM>/<DD>/<execution name>.json`
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from dr import timeline
 from dr.aws import aws_errors, client
-from dr.errors import TransientAwsError
-from dr.settings import Settings
+from dr.backup_models import BackupRequest
+from dr.errors import DrError, TransientAwsError
+from dr.models import parse
+from dr.settings import Settings, get_settings
 
 AUDIT_MAX_FINDINGS = 200  # a DynamoDB item holds 400 KB; the full list is in the reports bucket
 MESSAGE_MAX_LINES = 20
@@ -38,6 +42,28 @@ def store(report: dict[str, Any], markdown: str, started_at: datetime, settings:
             s3.put_object(Bucket=settings.reports_bucket, Key=object_key, Body=body.encode(), ContentType=content_type)
         locations["json" if suffix == "json" else "markdown"] = f"s3://{settings.reports_bucket}/{object_key}"
     return locations
+
+
+Build = Callable[[dict[str, Any], Settings, datetime], dict[str, Any]]
+
+
+def assemble(event: dict[str, Any], build: Build) -> tuple[dict[str, Any], BackupRequest, Settings]:
+    """The workflow's report, built from the step's input now, with the execution's own timeline."""
+    settings = get_settings()
+    report = build(event, settings, datetime.now(UTC))
+    request = parse(BackupRequest, event.get("request"), "request")
+    report.update(timeline.of_execution(request.execution, request.started_at, report["finished_at"]))
+    return report, request, settings
+
+
+def store_or_warn(report: dict[str, Any], markdown: str, started_at: datetime, settings: Settings) -> list[str]:
+    """Store the report and set its ``report_location``. A report that could not be stored is a warning
+    (the audit record and the logs still hold it), never the run's failure."""
+    try:
+        report["report_location"] = store(report, markdown, started_at, settings)
+    except DrError as err:
+        return [f"the report was not stored in the reports bucket ({err})"]
+    return []
 
 
 def compact(report: dict[str, Any]) -> dict[str, Any]:

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dr.aws import error_code, instrument
-from dr.observability import logger
+from dr.observability import logger, one_metric
 from dr.settings import Settings
 
 AUDIT_PREFIX = "audit#"
@@ -109,10 +109,8 @@ def finish(
             done.notified = False
             done.warnings.append(f"the notification was not published ({_why(err)})")
     if done.all_failed:
-        with single_metric(
-            name="BookkeepingFailed", unit=MetricUnit.Count, value=1, namespace=settings.metrics_namespace
-        ) as metric:
-            metric.add_dimension(name="Workflow", value=str(report["workflow"]))
+        workflow = ("Workflow", str(report["workflow"]))
+        one_metric("BookkeepingFailed", 1, MetricUnit.Count, workflow, settings.metrics_namespace)
     if done.warnings:
         # The logs are the last place the evidence can go: keep the whole report there when a record is lost.
         logger.error("bookkeeping incomplete", extra={"warnings": done.warnings, "report": report})

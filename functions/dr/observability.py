@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 # Most steps publish no metric of their own; Powertools would warn on every such invocation.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -66,3 +67,10 @@ class LazyTracer:
 logger = Logger()
 tracer = LazyTracer()
 metrics = Metrics()
+
+
+def one_metric(name: str, value: float, unit: MetricUnit, dimension: tuple[str, str], namespace: str) -> None:
+    """Publish one metric with its own dimension (``(name, value)``), apart from the invocation's metrics
+    (Powertools' ``single_metric``): a count per severity, store or region."""
+    with single_metric(name=name, unit=unit, value=value, namespace=namespace) as metric:
+        metric.add_dimension(name=dimension[0], value=dimension[1])

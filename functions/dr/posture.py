@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import Field
@@ -42,10 +42,18 @@ from dr.backup_models import Finding, ProtectedResource, Severity
 from dr.backup_policy import SEVERITY_ORDER
 from dr.errors import DrError
 from dr.inventory import Inventory
-from dr.models import Measure, OperationRequest, Strict
+from dr.models import BucketReadiness, Measure, OperationRequest, Strict, TableReadiness
 from dr.settings import EnvSettings, Settings
 
 T = TypeVar("T")
+
+
+class _Exposed(Protocol):
+    @property
+    def exposure(self) -> Measure: ...
+
+
+R = TypeVar("R", bound=_Exposed)
 WORKFLOW = "readiness"
 STATE_KEY = "readiness#state"
 GLOBAL = "global"  # where IAM and the Route 53 API answer from (us-east-1's control planes)
@@ -293,58 +301,68 @@ def check_aurora(ev: Evaluation, request: OperationRequest) -> None:
         exposure(ev, "Aurora", got.exposure, target.arn, "Aurora")
 
 
+def replica_readiness(ev: Evaluation, store: str, kind: str, read: Callable[[], R]) -> R | None:
+    """A store's readiness in the recovery region, its exposure noted; None when it could not be read."""
+    got = ev.read(f"{kind} readiness", ev.settings.recovery_region, read)
+    if got is not None:
+        ev.exposures[store] = got.exposure
+    return got
+
+
+def said_of(
+    ev: Evaluation, kind: str, name: str, arn: str, problems: list[str], unread: tuple[str, str] | None
+) -> list[str]:
+    """What the readiness reads said of one replica. ``unread`` is (the error code that means it does not
+    exist, the finding then) when its state could not be read: it is then flagged missing when the error
+    says so, otherwise noted as a check that could not be made."""
+    said = [p for p in problems if name in p]
+    if unread is not None and any(unread[0] in p for p in said):
+        ev.flag(REPLICA_MISSING, "HIGH", arn, kind, f"{unread[1]}: " + "; ".join(said))
+    elif unread is not None:
+        ev.could_not(f"{kind} {name}", ev.settings.recovery_region, "; ".join(said) or "unknown state", arn)
+    return said
+
+
 def check_dynamodb(ev: Evaluation, request: OperationRequest) -> None:
+    got = replica_readiness(ev, "dynamodb", "DynamoDB", lambda: readiness.dynamodb(request, ev.inventory))
+    if got is not None:
+        for table in got.tables:
+            check_table(ev, request, table, got.problems)
+
+
+def check_table(ev: Evaluation, request: OperationRequest, table: TableReadiness, problems: list[str]) -> None:
     region = ev.settings.recovery_region
-    got = ev.read("DynamoDB readiness", region, lambda: readiness.dynamodb(request, ev.inventory))
-    if got is None:
+    arn = ev.resource("DynamoDB", table.name, region).arn
+    unread = ("ResourceNotFoundException", f"table {table.name} has no replica in {region}")
+    said = said_of(ev, "DynamoDB", table.name, arn, problems, unread if table.status == "unknown" else None)
+    if table.status == "unknown":
         return
-    ev.exposures["dynamodb"] = got.exposure
-    for table in got.tables:
-        arn = ev.resource("DynamoDB", table.name, region).arn
-        said = [p for p in got.problems if table.name in p]
-        if table.status == "unknown":
-            if any("ResourceNotFoundException" in p for p in said):
-                reason = f"table {table.name} has no replica in {region}: " + "; ".join(said)
-                ev.flag(REPLICA_MISSING, "HIGH", arn, "DynamoDB", reason)
-            else:
-                ev.could_not(f"table {table.name}", region, "; ".join(said) or "unknown status", arn)
-            continue
-        if table.status != "ACTIVE":
-            ev.flag(REPLICA_NOT_READY, "HIGH", arn, "DynamoDB", "; ".join(said))
-        elif request.source_region not in table.replica_regions:
-            reason = f"table {table.name} in {region} no longer replicates with {request.source_region}: " + "; ".join(
-                said
-            )
-            ev.flag(REPLICA_MISSING, "HIGH", arn, "DynamoDB", reason)
-        else:
-            exposure(ev, f"DynamoDB table {table.name}", table.exposure, arn, "DynamoDB")
+    if table.status != "ACTIVE":
+        ev.flag(REPLICA_NOT_READY, "HIGH", arn, "DynamoDB", "; ".join(said))
+    elif request.source_region not in table.replica_regions:
+        reason = f"table {table.name} in {region} no longer replicates with {request.source_region}"
+        ev.flag(REPLICA_MISSING, "HIGH", arn, "DynamoDB", f"{reason}: " + "; ".join(said))
+    else:
+        exposure(ev, f"DynamoDB table {table.name}", table.exposure, arn, "DynamoDB")
 
 
 def check_s3(ev: Evaluation, request: OperationRequest) -> None:
-    region = ev.settings.recovery_region
-    got = ev.read("S3 readiness", region, lambda: readiness.s3(request, ev.inventory))
-    if got is None:
+    got = replica_readiness(ev, "s3", "S3", lambda: readiness.s3(request, ev.inventory))
+    if got is not None:
+        for bucket in got.buckets:
+            check_bucket(ev, bucket, got.problems)
+
+
+def check_bucket(ev: Evaluation, bucket: BucketReadiness, problems: list[str]) -> None:
+    arn = f"arn:{ev.partition}:s3:::{bucket.replica}"
+    unread = ("NoSuchBucket", f"the replica bucket {bucket.replica} does not exist in {ev.settings.recovery_region}")
+    said_of(ev, "S3", bucket.replica, arn, problems, unread if bucket.versioning == "unknown" else None)
+    if bucket.versioning == "unknown":
         return
-    ev.exposures["s3"] = got.exposure
-    for bucket in got.buckets:
-        arn = f"arn:{ev.partition}:s3:::{bucket.replica}"
-        said = [p for p in got.problems if bucket.replica in p]
-        if bucket.versioning == "unknown":
-            if any("NoSuchBucket" in p for p in said):
-                reason = f"the replica bucket {bucket.replica} does not exist in {region}: " + "; ".join(said)
-                ev.flag(REPLICA_MISSING, "HIGH", arn, "S3", reason)
-            else:
-                ev.could_not(f"bucket {bucket.replica}", region, "; ".join(said) or "unknown versioning", arn)
-            continue
-        if bucket.versioning != "Enabled":
-            ev.flag(
-                "versioning-disabled",
-                "HIGH",
-                arn,
-                "S3",
-                f"versioning of the replica bucket {bucket.replica} is {bucket.versioning}: replication into it stops",
-            )
-        exposure(ev, f"S3 bucket {bucket.replica}", bucket.exposure, arn, "S3")
+    if bucket.versioning != "Enabled":
+        why = f"versioning of the replica bucket {bucket.replica} is {bucket.versioning}: replication into it stops"
+        ev.flag("versioning-disabled", "HIGH", arn, "S3", why)
+    exposure(ev, f"S3 bucket {bucket.replica}", bucket.exposure, arn, "S3")
 
 
 def check_endpoints(ev: Evaluation, request: OperationRequest) -> None:

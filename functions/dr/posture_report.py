@@ -20,15 +20,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 
 from dr import drill_calendar
 from dr.aws import client
 from dr.backup_models import Finding
-from dr.backup_policy import SEVERITY_ORDER
+from dr.backup_policy import summarize
 from dr.bookkeeping import Notification, finish
 from dr.inventory import Inventory
-from dr.observability import logger
+from dr.observability import logger, one_metric
 from dr.posture import READ_ERRORS, STATE_KEY, WORKFLOW, Evaluation, PostureSettings, ReadinessInput, evaluate, why
 from dr.settings import Settings
 
@@ -41,19 +41,10 @@ def digest(findings: list[Finding]) -> str:
     return hashlib.sha256("\n".join(sorted({key(f) for f in findings})).encode()).hexdigest()
 
 
-def summary(findings: list[Finding]) -> dict[str, dict[str, int]]:
-    by_severity = {s: 0 for s in SEVERITY_ORDER}
-    by_check: dict[str, int] = {}
-    for f in findings:
-        by_severity[f.severity] += 1
-        by_check[f.check] = by_check.get(f.check, 0) + 1
-    return {"by_severity": by_severity, "by_check": dict(sorted(by_check.items()))}
-
-
 def report(ev: Evaluation, request: ReadinessInput, previous: dict[str, Any] | None) -> dict[str, Any]:
     keys = {key(f) for f in ev.findings}
     before = set(previous.get("keys", [])) if previous else set()
-    counts = summary(ev.findings)
+    counts = summarize(ev.findings)
     return {
         "workflow": WORKFLOW,
         "execution": f"readiness-{ev.now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}",
@@ -90,19 +81,11 @@ def publish(out: dict[str, Any], settings: Settings) -> None:
     """ReadinessFindings per severity (0 included: the alarm sees every evaluation), and the exposure of
     each store when it could be measured (ReplicationExposureSeconds, for the dashboard)."""
     for severity, count in out["summary"]["by_severity"].items():
-        with single_metric(
-            name="ReadinessFindings", unit=MetricUnit.Count, value=count, namespace=settings.metrics_namespace
-        ) as metric:
-            metric.add_dimension(name="Severity", value=severity)
+        one_metric("ReadinessFindings", count, MetricUnit.Count, ("Severity", severity), settings.metrics_namespace)
     for store, measure in out["exposures"].items():
         if measure["seconds_now"] is not None:
-            with single_metric(
-                name="ReplicationExposureSeconds",
-                unit=MetricUnit.Seconds,
-                value=measure["seconds_now"],
-                namespace=settings.metrics_namespace,
-            ) as metric:
-                metric.add_dimension(name="Store", value=store)
+            seconds, namespace = measure["seconds_now"], settings.metrics_namespace
+            one_metric("ReplicationExposureSeconds", seconds, MetricUnit.Seconds, ("Store", store), namespace)
 
 
 def message(out: dict[str, Any]) -> Notification:

@@ -142,17 +142,20 @@ def aurora(request: OperationRequest, inv: Inventory) -> AuroraReadiness:
     )
 
 
+def _heartbeat(request: OperationRequest, holder: str, seen: Callable[[], Any], problems: list[str]) -> Measure:
+    """The newest heartbeat of the source region that ``holder`` (a replica in the target region) holds, read
+    once: exposure 0 as of then, or unknown with why."""
+    source = f"heartbeat of {request.source_region} in {holder}"
+    written = _read(f"the heartbeat in {holder}", problems, seen)
+    if written is None:
+        return unknown(source, f"no heartbeat of {request.source_region} in {holder}")
+    return Measure(seconds=0.0, measured_at=written, source=source)
+
+
 def table_exposure(ddb: Any, name: str, request: OperationRequest, problems: list[str]) -> Measure:
     """The source region's newest heartbeat as this table's replica in the target region holds it."""
-    source = f"heartbeat of {request.source_region} in {name} ({request.target_region})"
-    written = _read(
-        f"the heartbeat in {name} in {request.target_region}",
-        problems,
-        lambda: heartbeat.item_seen(ddb, name, request.source_region),
-    )
-    if written is None:
-        return unknown(source, f"no heartbeat of {request.source_region} in {name} ({request.target_region})")
-    return Measure(seconds=0.0, measured_at=written, source=source)
+    seen = partial(heartbeat.item_seen, ddb, name, request.source_region)
+    return _heartbeat(request, f"{name} ({request.target_region})", seen, problems)
 
 
 def dynamodb(request: OperationRequest, inv: Inventory) -> DynamoReadiness:
@@ -182,16 +185,6 @@ def dynamodb(request: OperationRequest, inv: Inventory) -> DynamoReadiness:
     )
 
 
-def bucket_exposure(s3: Any, bucket: str, request: OperationRequest, problems: list[str]) -> Measure:
-    source = f"heartbeat of {request.source_region} in {bucket}"
-    written = _read(
-        f"the heartbeat object in {bucket}", problems, lambda: heartbeat.object_seen(s3, bucket, request.source_region)
-    )
-    if written is None:
-        return unknown(source, f"no heartbeat of {request.source_region} in bucket {bucket}")
-    return Measure(seconds=0.0, measured_at=written, source=source)
-
-
 def s3(request: OperationRequest, inv: Inventory) -> S3Readiness:
     s3_target = client("s3", request.target_region)
     buckets: list[BucketReadiness] = []
@@ -206,7 +199,8 @@ def s3(request: OperationRequest, inv: Inventory) -> S3Readiness:
         versioning = None if answer is None else str(answer.get("Status") or "off")
         if versioning is not None and versioning != "Enabled":
             problems.append(f"bucket {replica} has versioning {versioning}, expected Enabled")
-        exposure = bucket_exposure(s3_target, replica, request, problems)
+        seen = partial(heartbeat.object_seen, s3_target, replica, request.source_region)
+        exposure = _heartbeat(request, f"bucket {replica}", seen, problems)
         if not exposure.known:
             problems.append(exposure.note + ": exposure unknown")
         buckets.append(

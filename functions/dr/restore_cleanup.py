@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -36,6 +36,8 @@ from dr.aws import client, error_code, is_transient, paginate
 from dr.backup_models import BackupRequest, RestorePlanItem
 from dr.restore_test import PREFIX, PURPOSE, PURPOSE_TAG, RUNNING_STATES, name_prefix, ours
 from dr.settings import Settings
+
+T = TypeVar("T")
 
 RETRY_LIMIT = 10  # looks in a row with a passing error before a resource counts as failed
 SETTLED_STATES = ("deleted", "gone", "failed")
@@ -90,39 +92,37 @@ def _gone(err: ClientError) -> bool:
     return error_code(err) in _GONE_CODES
 
 
+def _described(describe: Callable[[], T]) -> T | None:
+    """What ``describe()`` answers, or None when the resource is already gone."""
+    try:
+        return describe()
+    except ClientError as err:
+        if _gone(err):
+            return None
+        raise
+
+
 # -- deleting one resource ----------------------------------------------------------------------------------
 def _delete_table(region: str, name: str) -> str:
     ddb = client("dynamodb", region)
-    try:
-        status = ddb.describe_table(TableName=name)["Table"]["TableStatus"]
-    except ClientError as err:
-        if _gone(err):
-            return "gone"
-        raise
-    if status != "DELETING":
+    table = _described(lambda: ddb.describe_table(TableName=name)["Table"])
+    if table is None:
+        return "gone"
+    if table["TableStatus"] != "DELETING":
         ddb.delete_table(TableName=name)
     return "deleting"
 
 
 def _versions(s3: Any, name: str) -> Iterator[dict[str, str]]:
-    kwargs: dict[str, Any] = {"Bucket": name}
-    while True:
-        page = s3.list_object_versions(**kwargs)
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
         for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
             yield {"Key": entry["Key"], "VersionId": entry["VersionId"]}
-        if not page.get("IsTruncated"):
-            return
-        kwargs.update(KeyMarker=page["NextKeyMarker"], VersionIdMarker=page["NextVersionIdMarker"])
 
 
 def _delete_bucket(region: str, name: str) -> str:
     s3 = client("s3", region)
-    try:
-        s3.head_bucket(Bucket=name)
-    except ClientError as err:
-        if _gone(err):
-            return "gone"
-        raise
+    if _described(lambda: s3.head_bucket(Bucket=name)) is None:
+        return "gone"
     versions = list(_versions(s3, name))
     for start in range(0, len(versions), 1000):
         answer = s3.delete_objects(Bucket=name, Delete={"Objects": versions[start : start + 1000], "Quiet": True})
@@ -139,12 +139,9 @@ def _delete_bucket(region: str, name: str) -> str:
 
 def _delete_instance(region: str, name: str) -> str:
     rds = client("rds", region)
-    try:
-        instance = rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0]
-    except ClientError as err:
-        if _gone(err):
-            return "gone"
-        raise
+    instance = _described(lambda: rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0])
+    if instance is None:
+        return "gone"
     if instance.get("DBInstanceStatus") != "deleting":
         rds.delete_db_instance(DBInstanceIdentifier=name, SkipFinalSnapshot=True)
     return "deleting"
@@ -152,12 +149,9 @@ def _delete_instance(region: str, name: str) -> str:
 
 def _delete_cluster(region: str, name: str) -> str:
     rds = client("rds", region)
-    try:
-        cluster = rds.describe_db_clusters(DBClusterIdentifier=name)["DBClusters"][0]
-    except ClientError as err:
-        if _gone(err):
-            return "gone"
-        raise
+    cluster = _described(lambda: rds.describe_db_clusters(DBClusterIdentifier=name)["DBClusters"][0])
+    if cluster is None:
+        return "gone"
     for member in cluster.get("DBClusterMembers", []):  # AWS deletes a cluster only once it has no instances
         _delete_instance(region, str(member["DBInstanceIdentifier"]))
     if cluster.get("Status") != "deleting":

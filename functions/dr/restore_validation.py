@@ -28,7 +28,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -146,6 +146,21 @@ def combined(kind: str, parts: dict[str, Comparison], tolerance_percent: float) 
     return Comparison(kind, restored, expected, frozenset(changed), tolerance_percent, list(parts), matched)
 
 
+def compare(
+    kind: str,
+    restored: Mapping[str, tuple[str, Any]],
+    current: Mapping[str, tuple[str, Any]],
+    changed_at: Callable[[Any], Any],
+    since: datetime,
+    tolerance_percent: float,
+) -> Comparison:
+    """The restored records (key -> (digest, record)) against the source's now; a source record whose
+    ``changed_at(record)`` is after ``since`` (the recovery point) changed since and is left out."""
+    changed = frozenset(k for k, (_, record) in current.items() if changed_after(changed_at(record), since))
+    digests = {k: digest for k, (digest, _) in restored.items()}
+    return Comparison(kind, digests, {k: digest for k, (digest, _) in current.items()}, changed, tolerance_percent)
+
+
 def changed_after(value: Any, moment: datetime) -> bool:
     """Whether a change time (ISO 8601 text, epoch seconds, or a DynamoDB S/N attribute) is after ``moment``."""
     if isinstance(value, dict):
@@ -221,16 +236,8 @@ def validate_table(item: RestorePlanItem, settings: Settings) -> tuple[list[dict
     restored = table_records(restored_ddb, item.restore_name, keys)
     current = table_records(source_ddb, item.resource_name, keys, consistent=True)
     attribute = settings.restore_changed_at_attribute
-    changed = frozenset(
-        k for k, (_, record) in current.items() if changed_after(record.get(attribute), item.recovery_point_created_at)
-    )
-    comparison = Comparison(
-        "items",
-        {k: digest for k, (digest, _) in restored.items()},
-        {k: digest for k, (digest, _) in current.items()},
-        changed,
-        settings.restore_count_tolerance_percent,
-    )
+    since, tolerance = item.recovery_point_created_at, settings.restore_count_tolerance_percent
+    comparison = compare("items", restored, current, lambda record: record.get(attribute), since, tolerance)
     checks.append(check("items", comparison.matched, comparison.detail()))
     return checks, comparison
 
@@ -419,14 +426,8 @@ def validate_cluster(
         current = table_rows(
             item.source_region, str(source["DBClusterArn"]), secret, database, table, key, changed_column
         )
-        changed = frozenset(k for k, (_, c) in current.items() if changed_after(c, item.recovery_point_created_at))
-        part = Comparison(
-            "rows",
-            {k: h for k, (h, _) in restored.items()},
-            {k: h for k, (h, _) in current.items()},
-            changed,
-            settings.restore_count_tolerance_percent,
-        )
+        since, tolerance = item.recovery_point_created_at, settings.restore_count_tolerance_percent
+        part = compare("rows", restored, current, lambda changed_at: changed_at, since, tolerance)
         parts[table] = part
         checks.append(check(f"rows {table}", part.matched, part.detail()))
     return checks, combined("rows", parts, settings.restore_count_tolerance_percent)

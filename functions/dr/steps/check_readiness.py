@@ -3,45 +3,32 @@ the workflows run in parallel before they decide. One handler per store, each ov
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dr import readiness
-from dr.inventory import load_inventory
+from dr.inventory import Inventory, load_inventory
 from dr.models import OperationRequest, parse
-from dr.settings import get_settings
+from dr.settings import Settings, get_settings
 from dr.steps._handler import lambda_step
 
-
-def _inputs(event: dict[str, Any]) -> tuple[OperationRequest, Any, Any]:
-    settings = get_settings()
-    return parse(OperationRequest, event.get("request"), "request"), load_inventory(settings), settings
+Read = Callable[[OperationRequest, Inventory, Settings], Any]
 
 
-@lambda_step
-def aurora(event: dict[str, Any]) -> dict[str, Any]:
-    request, inv, _ = _inputs(event)
-    return readiness.as_json(readiness.aurora(request, inv))
+def _check(name: str, read: Read) -> Callable[[dict[str, Any], Any], Any]:
+    """The Lambda handler of one check: validate the request, read, and answer in JSON."""
+
+    def check(event: dict[str, Any]) -> dict[str, Any]:
+        settings = get_settings()
+        request = parse(OperationRequest, event.get("request"), "request")
+        return readiness.as_json(read(request, load_inventory(settings), settings))
+
+    check.__name__ = check.__qualname__ = name
+    return lambda_step(check)
 
 
-@lambda_step
-def dynamodb(event: dict[str, Any]) -> dict[str, Any]:
-    request, inv, _ = _inputs(event)
-    return readiness.as_json(readiness.dynamodb(request, inv))
-
-
-@lambda_step
-def s3(event: dict[str, Any]) -> dict[str, Any]:
-    request, inv, _ = _inputs(event)
-    return readiness.as_json(readiness.s3(request, inv))
-
-
-@lambda_step
-def endpoints(event: dict[str, Any]) -> dict[str, Any]:
-    request, inv, settings = _inputs(event)
-    return readiness.as_json(readiness.endpoints(request, inv, settings))
-
-
-@lambda_step
-def backups(event: dict[str, Any]) -> dict[str, Any]:
-    _, inv, settings = _inputs(event)
-    return readiness.as_json(readiness.backups(inv, settings))
+aurora = _check("aurora", lambda request, inv, settings: readiness.aurora(request, inv))
+dynamodb = _check("dynamodb", lambda request, inv, settings: readiness.dynamodb(request, inv))
+s3 = _check("s3", lambda request, inv, settings: readiness.s3(request, inv))
+endpoints = _check("endpoints", readiness.endpoints)
+backups = _check("backups", lambda request, inv, settings: readiness.backups(inv, settings))

@@ -13,13 +13,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dr import bookkeeping, probes, report, timeline
 from dr.inventory import load_inventory
 from dr.models import Decision, OperationRequest, parse
-from dr.observability import logger, metrics
+from dr.observability import logger, metrics, one_metric
 from dr.settings import Settings, get_settings
 from dr.steps._handler import lambda_step
 
@@ -111,13 +111,7 @@ def publish(out: dict[str, Any], settings: Settings) -> None:
         metrics.add_metric(name="RPOUnknown", unit=MetricUnit.Count, value=1)
     for store, value in out["rpo"]["by_store"].items():
         if value is not None:
-            with single_metric(
-                name="StoreRPOSeconds",
-                unit=MetricUnit.Seconds,
-                value=value,
-                namespace=settings.metrics_namespace,
-            ) as metric:
-                metric.add_dimension(name="Store", value=store)
+            one_metric("StoreRPOSeconds", value, MetricUnit.Seconds, ("Store", store), settings.metrics_namespace)
 
 
 def _seconds(value: Any) -> str:

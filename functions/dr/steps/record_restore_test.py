@@ -10,19 +10,18 @@ HandleBackupFailure (one notification per end)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 
-from dr import backup_reports, report, restore_test, timeline
+from dr import backup_reports, report, restore_test
 from dr.backup_models import BackupRequest, RestorePlanItem, RestoreResult
 from dr.backup_policy import error_message
 from dr.bookkeeping import Notification, finish
-from dr.errors import DrError
 from dr.models import parse
-from dr.observability import logger, metrics
-from dr.settings import Settings, get_settings
+from dr.observability import logger, metrics, one_metric
+from dr.settings import Settings
 from dr.steps._handler import lambda_step
 
 # The error a failed test ends with, most urgent first.
@@ -201,28 +200,14 @@ def publish(out: dict[str, Any], settings: Settings) -> None:
     metrics.add_metric(name="RestoreTestLeftoverResources", unit=MetricUnit.Count, value=out["leftover_resources"])
     for result in out["results"]:
         if result.get("restore_seconds") is not None:
-            with single_metric(
-                name="RestoreSeconds",
-                unit=MetricUnit.Seconds,
-                value=result["restore_seconds"],
-                namespace=settings.metrics_namespace,
-            ) as metric:
-                metric.add_dimension(name="ResourceType", value=result["resource_type"])
+            seconds, kind = result["restore_seconds"], ("ResourceType", result["resource_type"])
+            one_metric("RestoreSeconds", seconds, MetricUnit.Seconds, kind, settings.metrics_namespace)
 
 
 @lambda_step
 def handler(event: dict[str, Any]) -> dict[str, Any]:
-    settings = get_settings()
-    out = build(event, settings, datetime.now(UTC))
-    request = parse(BackupRequest, event.get("request"), "request")
-    out.update(timeline.of_execution(request.execution, request.started_at, out["finished_at"]))
-    warnings: list[str] = []
-    try:
-        out["report_location"] = backup_reports.store(
-            out, backup_reports.restore_markdown(out), request.started_at, settings
-        )
-    except DrError as err:
-        warnings.append(f"the evidence was not stored in the reports bucket ({err})")
+    out, request, settings = backup_reports.assemble(event, build)
+    warnings = backup_reports.store_or_warn(out, backup_reports.restore_markdown(out), request.started_at, settings)
     if out["status"] != "DRY_RUN":
         publish(out, settings)
     if out["status"] != "FAILED":  # a failed test is recorded and notified by HandleBackupFailure

@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ConnectionError as NoConnection
 from botocore.exceptions import ReadTimeoutError
 
 from dr import heartbeat
 from dr.aws import source_client
 from dr.inventory import load_inventory
-from dr.observability import logger
+from dr.observability import logger, one_metric
 from dr.settings import get_settings
 from dr.steps._handler import lambda_step
 
@@ -50,10 +50,7 @@ def write_all(now: datetime) -> dict[str, Any]:
             ("HeartbeatsWritten", written.get(region, 0)),
             ("HeartbeatsFailed", len(failed.get(region, []))),
         ):
-            with single_metric(
-                name=name, unit=MetricUnit.Count, value=value, namespace=settings.metrics_namespace
-            ) as m:
-                m.add_dimension(name="Region", value=region)
+            one_metric(name, value, MetricUnit.Count, ("Region", region), settings.metrics_namespace)
     if failed:
         logger.warning("heartbeats not written", extra={"failed": failed})
     return {"written_at": now.isoformat(), "written": written, "failed": failed}

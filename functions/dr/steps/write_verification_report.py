@@ -11,21 +11,20 @@ notified: only findings page the on-call."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 
 from dr import backup_policy as policy
-from dr import backup_reports, timeline
+from dr import backup_reports
 from dr.backup_models import BackupRequest, Finding, ProtectedResource, ResourceCheck
 from dr.backup_verification import load_checks
 from dr.bookkeeping import Notification, finish
-from dr.errors import TransientAwsError
 from dr.models import parse
-from dr.observability import logger, metrics
+from dr.observability import logger, metrics, one_metric
 from dr.recorded_config import ConfigSettings
-from dr.settings import Settings, get_settings
+from dr.settings import Settings
 from dr.steps._handler import lambda_step
 
 
@@ -111,21 +110,14 @@ def publish(report: dict[str, Any], settings: Settings) -> None:
     metrics.add_metric(name="BackupFindings", unit=MetricUnit.Count, value=len(report["findings"]))
     metrics.add_metric(name="BackupResourcesVerified", unit=MetricUnit.Count, value=report["resources_checked"])
     for severity, count in report["summary"]["by_severity"].items():
-        with single_metric(
-            name="BackupFindingsBySeverity", unit=MetricUnit.Count, value=count, namespace=settings.metrics_namespace
-        ) as metric:
-            metric.add_dimension(name="Severity", value=severity)
+        severities = ("Severity", severity)
+        one_metric("BackupFindingsBySeverity", count, MetricUnit.Count, severities, settings.metrics_namespace)
 
 
 def end(report: dict[str, Any], request: BackupRequest, settings: Settings) -> dict[str, Any]:
     """Store the report, count the findings, record and notify: what could not be done is a warning."""
-    warnings: list[str] = []
-    try:
-        report["report_location"] = backup_reports.store(
-            report, backup_reports.verification_markdown(report), request.started_at, settings
-        )
-    except TransientAwsError as err:
-        warnings.append(f"the report was not stored in the reports bucket ({err})")
+    markdown = backup_reports.verification_markdown(report)
+    warnings = backup_reports.store_or_warn(report, markdown, request.started_at, settings)
     report["warnings"] = warnings  # the audit record keeps them
     publish(report, settings)
     message = backup_reports.verification_message(report) if report["findings"] else None
@@ -141,10 +133,7 @@ def end(report: dict[str, Any], request: BackupRequest, settings: Settings) -> d
 
 @lambda_step
 def handler(event: dict[str, Any]) -> dict[str, Any]:
-    settings = get_settings()
-    report = build(event, settings, datetime.now(UTC))
-    request = parse(BackupRequest, event.get("request"), "request")
-    report.update(timeline.of_execution(request.execution, request.started_at, report["finished_at"]))
+    report, request, settings = backup_reports.assemble(event, build)
     out = end(report, request, settings)
     counts = {"findings": len(report["findings"]), "resources": report["resources_checked"]}
     if out["warnings"]:  # the logs are the last place the evidence can go

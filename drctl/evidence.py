@@ -324,20 +324,26 @@ def _drill_gaps(items: list[dict[str, Any]], kind: str, days: int) -> list[dict[
     ]
 
 
+def _stale(
+    runs: list[dict[str, Any]], kind: str, label: str, window: tuple[datetime, int], every: tuple[timedelta, str]
+) -> list[dict[str, Any]]:
+    """A gap when no run of ``kind`` is in the window (until, days), or when the newest is older than its
+    schedule allows (max age, how often it runs)."""
+    (until, days), (max_age, cadence) = window, every
+    if not runs:
+        return [_gap(f"no {label} in the last {days} days", kind, None)]
+    newest = _at(runs[-1])
+    if until - newest <= max_age:
+        return []
+    why = f"the newest {label} is from {_day(newest)}: older than {max_age.days} days (it runs {cadence})"
+    return [_gap(why, kind, newest)]
+
+
 def _restore_gaps(items: list[dict[str, Any]], until: datetime, days: int) -> list[dict[str, Any]]:
     tests = sorted((i for i in items if i["kind"] == "restore-test" and i["tested"]), key=_at)
+    gaps = _stale(tests, "restore-test", "restore test", (until, days), (RESTORE_TEST_MAX_AGE, "monthly"))
     if not tests:
-        return [_gap(f"no restore test in the last {days} days", "restore-test", None)]
-    gaps = []
-    if until - _at(tests[-1]) > RESTORE_TEST_MAX_AGE:
-        gaps.append(
-            _gap(
-                f"the newest restore test is from {_day(_at(tests[-1]))}: older than "
-                f"{RESTORE_TEST_MAX_AGE.days} days (it runs monthly)",
-                "restore-test",
-                _at(tests[-1]),
-            )
-        )
+        return gaps
     by_resource: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
     for test in tests:
         for result in test.get("results") or []:
@@ -385,18 +391,9 @@ def _restore_gaps(items: list[dict[str, Any]], until: datetime, days: int) -> li
 
 def _verification_gaps(items: list[dict[str, Any]], until: datetime, days: int) -> list[dict[str, Any]]:
     runs = sorted((i for i in items if i["kind"] == "backup-verification"), key=_at)
+    gaps = _stale(runs, "backup-verification", "backup verification", (until, days), (VERIFICATION_MAX_AGE, "daily"))
     if not runs:
-        return [_gap(f"no backup verification in the last {days} days", "backup-verification", None)]
-    gaps = []
-    if until - _at(runs[-1]) > VERIFICATION_MAX_AGE:
-        gaps.append(
-            _gap(
-                f"the newest backup verification is from {_day(_at(runs[-1]))}: older than "
-                f"{VERIFICATION_MAX_AGE.days} days (it runs daily)",
-                "backup-verification",
-                _at(runs[-1]),
-            )
-        )
+        return gaps
     first = _streak(runs, lambda r: r["passed"])
     if first is not None:
         latest = runs[-1]

@@ -18,8 +18,9 @@ import shlex
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -31,6 +32,7 @@ MAX_SELECTED_NAME = 48  # AWS Backup selection names (t-NAME, b-NAME) are at mos
 HEALTH_CHECK_METRICS_REGION = "us-east-1"  # Route 53 publishes HealthCheckStatus only there
 
 Client = Callable[[str, str], Any]  # (service, region) -> a boto3 client
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,17 @@ def _code(err: Exception) -> str:
     if isinstance(err, ClientError):
         return str(err.response.get("Error", {}).get("Code", "ClientError"))
     return type(err).__name__
+
+
+def found(read: Callable[[], T], *missing: str) -> T | None:
+    """What ``read()`` answers, or None when AWS answers with one of the ``missing`` codes (the thing is not
+    there, or not this account's). Any other error is the preflight's own failure and goes up."""
+    try:
+        return read()
+    except ClientError as err:
+        if _code(err) not in missing:
+            raise
+        return None
 
 
 class Preflight:
@@ -169,14 +182,11 @@ class Preflight:
     def tables(self, tables: list[str]) -> None:
         ddb = self.client("dynamodb", self.primary)
         for name in tables:
-            try:
-                table = ddb.describe_table(TableName=name)["Table"]
-            except ClientError as err:
-                if _code(err) != "ResourceNotFoundException":
-                    raise
+            answer = found(partial(ddb.describe_table, TableName=name), "ResourceNotFoundException")
+            if answer is None:
                 self.error("tables", f"table {name} does not exist in {self.primary}")
                 continue
-            replicas = {r.get("RegionName") for r in table.get("Replicas") or []}
+            replicas = {r.get("RegionName") for r in answer["Table"].get("Replicas") or []}
             if self.recovery in replicas:
                 self.ok("tables", f"{name}: in {self.primary}, replica in {self.recovery}")
             else:
@@ -186,13 +196,11 @@ class Preflight:
         for names, region, what in ((buckets, self.primary, "bucket"), (replicas, self.recovery, "replica bucket")):
             s3 = self.client("s3", region)
             for name in names:
-                try:
-                    where = s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
-                except ClientError as err:
-                    if _code(err) not in ("NoSuchBucket", "404", "AccessDenied"):
-                        raise
+                location = found(partial(s3.get_bucket_location, Bucket=name), "NoSuchBucket", "404", "AccessDenied")
+                if location is None:
                     self.error("buckets", f"{what} {name} does not exist (or is not this account's)")
                     continue
+                where = location.get("LocationConstraint") or "us-east-1"
                 if where != region:
                     self.error("buckets", f"{what} {name} is in {where}, not in {region}")
                 else:
@@ -204,33 +212,27 @@ class Preflight:
             self.p["AuroraSecondaryClusterId"],
             self.p["AuroraGlobalClusterId"],
         )
-        try:
-            cluster = self.client("rds", self.primary).describe_db_clusters(DBClusterIdentifier=primary)
-            primary_arn = cluster["DBClusters"][0]["DBClusterArn"]
+        rds, rds_recovery = self.client("rds", self.primary), self.client("rds", self.recovery)
+        cluster = found(partial(rds.describe_db_clusters, DBClusterIdentifier=primary), "DBClusterNotFoundFault")
+        primary_arn = cluster["DBClusters"][0]["DBClusterArn"] if cluster else ""
+        if cluster:
             self.ok("aurora", f"cluster {primary} in {self.primary}")
-        except ClientError as err:
-            if _code(err) != "DBClusterNotFoundFault":
-                raise
+        else:
             self.error("aurora", f"Aurora cluster {primary} does not exist in {self.primary}")
-            primary_arn = ""
-        try:
-            found = self.client("rds", self.primary).describe_global_clusters(GlobalClusterIdentifier=global_id)
-            members = {m["DBClusterArn"] for m in found["GlobalClusters"][0].get("GlobalClusterMembers") or []}
-        except ClientError as err:
-            if _code(err) != "GlobalClusterNotFoundFault":
-                raise
+        read = partial(rds.describe_global_clusters, GlobalClusterIdentifier=global_id)
+        global_db = found(read, "GlobalClusterNotFoundFault")
+        if global_db is None:
             self.error("aurora", f"global database {global_id} does not exist")
             return
+        members = {m["DBClusterArn"] for m in global_db["GlobalClusters"][0].get("GlobalClusterMembers") or []}
         if primary_arn and primary_arn not in members:
             self.error("aurora", f"cluster {primary} is not a member of the global database {global_id}")
         else:
             self.ok("aurora", f"global database {global_id}")
-        try:
-            self.client("rds", self.recovery).describe_db_clusters(DBClusterIdentifier=secondary)
+        read = partial(rds_recovery.describe_db_clusters, DBClusterIdentifier=secondary)
+        if found(read, "DBClusterNotFoundFault"):
             self.ok("aurora", f"secondary cluster {secondary} in {self.recovery}")
-        except ClientError as err:
-            if _code(err) != "DBClusterNotFoundFault":
-                raise
+        else:
             self.warn("aurora", f"secondary cluster {secondary} not in {self.recovery} yet (`drctl setup replication`)")
 
     def health_checks(self) -> None:
@@ -250,12 +252,9 @@ class Preflight:
             check_id = self.p[name]
             if not check_id:
                 continue
-            try:
-                route53.get_health_check(HealthCheckId=check_id)
+            if found(partial(route53.get_health_check, HealthCheckId=check_id), "NoSuchHealthCheck"):
                 self.ok("health checks", f"{name} {check_id}")
-            except ClientError as err:
-                if _code(err) != "NoSuchHealthCheck":
-                    raise
+            else:
                 self.error("health checks", f"{name} {check_id} is not a Route 53 health check of this account")
 
     def routing(self) -> None:
@@ -273,12 +272,9 @@ class Preflight:
             return
         arc = self.client("route53-recovery-control-config", "us-west-2")  # the ARC control plane's Region
         for name, arn in arns.items():
-            try:
-                arc.describe_routing_control(RoutingControlArn=arn)
+            if found(partial(arc.describe_routing_control, RoutingControlArn=arn), "ResourceNotFoundException"):
                 self.ok("routing", f"{name} exists")
-            except ClientError as err:
-                if _code(err) != "ResourceNotFoundException":
-                    raise
+            else:
                 self.error("routing", f"{name} {arn} does not exist")
 
     def vaults(self) -> None:
@@ -287,13 +283,8 @@ class Preflight:
             (self.primary, self.p["BackupVaultName"]),
             (self.recovery, self.p["RecoveryBackupVaultName"]),
         ):
-            try:
-                self.client("backup", region).describe_backup_vault(BackupVaultName=name)
-                exists = True
-            except ClientError as err:
-                if _code(err) not in ("ResourceNotFoundException", "AccessDeniedException"):
-                    raise
-                exists = False
+            read = partial(self.client("backup", region).describe_backup_vault, BackupVaultName=name)
+            exists = found(read, "ResourceNotFoundException", "AccessDeniedException") is not None
             if manage and exists:
                 self.error("vaults", f"vault {name} already exists in {region}: ManageBackupVaults=false adopts it")
             elif not manage and not exists:
@@ -334,14 +325,12 @@ class Preflight:
         arn = self.p["RestoreValidationSecretArn"]
         if not arn:
             return
-        try:
-            parts = arn.split(":")  # a replica has the same ARN but for its Region
-            replica = ":".join([*parts[:3], self.recovery, *parts[4:]])
-            self.client("secretsmanager", self.recovery).describe_secret(SecretId=replica)
+        parts = arn.split(":")  # a replica has the same ARN but for its Region
+        replica = ":".join([*parts[:3], self.recovery, *parts[4:]])
+        read = partial(self.client("secretsmanager", self.recovery).describe_secret, SecretId=replica)
+        if found(read, "ResourceNotFoundException"):
             self.ok("secret", f"restore validation secret readable in {self.recovery}")
-        except ClientError as err:
-            if _code(err) != "ResourceNotFoundException":
-                raise
+        else:
             self.error("secret", f"restore validation secret is not in {self.recovery} (replicate it there)")
 
 

@@ -552,19 +552,11 @@ class Deployer:
                         (target.get("DeadLetterConfig") or {}).get("Arn"),
                     )
                 else:
-                    self.router.add_schedule(
-                        stack.region,
-                        name,
-                        str(props["ScheduleExpression"]),
-                        str(target["Arn"]),
-                        target.get("Input"),
-                        dead_letter_arn=(target.get("DeadLetterConfig") or {}).get("Arn"),
-                    )
+                    self._add_schedule(stack, name, props, target)
         return Resource(lid, "AWS::Events::Rule", name, {"Arn": arn})
 
-    def _schedule(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
-        name = props.get("Name") or f"{stack.name}-{lid}"
-        target = props["Target"]
+    def _add_schedule(self, stack: Stack, name: str, props: dict[str, Any], target: dict[str, Any]) -> None:
+        """Run ``target`` on the rule's or schedule's ScheduleExpression, on the virtual clock."""
         self.router.add_schedule(
             stack.region,
             name,
@@ -574,6 +566,10 @@ class Deployer:
             enabled=props.get("State", "ENABLED") == "ENABLED",
             dead_letter_arn=(target.get("DeadLetterConfig") or {}).get("Arn"),
         )
+
+    def _schedule(self, stack: Stack, lid: str, props: dict[str, Any], *_: Any) -> Resource:
+        name = props.get("Name") or f"{stack.name}-{lid}"
+        self._add_schedule(stack, name, props, props["Target"])
         arn = f"arn:aws:scheduler:{stack.region}:{ACCOUNT_ID}:schedule/default/{name}"
         return Resource(lid, "AWS::Scheduler::Schedule", name, {"Arn": arn})
 

@@ -62,6 +62,7 @@ from localcloud.cloud import LocalCloud
 from localcloud.deployer import Stack
 from localcloud.design import PlatformDesign
 from localcloud.endpoints import HealthEndpoint
+from localcloud.iam.roles import trust
 from localcloud.iam.simulate import PolicySimulator
 from localcloud.outage import make_profile
 from localcloud.services.alarms import AlarmEvaluator
@@ -156,18 +157,7 @@ class Platform:
         iam = self.cloud.client("iam", d.primary_region)
         monitoring_role = iam.create_role(
             RoleName="rds-monitoring-role",
-            AssumeRolePolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            AssumeRolePolicyDocument=json.dumps(trust("monitoring.rds.amazonaws.com")),
         )["Role"]["Arn"]
         clusters = ((d.primary_region, d.primary_cluster_id), (d.recovery_region, d.secondary_cluster_id))
         for region, cluster_id in clusters:
@@ -250,18 +240,7 @@ class Platform:
         iam = self.cloud.client("iam", d.primary_region)
         role = iam.create_role(
             RoleName="roadcall-s3-replication",
-            AssumeRolePolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "s3.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            AssumeRolePolicyDocument=json.dumps(trust("s3.amazonaws.com")),
         )["Role"]["Arn"]
         for source, replica in zip(d.buckets, d.replicas, strict=True):
             east.create_bucket(Bucket=source)

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import operator as op
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -86,6 +87,17 @@ class Verdict:
             article = "an" if self.policy_type[0] in "aeiou" else "a"
             return f"{head} with an explicit deny in {article} {self.policy_type} policy"
         return f"{head} because no {self.policy_type} policy allows the {request.action} action"
+
+
+# NumericLessThan, DateGreaterThanEquals, ...: the comparison after the family's name
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "Equals": op.eq,
+    "NotEquals": op.ne,
+    "LessThan": op.lt,
+    "LessThanEquals": op.le,
+    "GreaterThan": op.gt,
+    "GreaterThanEquals": op.ge,
+}
 
 
 # -- matching ---------------------------------------------------------------------------------------
@@ -161,7 +173,7 @@ _NEGATED = {
 }
 
 
-def _compare(base: str, expected: str, actual: ContextValue) -> bool:  # noqa: PLR0911
+def _compare(base: str, expected: str, actual: ContextValue) -> bool:
     """One operator (without IfExists/negation/qualifier) on one expected and one actual value."""
     text = str(actual).lower() if isinstance(actual, bool) else str(actual)
     if base == "StringEquals":
@@ -174,24 +186,9 @@ def _compare(base: str, expected: str, actual: ContextValue) -> bool:  # noqa: P
         return arn_match(expected, text)
     if base == "Bool":
         return text.lower() == expected.lower()
-    if base.startswith("Numeric"):
-        number, limit = float(text), float(expected)
-        return {
-            "NumericEquals": number == limit,
-            "NumericLessThan": number < limit,
-            "NumericLessThanEquals": number <= limit,
-            "NumericGreaterThan": number > limit,
-            "NumericGreaterThanEquals": number >= limit,
-        }[base]
-    if base.startswith("Date"):
-        when, limit_at = _date(text), _date(expected)
-        return {
-            "DateEquals": when == limit_at,
-            "DateLessThan": when < limit_at,
-            "DateLessThanEquals": when <= limit_at,
-            "DateGreaterThan": when > limit_at,
-            "DateGreaterThanEquals": when >= limit_at,
-        }[base]
+    for family, parse in (("Numeric", float), ("Date", _date)):
+        if base.startswith(family) and base[len(family) :] in _ORDER:
+            return bool(_ORDER[base[len(family) :]](parse(text), parse(expected)))
     raise ValueError(f"condition operator {base} is not modeled by localcloud")
 
 

@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache, partial
@@ -71,6 +70,7 @@ from localcloud.clock import VirtualClock
 from localcloud.interceptor import AwsError, Call, Interceptor, Response, serialize_error, serialize_result
 from localcloud.services.metrics import MetricsSimulator
 from localcloud.services.passthrough import moto_response
+from localcloud.services.regional_replication import RegionalReplication
 
 GLOBAL_TABLE_VERSION = "2019.11.21"
 DEFAULT_REPLICATION_LATENCY_SECONDS = 0.5
@@ -143,11 +143,11 @@ class _Cursor:
     position: int
 
 
-class GlobalTablesSimulator:
+class GlobalTablesSimulator(RegionalReplication):
     """Replicas in other Regions for moto's DynamoDB tables, replicated on the virtual clock."""
 
     def __init__(self, clock: VirtualClock, metrics: MetricsSimulator | None = None) -> None:
-        self.clock = clock
+        super().__init__(clock)
         self.metrics = metrics
         self.replica_creation_seconds = 0.0
         self._latency_rules: list[tuple[str | None, str | None, float]] = [
@@ -157,10 +157,6 @@ class GlobalTablesSimulator:
         self._pending: list[ReplicatedWrite] = []
         self._versions: dict[tuple[str, str], dict[str, Version]] = {}  # (table, Region) -> key -> version
         self._cursors: dict[tuple[str, str], _Cursor] = {}
-        self._paused: set[str] = set()
-        self._resumed_at: dict[str, datetime] = {}
-        self._slowed: dict[str, tuple[datetime, float]] = {}  # source Region -> (since, latency growth per second)
-        self._lock = threading.RLock()
 
     # -- knobs -------------------------------------------------------------------------------------
     def set_replication_latency(
@@ -189,29 +185,6 @@ class GlobalTablesSimulator:
             raise ValueError(f"replica creation time must be >= 0 seconds, got {seconds}")
         with self._lock:
             self.replica_creation_seconds = float(seconds)
-
-    def pause_replication(self, source_region: str) -> None:
-        """Hold every write made in ``source_region`` (a Regional outage of replication)."""
-        with self._lock:
-            self._pump_locked()
-            self._paused.add(source_region)
-
-    def resume_replication(self, source_region: str) -> None:
-        """Deliver the held writes of ``source_region``, ``latency`` from now."""
-        with self._lock:
-            self._pump_locked()
-            self._slowed.pop(source_region, None)
-            if source_region in self._paused:
-                self._paused.discard(source_region)
-                self._resumed_at[source_region] = self.clock.now()
-
-    def slow_replication(self, source_region: str, rate: float) -> None:
-        """From now, the latency of writes from ``source_region`` grows by ``rate`` seconds per second."""
-        if rate < 0:
-            raise ValueError(f"latency growth must be >= 0 seconds per second, got {rate}")
-        with self._lock:
-            self._pump_locked()
-            self._slowed[source_region] = (self.clock.now(), float(rate))
 
     def make_global(self, table_name: str, source_region: str, replica_regions: list[str]) -> None:
         """Add replicas of ``source_region``'s table, as ``UpdateTable`` ``ReplicaUpdates`` Create does."""
@@ -249,10 +222,6 @@ class GlobalTablesSimulator:
                 and (source_region is None or write.source_region == source_region)
             )
 
-    def paused_regions(self) -> list[str]:
-        with self._lock:
-            return sorted(self._paused)
-
     # -- replication ---------------------------------------------------------------------------------
     def pump(self) -> int:
         """Apply every write that is due on the clock; return how many deliveries were made."""
@@ -279,24 +248,17 @@ class GlobalTablesSimulator:
         return len(due)
 
     def _latency(self, source: str, target: str) -> float:
-        growth = 0.0
-        if source in self._slowed:
-            since, rate = self._slowed[source]
-            growth = rate * max(0.0, (self.clock.now() - since).total_seconds())
+        growth = self._growth(source)
         for rule_source, rule_target, seconds in reversed(self._latency_rules):
             if rule_source in (None, source) and rule_target in (None, target):
                 return seconds + growth
         return DEFAULT_REPLICATION_LATENCY_SECONDS + growth
 
     def _due_at(self, write: ReplicatedWrite, target: str) -> datetime | None:
-        if write.source_region in self._paused:
-            return None
         group = self._tables.get(write.table)
         replica = group.replicas.get(target) if group else None
-        if replica is None:
-            return None
-        start = max(write.written_at, self._resumed_at.get(write.source_region, _EPOCH))
-        return max(start + timedelta(seconds=self._latency(write.source_region, target)), replica.active_at)
+        arrival = self._arrival(write.source_region, write.written_at, self._latency(write.source_region, target))
+        return None if replica is None or arrival is None else max(arrival, replica.active_at)
 
     def _drain(self, group: GlobalTable, region: str) -> None:
         """Queue the writes found in ``region``'s stream since the last look."""

@@ -56,9 +56,8 @@ held, object lock settings on replicas, partitions other than ``aws``.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -70,12 +69,12 @@ from localcloud.clock import VirtualClock
 from localcloud.interceptor import Call, Interceptor, Response, serialize_result
 from localcloud.services.metrics import MetricsSimulator
 from localcloud.services.passthrough import moto_response, parse_response
+from localcloud.services.regional_replication import RegionalReplication
 
 DEFAULT_REPLICATION_LATENCY_SECONDS = 2.0
 RTC_SLA_SECONDS = 15 * 60  # Replication Time Control: 99.99 % of objects within 15 minutes
 STATUS_HEADER = "x-amz-replication-status"
 BUCKET_ARN_PREFIX = "arn:aws:s3:::"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 WRITE_OPERATIONS = ("PutObject", "CopyObject", "CompleteMultipartUpload", "DeleteObject", "DeleteObjects")
 
 
@@ -172,19 +171,15 @@ def _status(key: Any, status: str | None) -> None:
         key.metadata[STATUS_HEADER] = status
 
 
-class S3ReplicationSimulator:
+class S3ReplicationSimulator(RegionalReplication):
     """Replicates new objects of moto's buckets to their destinations on the virtual clock."""
 
     def __init__(self, clock: VirtualClock, metrics: MetricsSimulator | None = None) -> None:
-        self.clock = clock
+        super().__init__(clock)
         self.metrics = metrics
         self._latency_rules: list[tuple[str | None, float]] = [(None, DEFAULT_REPLICATION_LATENCY_SECONDS)]
         self._pending: list[PendingObject] = []
         self._failed: dict[tuple[str, str, str], tuple[int, str]] = {}  # route -> (objects, last reason)
-        self._paused: set[str] = set()
-        self._resumed_at: dict[str, datetime] = {}
-        self._slowed: dict[str, tuple[datetime, float]] = {}  # source Region -> (since, latency growth per second)
-        self._lock = threading.RLock()
 
     # -- knobs -------------------------------------------------------------------------------------
     def set_replication_latency(self, seconds: float, source_bucket: str | None = None) -> None:
@@ -200,35 +195,6 @@ class S3ReplicationSimulator:
     def replication_latency(self, source_bucket: str) -> float:
         with self._lock:
             return self._latency(source_bucket)
-
-    def pause_replication(self, source_region: str) -> None:
-        """Hold the objects written to the buckets of ``source_region``."""
-        with self._lock:
-            self._pump_locked()
-            self._paused.add(source_region)
-
-    def resume_replication(self, source_region: str) -> None:
-        """Deliver the held objects of ``source_region``, ``latency`` from now."""
-        with self._lock:
-            self._pump_locked()
-            self._slowed.pop(source_region, None)
-            if source_region in self._paused:
-                self._paused.discard(source_region)
-                self._resumed_at[source_region] = self.clock.now()
-
-    def slow_replication(self, source_region: str, rate: float) -> None:
-        """From now, the latency of objects written in ``source_region`` grows by ``rate`` seconds per second."""
-        if rate < 0:
-            raise ValueError(f"latency growth must be >= 0 seconds per second, got {rate}")
-        with self._lock:
-            self._pump_locked()
-            self._slowed[source_region] = (self.clock.now(), float(rate))
-
-    def _growth(self, region: str | None) -> float:
-        if region is None or region not in self._slowed:
-            return 0.0
-        since, rate = self._slowed[region]
-        return rate * max(0.0, (self.clock.now() - since).total_seconds())
 
     def sync_now(self, source_bucket: str | None = None) -> int:
         """Deliver every pending object (of ``source_bucket``) now, paused or not; return how many."""
@@ -286,11 +252,8 @@ class S3ReplicationSimulator:
         return DEFAULT_REPLICATION_LATENCY_SECONDS
 
     def _due_at(self, pending: PendingObject) -> datetime | None:
-        if pending.source_region in self._paused:
-            return None
-        start = max(pending.written_at, self._resumed_at.get(pending.source_region, _EPOCH))
         latency = self._latency(pending.source_bucket) + self._growth(pending.source_region)
-        return start + timedelta(seconds=latency)
+        return self._arrival(pending.source_region, pending.written_at, latency)
 
     @staticmethod
     def _blocker(source: str, rule: Rule) -> str | None:

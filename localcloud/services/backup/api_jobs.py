@@ -11,6 +11,7 @@ cross-account copies, backup options (Windows VSS), restore testing plans.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -44,27 +45,63 @@ def _lookup(jobs: dict[str, J], job_id: str, region: str, kind: str) -> J:
     return job
 
 
-def _replayed(engine: BackupEngine, operation: str, region: str, token: str | None) -> str | None:
-    return engine.idempotency.get((operation, region, token)) if token else None
-
-
-def _remember(engine: BackupEngine, operation: str, region: str, token: str | None, job_id: str) -> None:
+def _start(
+    engine: BackupEngine, call: Call, jobs: dict[str, J], new: Callable[[BackupEngine, dict[str, Any], str], J]
+) -> J:
+    """The job a Start* call makes, or the one an earlier call with its IdempotencyToken made in its Region."""
+    token = str(call.params.get("IdempotencyToken") or "")
+    key = (call.operation, call.region, token)
+    if token and key in engine.idempotency:
+        return jobs[engine.idempotency[key]]
+    job = new(engine, call.params, call.region)
+    engine.add_job(job)
     if token:
-        engine.idempotency[(operation, region, token)] = job_id
+        engine.idempotency[key] = job.job_id
+    return job
+
+
+def _basics(
+    engine: BackupEngine, region: str, seconds: float, resource: tuple[str, str, str], role: str | None
+) -> dict[str, Any]:
+    """What every job has: its id, Region, account, when it was made and when it ends, what it is of."""
+    now = engine.now()
+    arn, resource_type, name = resource
+    return {
+        "job_id": new_job_id(),
+        "region": region,
+        "account_id": engine.account_id,
+        "created_at": now,
+        "finishes_at": now + timedelta(seconds=seconds),
+        "resource_arn": arn,
+        "resource_type": resource_type,
+        "resource_name": name,
+        "iam_role_arn": role,
+    }
+
+
+def _list(engine: BackupEngine, call: Call, jobs: dict[str, J], filters: Filters, kind: str) -> dict[str, Any]:
+    now = engine.now()
+    entries = [j.to_api(now) for j in jobs.values() if j.region == call.region]
+    return listing(entries, call.params, filters, f"{kind}JobId", f"{kind}Jobs")
+
+
+# Every List*Jobs filter on a job's account, parent and times
+_COMMON_FILTERS: Filters = {
+    "ByResourceType": ("ResourceType", "eq"),
+    "ByAccountId": ("AccountId", "eq"),
+    "ByParentJobId": ("ParentJobId", "eq"),
+    "ByCreatedAfter": ("CreationDate", "after"),
+    "ByCreatedBefore": ("CreationDate", "before"),
+    "ByCompleteAfter": ("CompletionDate", "after"),
+    "ByCompleteBefore": ("CompletionDate", "before"),
+}
 
 
 # ---------------------------------------------------------------- backup jobs
 
 
 def start_backup_job(engine: BackupEngine, call: Call) -> dict[str, Any]:
-    params, region = call.params, call.region
-    replayed = _replayed(engine, "StartBackupJob", region, params.get("IdempotencyToken"))
-    if replayed is None:
-        job = _new_backup_job(engine, params, region)
-        engine.add_job(job)
-        _remember(engine, "StartBackupJob", region, params.get("IdempotencyToken"), job.job_id)
-    else:
-        job = engine.backup_jobs_by_id[replayed]
+    job = _start(engine, call, engine.backup_jobs_by_id, _new_backup_job)
     return {
         "BackupJobId": job.job_id,
         "RecoveryPointArn": job.recovery_point_arn,
@@ -84,17 +121,12 @@ def _new_backup_job(engine: BackupEngine, params: dict[str, Any], region: str) -
     window = params.get("StartWindowMinutes")
     if window is not None and window < _MIN_START_WINDOW_MINUTES:
         raise invalid_parameter(f"StartWindowMinutes must be at least 60; found {window}")
-    now = engine.now()
+    basics = _basics(
+        engine, region, engine.durations.backup, (ref.arn, ref.resource_type, ref.name), params["IamRoleArn"]
+    )
+    now = basics["created_at"]
     return BackupJob(
-        job_id=new_job_id(),
-        region=region,
-        account_id=engine.account_id,
-        created_at=now,
-        finishes_at=now + timedelta(seconds=engine.durations.backup),
-        resource_arn=ref.arn,
-        resource_type=ref.resource_type,
-        resource_name=ref.name,
-        iam_role_arn=params["IamRoleArn"],
+        **basics,
         planned_failure=engine.take_failure("backup", ref.resource_type, ref.arn),
         vault_name=vault.backup_vault_name,
         vault_arn=vault.backup_vault_arn,
@@ -112,37 +144,22 @@ def describe_backup_job(engine: BackupEngine, call: Call) -> dict[str, Any]:
 
 
 _BACKUP_FILTERS: Filters = {
+    **_COMMON_FILTERS,
     "ByResourceArn": ("ResourceArn", "eq"),
     "ByState": ("State", "eq"),
     "ByBackupVaultName": ("BackupVaultName", "eq"),
-    "ByResourceType": ("ResourceType", "eq"),
-    "ByAccountId": ("AccountId", "eq"),
-    "ByParentJobId": ("ParentJobId", "eq"),
-    "ByCreatedAfter": ("CreationDate", "after"),
-    "ByCreatedBefore": ("CreationDate", "before"),
-    "ByCompleteAfter": ("CompletionDate", "after"),
-    "ByCompleteBefore": ("CompletionDate", "before"),
 }
 
 
 def list_backup_jobs(engine: BackupEngine, call: Call) -> dict[str, Any]:
-    now = engine.now()
-    entries = [j.to_api(now) for j in engine.backup_jobs_by_id.values() if j.region == call.region]
-    return listing(entries, call.params, _BACKUP_FILTERS, "BackupJobId", "BackupJobs")
+    return _list(engine, call, engine.backup_jobs_by_id, _BACKUP_FILTERS, "Backup")
 
 
 # ---------------------------------------------------------------- copy jobs
 
 
 def start_copy_job(engine: BackupEngine, call: Call) -> dict[str, Any]:
-    params, region = call.params, call.region
-    replayed = _replayed(engine, "StartCopyJob", region, params.get("IdempotencyToken"))
-    if replayed is None:
-        job = _new_copy_job(engine, params, region)
-        engine.add_job(job)
-        _remember(engine, "StartCopyJob", region, params.get("IdempotencyToken"), job.job_id)
-    else:
-        job = engine.copy_jobs_by_id[replayed]
+    job = _start(engine, call, engine.copy_jobs_by_id, _new_copy_job)
     return {"CopyJobId": job.job_id, "CreationDate": job.created_at, "IsParent": False}
 
 
@@ -166,18 +183,12 @@ def _new_copy_job(engine: BackupEngine, params: dict[str, Any], region: str) -> 
     copy_lifecycle = lifecycle(params.get("Lifecycle"))
     if copy_lifecycle.to_api() is None:
         copy_lifecycle = point.lifecycle
-    now = engine.now()
     ref = ResourceRef(point.resource_arn, point.resource_type, point.resource_name, None)
+    resource = (point.resource_arn, point.resource_type, point.resource_name)
+    basics = _basics(engine, region, engine.durations.copy, resource, params["IamRoleArn"])
+    now = basics["created_at"]
     return CopyJob(
-        job_id=new_job_id(),
-        region=region,
-        account_id=engine.account_id,
-        created_at=now,
-        finishes_at=now + timedelta(seconds=engine.durations.copy),
-        resource_arn=point.resource_arn,
-        resource_type=point.resource_type,
-        resource_name=point.resource_name,
-        iam_role_arn=params["IamRoleArn"],
+        **basics,
         planned_failure=engine.take_failure("copy", point.resource_type, point.resource_arn, point.arn),
         size_bytes=point.size_bytes,
         source_vault_arn=source_vault.backup_vault_arn,
@@ -197,38 +208,23 @@ def describe_copy_job(engine: BackupEngine, call: Call) -> dict[str, Any]:
 
 
 _COPY_FILTERS: Filters = {
+    **_COMMON_FILTERS,
     "ByResourceArn": ("ResourceArn", "eq"),
     "ByState": ("State", "eq"),
-    "ByResourceType": ("ResourceType", "eq"),
     "ByDestinationVaultArn": ("DestinationBackupVaultArn", "eq"),
     "BySourceRecoveryPointArn": ("SourceRecoveryPointArn", "eq"),
-    "ByAccountId": ("AccountId", "eq"),
-    "ByParentJobId": ("ParentJobId", "eq"),
-    "ByCreatedAfter": ("CreationDate", "after"),
-    "ByCreatedBefore": ("CreationDate", "before"),
-    "ByCompleteAfter": ("CompletionDate", "after"),
-    "ByCompleteBefore": ("CompletionDate", "before"),
 }
 
 
 def list_copy_jobs(engine: BackupEngine, call: Call) -> dict[str, Any]:
-    now = engine.now()
-    entries = [j.to_api(now) for j in engine.copy_jobs_by_id.values() if j.region == call.region]
-    return listing(entries, call.params, _COPY_FILTERS, "CopyJobId", "CopyJobs")
+    return _list(engine, call, engine.copy_jobs_by_id, _COPY_FILTERS, "Copy")
 
 
 # ---------------------------------------------------------------- restore jobs
 
 
 def start_restore_job(engine: BackupEngine, call: Call) -> dict[str, Any]:
-    params, region = call.params, call.region
-    replayed = _replayed(engine, "StartRestoreJob", region, params.get("IdempotencyToken"))
-    if replayed is None:
-        job = _new_restore_job(engine, params, region)
-        engine.add_job(job)
-        _remember(engine, "StartRestoreJob", region, params.get("IdempotencyToken"), job.job_id)
-        replayed = job.job_id
-    return {"RestoreJobId": replayed}
+    return {"RestoreJobId": _start(engine, call, engine.restore_jobs_by_id, _new_restore_job).job_id}
 
 
 def _new_restore_job(engine: BackupEngine, params: dict[str, Any], region: str) -> RestoreJob:
@@ -256,18 +252,10 @@ def _new_restore_job(engine: BackupEngine, params: dict[str, Any], region: str) 
             snapshot = capture(parse_resource_arn(point.resource_arn), region, engine.account_id)
         except (SourceUnavailable, BackupApiError):
             snapshot = None
-    now = engine.now()
     duration = engine.durations.restore.get(point.resource_type, engine.durations.backup)
+    resource = (point.resource_arn, point.resource_type, point.resource_name)
     return RestoreJob(
-        job_id=new_job_id(),
-        region=region,
-        account_id=engine.account_id,
-        created_at=now,
-        finishes_at=now + timedelta(seconds=duration),
-        resource_arn=point.resource_arn,
-        resource_type=point.resource_type,
-        resource_name=point.resource_name,
-        iam_role_arn=params.get("IamRoleArn"),
+        **_basics(engine, region, duration, resource, params.get("IamRoleArn")),
         planned_failure=engine.take_failure("restore", point.resource_type, point.resource_arn, point.arn),
         size_bytes=point.size_bytes,
         recovery_point_arn=arn,
@@ -284,22 +272,14 @@ def describe_restore_job(engine: BackupEngine, call: Call) -> dict[str, Any]:
 
 
 _RESTORE_FILTERS: Filters = {
+    **_COMMON_FILTERS,
     "ByStatus": ("Status", "eq"),
-    "ByResourceType": ("ResourceType", "eq"),
-    "ByAccountId": ("AccountId", "eq"),
-    "ByParentJobId": ("ParentJobId", "eq"),
     "ByRestoreTestingPlanArn": ("RestoreTestingPlanArn", "eq"),
-    "ByCreatedAfter": ("CreationDate", "after"),
-    "ByCreatedBefore": ("CreationDate", "before"),
-    "ByCompleteAfter": ("CompletionDate", "after"),
-    "ByCompleteBefore": ("CompletionDate", "before"),
 }
 
 
 def list_restore_jobs(engine: BackupEngine, call: Call) -> dict[str, Any]:
-    now = engine.now()
-    entries = [j.to_api(now) for j in engine.restore_jobs_by_id.values() if j.region == call.region]
-    return listing(entries, call.params, _RESTORE_FILTERS, "RestoreJobId", "RestoreJobs")
+    return _list(engine, call, engine.restore_jobs_by_id, _RESTORE_FILTERS, "Restore")
 
 
 def put_restore_validation_result(engine: BackupEngine, call: Call) -> dict[str, Any]:

@@ -192,6 +192,10 @@ class Job:
     def completion_date(self) -> datetime | None:
         return self.finishes_at if self.outcome is not None else None
 
+    def to_api(self, now: datetime) -> dict[str, Any]:
+        """The job as its Describe*Job answers it (each kind of job its own shape)."""
+        raise NotImplementedError
+
 
 @dataclass(eq=False, kw_only=True)
 class BackupJob(Job):

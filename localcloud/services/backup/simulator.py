@@ -185,8 +185,7 @@ class BackupSimulator(BackupEngine):
         if state not in _BACKUP_END_STATES:
             raise ValueError(f"seed_backup_job: state must be one of {_BACKUP_END_STATES}; found {state!r}")
         with self.lock:
-            created = to_ms(created_at or self.now())
-            finished = to_ms(completed_at) if completed_at else created + timedelta(seconds=self.durations.backup)
+            created, finished = times = self._seed_times(created_at, completed_at, self.durations.backup)
             kind = resource_type or parse_resource_arn(resource_arn).resource_type
             vault = self.ensure_vault(region, vault_name)
             point_arn = ""
@@ -205,18 +204,9 @@ class BackupSimulator(BackupEngine):
                     size_bytes=size_bytes,
                     completed_at=finished,
                 )
+            message = status_message or _SEEDED_MESSAGES.get(state)
             job = BackupJob(
-                job_id=new_job_id(),
-                region=region,
-                account_id=self.account_id,
-                created_at=created,
-                finishes_at=finished,
-                resource_arn=resource_arn,
-                resource_type=kind,
-                resource_name=_resource_name(resource_arn),
-                outcome=state,
-                status_message=status_message or _SEEDED_MESSAGES.get(state),
-                size_bytes=size_bytes,
+                **self._ended_job(region, times, (resource_arn, kind), (state, message), size_bytes),
                 vault_name=vault_name,
                 vault_arn=vault.backup_vault_arn,
                 recovery_point_arn=point_arn,
@@ -249,8 +239,7 @@ class BackupSimulator(BackupEngine):
         if state not in _COPY_END_STATES:
             raise ValueError(f"seed_copy_job: state must be one of {_COPY_END_STATES}; found {state!r}")
         with self.lock:
-            created = to_ms(created_at or self.now())
-            finished = to_ms(completed_at) if completed_at else created + timedelta(seconds=self.durations.copy)
+            created, finished = times = self._seed_times(created_at, completed_at, self.durations.copy)
             kind = resource_type or parse_resource_arn(resource_arn).resource_type
             source_vault = self.ensure_vault(region, source_vault_name)
             dest_region, _, dest_name = parse_vault_arn(destination_vault_arn)
@@ -271,18 +260,9 @@ class BackupSimulator(BackupEngine):
                     size_bytes=size_bytes,
                     completed_at=finished,
                 )
+            message = status_message or (_SEEDED_MESSAGES["FAILED"] if state == "FAILED" else None)
             job = CopyJob(
-                job_id=new_job_id(),
-                region=region,
-                account_id=self.account_id,
-                created_at=created,
-                finishes_at=finished,
-                resource_arn=resource_arn,
-                resource_type=kind,
-                resource_name=_resource_name(resource_arn),
-                outcome=state,
-                status_message=status_message or (_SEEDED_MESSAGES["FAILED"] if state == "FAILED" else None),
-                size_bytes=size_bytes,
+                **self._ended_job(region, times, (resource_arn, kind), (state, message), size_bytes),
                 source_vault_arn=source_vault.backup_vault_arn,
                 source_recovery_point_arn=source_recovery_point_arn or "",
                 destination_vault_arn=dest_vault.backup_vault_arn,
@@ -294,6 +274,37 @@ class BackupSimulator(BackupEngine):
             )
             self.add_job(job)
             return job.job_id
+
+    def _seed_times(
+        self, created_at: datetime | None, completed_at: datetime | None, seconds: float
+    ) -> tuple[datetime, datetime]:
+        """When a seeded job was created (now by default) and ended (its duration later by default)."""
+        created = to_ms(created_at or self.now())
+        return created, to_ms(completed_at) if completed_at else created + timedelta(seconds=seconds)
+
+    def _ended_job(
+        self,
+        region: str,
+        times: tuple[datetime, datetime],
+        resource: tuple[str, str],
+        end: tuple[str, str | None],
+        size_bytes: int,
+    ) -> dict[str, Any]:
+        """What a seeded job that already ended has, whatever its kind."""
+        (created, finished), (resource_arn, kind), (state, message) = times, resource, end
+        return {
+            "job_id": new_job_id(),
+            "region": region,
+            "account_id": self.account_id,
+            "created_at": created,
+            "finishes_at": finished,
+            "resource_arn": resource_arn,
+            "resource_type": kind,
+            "resource_name": _resource_name(resource_arn),
+            "outcome": state,
+            "status_message": message,
+            "size_bytes": size_bytes,
+        }
 
     # ------------------------------------------------------------------ accessors (API-shaped, newest first)
 

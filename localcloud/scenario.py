@@ -734,15 +734,20 @@ class Platform:
         return answers.get(self.resolve(d.traffic_name), "none")
 
     def resolve(self, name: str) -> str:
-        """The first A answer for ``name`` from the Route 53 DNS data plane (``cloud.dns``), or ``""``."""
+        """The first A answer for ``name`` from the Route 53 DNS data plane (``cloud.dns``), or ``""`` when
+        there is none. A query that times out is asked again (up to 3 times 5 s): the embedded DNS server is a
+        thread of this process, and on a loaded machine a timeout says nothing about the records."""
         resolver = dns.resolver.Resolver(configure=False)
         host, port = self.cloud.dns.address.rsplit(":", 1)
         resolver.nameservers, resolver.port = [host], int(port)
-        try:
-            answer = resolver.resolve(name, "A", lifetime=5)
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.exception.Timeout, dns.resolver.NoNameservers):
-            return ""
-        return str(answer[0])
+        for _ in range(3):
+            try:
+                return str(resolver.resolve(name, "A", lifetime=5)[0])
+            except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers):
+                return ""
+            except dns.exception.Timeout:
+                continue
+        return ""
 
     def snapshot(self) -> dict[str, Any]:
         """The platform's observable state, for before/after comparisons."""

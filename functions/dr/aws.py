@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -143,18 +143,8 @@ def aws_errors(action: str, permanent: type[DrError]) -> Iterator[None]:
         raise permanent(f"{action} failed: {code}: {err}") from err
 
 
-def paginate(
-    call: Callable[..., dict[str, Any]],
-    key: str,
-    token_in: str = "NextToken",
-    token_out: str = "NextToken",
-    **kwargs: Any,
-) -> Iterator[Any]:
-    """Every item of a paginated list call, whatever its token names."""
-    while True:
-        page = call(**kwargs)
+def paginate(aws: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
+    """Every item under ``key`` of every page of ``operation`` (a boto3 operation name, ``list_tables``),
+    through boto3's paginator for it."""
+    for page in aws.get_paginator(operation).paginate(**kwargs):
         yield from page.get(key, [])
-        token = page.get(token_out)
-        if not token:
-            return
-        kwargs[token_in] = token

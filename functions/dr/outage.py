@@ -25,7 +25,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from dr import heartbeat
-from dr.aws import client
+from dr.aws import client, paginate
 from dr.inventory import Inventory
 from dr.replication_common import ClientFactory
 from dr.replication_s3 import object_versions
@@ -57,15 +57,10 @@ def outage_started_at(
             ":ok": {"S": "SUCCEEDED"},
         },
     }
-    while True:
-        page = ddb.scan(**kwargs)
-        for item in page.get("Items", []):
-            finished = item.get("finished_at", {}).get("S", "")
-            if newest is None or finished > newest[0]:
-                newest = (finished, json.loads(item["report"]["S"]))
-        if not page.get("LastEvaluatedKey"):
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    for item in paginate(ddb, "scan", "Items", **kwargs):
+        finished = item.get("finished_at", {}).get("S", "")
+        if newest is None or finished > newest[0]:
+            newest = (finished, json.loads(item["report"]["S"]))
     if newest is not None and newest[1].get("detected_at"):
         report = newest[1]
         started = datetime.fromisoformat(str(report["detected_at"]))
@@ -130,20 +125,15 @@ def dynamodb_writes(
             "ProjectionExpression": projection,
             "ExpressionAttributeNames": names,
         }
-        while True:
-            page = src.scan(**kwargs)
-            for item in page.get("Items", []):
-                if heartbeat.is_heartbeat(item):
-                    continue  # the DR heartbeats are not the application's writes
-                when = changed_at(_deserializer().deserialize(item[attribute])) if attribute in item else None
-                if when is None:
-                    undated += 1
-                elif when >= since:
-                    key = {k: item[k] for k in key_names}
-                    written[json.dumps(key, sort_keys=True)] = (key, when)
-            if not page.get("LastEvaluatedKey"):
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in paginate(src, "scan", "Items", **kwargs):
+            if heartbeat.is_heartbeat(item):
+                continue  # the DR heartbeats are not the application's writes
+            when = changed_at(_deserializer().deserialize(item[attribute])) if attribute in item else None
+            if when is None:
+                undated += 1
+            elif when >= since:
+                key = {k: item[k] for k in key_names}
+                written[json.dumps(key, sort_keys=True)] = (key, when)
         home: dict[str, datetime | None] = {}
         for item in _batch_get(dst, table, [k for k, _ in written.values()], names, projection):
             home_key = json.dumps({k: item[k] for k in key_names}, sort_keys=True)

@@ -319,7 +319,9 @@ def backups(inv: Inventory, settings: Settings) -> BackupReadiness:
             backup = reader("backup", region)
             completed = [
                 p["CreationDate"]
-                for p in paginate(backup.list_recovery_points_by_backup_vault, "RecoveryPoints", BackupVaultName=vault)
+                for p in paginate(
+                    backup, "list_recovery_points_by_backup_vault", "RecoveryPoints", BackupVaultName=vault
+                )
                 if p.get("Status") == "COMPLETED"
             ]
         except _AWS_ERRORS as err:

@@ -73,11 +73,7 @@ def _db_cluster(rds: Any, cluster_id: str) -> dict[str, Any] | None:
 def _instances(rds: Any, cluster_id: str) -> list[dict[str, Any]]:
     return list(
         paginate(
-            rds.describe_db_instances,
-            "DBInstances",
-            token_in="Marker",
-            token_out="Marker",
-            Filters=[{"Name": "db-cluster-id", "Values": [cluster_id]}],
+            rds, "describe_db_instances", "DBInstances", Filters=[{"Name": "db-cluster-id", "Values": [cluster_id]}]
         )
     )
 

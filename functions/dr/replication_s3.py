@@ -243,14 +243,10 @@ def _rule(run: SetupRun, src: Any, source: str, destination: str, region: str, r
 def object_versions(s3: Any, bucket: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     versions: list[dict[str, Any]] = []
     markers: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"Bucket": bucket}
-    while True:
-        page = s3.list_object_versions(**kwargs)
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
         versions.extend(page.get("Versions", []))
         markers.extend(page.get("DeleteMarkers", []))
-        if not page.get("IsTruncated"):
-            return versions, markers
-        kwargs.update(KeyMarker=page["NextKeyMarker"], VersionIdMarker=page.get("NextVersionIdMarker"))
+    return versions, markers
 
 
 def _backfill(run: SetupRun, src: Any, dst: Any, source: str, destination: str, limit: int) -> None:

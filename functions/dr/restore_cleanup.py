@@ -276,13 +276,7 @@ def _tags(pairs: list[dict[str, str]] | None) -> dict[str, str]:
 
 def _tables(region: str, prefix: str, with_details: bool) -> list[Found]:
     ddb = client("dynamodb", region)
-    names = [
-        str(n)
-        for n in paginate(
-            ddb.list_tables, "TableNames", token_in="ExclusiveStartTableName", token_out="LastEvaluatedTableName"
-        )
-        if str(n).startswith(prefix)
-    ]
+    names = [str(n) for n in paginate(ddb, "list_tables", "TableNames") if str(n).startswith(prefix)]
     if not with_details:
         return [Found("DynamoDB", n, region) for n in names]
     out = []
@@ -333,7 +327,7 @@ def _clusters(region: str, prefix: str) -> list[Found]:
     rds = client("rds", region)
     return [
         Found("Aurora", str(c["DBClusterIdentifier"]), region, c.get("ClusterCreateTime"), _tags(c.get("TagList")))
-        for c in paginate(rds.describe_db_clusters, "DBClusters", token_in="Marker", token_out="Marker")
+        for c in paginate(rds, "describe_db_clusters", "DBClusters")
         if str(c["DBClusterIdentifier"]).startswith(prefix.lower())
     ]
 
@@ -349,7 +343,7 @@ def _instances(region: str, prefix: str) -> list[Found]:
             i.get("InstanceCreateTime"),
             _tags(i.get("TagList")),
         )
-        for i in paginate(rds.describe_db_instances, "DBInstances", token_in="Marker", token_out="Marker")
+        for i in paginate(rds, "describe_db_instances", "DBInstances")
         if str(i["DBInstanceIdentifier"]).startswith(prefix.lower())
         and not str(i.get("DBClusterIdentifier") or "").startswith(prefix.lower())
     ]
@@ -372,7 +366,7 @@ def running_jobs(request: BackupRequest, item: RestorePlanItem, known: list[str]
     """Restore jobs of this test still running: what they restore does not exist yet, so cannot be deleted."""
     backup = client("backup", item.region)
     since = request.started_at - timedelta(minutes=5)
-    jobs = list(paginate(backup.list_restore_jobs, "RestoreJobs", ByCreatedAfter=since, MaxResults=100))
+    jobs = list(paginate(backup, "list_restore_jobs", "RestoreJobs", ByCreatedAfter=since, MaxResults=100))
     ours_ = [j for j in jobs if j.get("RecoveryPointArn") == item.recovery_point_arn or j.get("RestoreJobId") in known]
     return [str(j["RestoreJobId"]) for j in ours_ if j.get("Status") in RUNNING_STATES]
 
@@ -484,10 +478,9 @@ def running_restore_tests(settings: Settings) -> list[tuple[str, datetime]]:
     return [
         (str(e["executionArn"]), e["startDate"])
         for e in paginate(
-            sfn.list_executions,
+            sfn,
+            "list_executions",
             "executions",
-            token_in="nextToken",
-            token_out="nextToken",
             stateMachineArn=settings.restore_test_state_machine_arn,
             statusFilter="RUNNING",
         )

@@ -194,13 +194,7 @@ def _canonical(value: Any) -> Any:
 
 
 def _scan(ddb: Any, table: str, consistent: bool) -> Iterator[dict[str, Any]]:
-    kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": consistent}
-    while True:
-        page = ddb.scan(**kwargs)
-        yield from page.get("Items", [])
-        if not page.get("LastEvaluatedKey"):
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return paginate(ddb, "scan", "Items", TableName=table, ConsistentRead=consistent)
 
 
 def table_records(ddb: Any, table: str, keys: list[str], consistent: bool = False) -> dict[str, tuple[str, Any]]:
@@ -245,24 +239,17 @@ def validate_table(item: RestorePlanItem, settings: Settings) -> tuple[list[dict
 # -- S3 --------------------------------------------------------------------------------------------------------
 def bucket_objects(s3: Any, bucket: str) -> dict[str, str]:
     """key -> ETag of every object of ``bucket`` (its current versions)."""
-    objects = paginate(
-        s3.list_objects_v2, "Contents", token_in="ContinuationToken", token_out="NextContinuationToken", Bucket=bucket
-    )
+    objects = paginate(s3, "list_objects_v2", "Contents", Bucket=bucket)
     return {str(o["Key"]): str(o["ETag"]) for o in objects if not str(o["Key"]).startswith(heartbeat.OBJECT_PREFIX)}
 
 
 def _history(s3: Any, bucket: str) -> Iterator[tuple[str, datetime, str | None]]:
     """(key, LastModified, ETag or None for a delete marker) of every version of every object."""
-    kwargs: dict[str, Any] = {"Bucket": bucket}
-    while True:
-        page = s3.list_object_versions(**kwargs)
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
         for version in page.get("Versions", []):
             yield str(version["Key"]), version["LastModified"], str(version["ETag"])
         for marker in page.get("DeleteMarkers", []):
             yield str(marker["Key"]), marker["LastModified"], None
-        if not page.get("IsTruncated"):
-            return
-        kwargs.update(KeyMarker=page.get("NextKeyMarker"), VersionIdMarker=page.get("NextVersionIdMarker"))
 
 
 def utc(moment: datetime) -> datetime:

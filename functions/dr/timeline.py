@@ -347,16 +347,7 @@ def breakdown(
 def read_history(execution: str) -> list[dict[str, Any]]:
     """The execution's whole history (every page), from the region it runs in."""
     sfn = client("stepfunctions", execution.split(":")[3])
-    return list(
-        paginate(
-            sfn.get_execution_history,
-            "events",
-            token_in="nextToken",
-            token_out="nextToken",
-            executionArn=execution,
-            maxResults=1000,
-        )
-    )
+    return list(paginate(sfn, "get_execution_history", "events", executionArn=execution, maxResults=1000))
 
 
 def of_execution(execution: str, started_at: datetime | str | None, finished_at: datetime | str) -> dict[str, Any]:

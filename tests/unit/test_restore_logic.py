@@ -7,7 +7,9 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 from dr import restore_test
 from dr import restore_validation as rv
 from dr.backup_models import RestorePlanItem
@@ -315,24 +317,24 @@ def test_a_change_time_is_read_from_iso_text_or_epoch_seconds(value: Any, after:
     assert rv.changed_after(value, NOW - timedelta(hours=8)) is after
 
 
-class Versions:
-    """A bucket's ListObjectVersions answer, in one page."""
-
-    def __init__(self, versions: list[tuple[str, datetime, str]], markers: list[tuple[str, datetime]]) -> None:
-        self.page = {
-            "Versions": [{"Key": k, "LastModified": t, "ETag": e, "VersionId": f"{k}{e}"} for k, t, e in versions],
-            "DeleteMarkers": [{"Key": k, "LastModified": t, "VersionId": f"{k}-dm"} for k, t in markers],
-            "IsTruncated": False,
-        }
-
-    def list_object_versions(self, **_: Any) -> dict[str, Any]:
-        return self.page
+def versions(objects: list[tuple[str, datetime, str]], markers: list[tuple[str, datetime]]) -> Any:
+    """A real S3 client whose ListObjectVersions answers this page (botocore's Stubber checks it is one)."""
+    s3 = boto3.client("s3", region_name="us-east-1")
+    stubber = Stubber(s3)
+    page = {
+        "Versions": [{"Key": k, "LastModified": t, "ETag": e, "VersionId": f"{k}{e}"} for k, t, e in objects],
+        "DeleteMarkers": [{"Key": k, "LastModified": t, "VersionId": f"{k}-dm"} for k, t in markers],
+        "IsTruncated": False,
+    }
+    stubber.add_response("list_object_versions", page, {"Bucket": "b"})
+    stubber.activate()
+    return s3
 
 
 def test_a_versioned_bucket_is_known_exactly_as_it_was_when_the_backup_started() -> None:
     created, completed = NOW - timedelta(hours=8), NOW - timedelta(hours=7)
     old, during, later = created - timedelta(days=1), created + timedelta(minutes=5), NOW
-    s3 = Versions(
+    s3 = versions(
         [
             ("kept", old, '"k1"'),
             ("rewritten", old, '"r1"'),

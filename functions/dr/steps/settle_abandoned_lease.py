@@ -27,9 +27,7 @@ UNSETTLED = frozenset({"ABORTED", "TIMED_OUT", "FAILED"})
 
 def entered_states(execution: str) -> list[str]:
     sfn = client("stepfunctions", execution.split(":")[3])
-    events = paginate(
-        sfn.get_execution_history, "events", token_in="nextToken", token_out="nextToken", executionArn=execution
-    )
+    events = paginate(sfn, "get_execution_history", "events", executionArn=execution)
     return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
 
 

@@ -77,6 +77,21 @@ def audit_item(report: dict[str, Any], body: dict[str, Any] | None = None) -> di
     }
 
 
+def _say_not_notified(
+    report: dict[str, Any], audit_body: dict[str, Any] | None, done: Bookkeeping, settings: Settings
+) -> None:
+    """The audit record was written before the notification failed: write it again with the warning, so
+    that whoever reads the record knows that nobody was told (the notification cannot say it itself)."""
+    body = dict(report if audit_body is None else audit_body)
+    body["warnings"] = [*(body.get("warnings") or []), *done.warnings]
+    try:
+        _client("dynamodb", settings.recovery_region).put_item(
+            TableName=settings.state_table, Item=audit_item(report, body)
+        )
+    except (ClientError, BotoCoreError) as err:
+        done.warnings.append(f"the audit record does not say that the notification was lost ({_why(err)})")
+
+
 def finish(
     report: dict[str, Any],
     notification: Notification | None,
@@ -85,7 +100,8 @@ def finish(
     audit: bool = True,
 ) -> Bookkeeping:
     """Write the audit record of ``report`` (unless ``audit`` is False: the run's own record stands) and
-    publish ``notification`` (when given), independently."""
+    publish ``notification`` (when given), independently. A notification that could not be published is
+    then said in the audit record too."""
     done = Bookkeeping()
     if audit:
         try:
@@ -108,6 +124,8 @@ def finish(
         except (ClientError, BotoCoreError) as err:
             done.notified = False
             done.warnings.append(f"the notification was not published ({_why(err)})")
+            if done.audited:
+                _say_not_notified(report, audit_body, done, settings)
     if done.all_failed:
         workflow = ("Workflow", str(report["workflow"]))
         one_metric("BookkeepingFailed", 1, MetricUnit.Count, workflow, settings.metrics_namespace)

@@ -26,8 +26,11 @@ from dr.observability import logger, one_metric
 from dr.settings import Settings
 
 AUDIT_PREFIX = "audit#"
-# More patience than the steps' clients (3 attempts): the last records of a run are worth a minute.
-_PATIENT = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=15)
+# More patience than the steps' clients (3 attempts), within the 60 s a failure handler's Task has: 5 attempts
+# back off at most 1 + 2 + 4 + 8 s (on throttling or a 5xx). 8 attempts could back off 71 s on one call (jitter
+# made it 35 s on average), so the Task timed out now and then while the handler still ran, and its fallback
+# record raced the handler's (the fault matrix: failback sns.Publish throttle every, bad once in two runs).
+_PATIENT = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=15)
 
 
 @dataclass(frozen=True)

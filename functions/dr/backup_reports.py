@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from dr import timeline
 from dr.aws import aws_errors, client
 from dr.backup_models import BackupRequest
 from dr.errors import DrError, TransientAwsError
@@ -49,6 +48,8 @@ Build = Callable[[dict[str, Any], Settings, datetime], dict[str, Any]]
 
 def assemble(event: dict[str, Any], build: Build) -> tuple[dict[str, Any], BackupRequest, Settings]:
     """The workflow's report, built from the step's input now, with the execution's own timeline."""
+    from dr import timeline  # noqa: PLC0415 - only the two report steps need it, not HandleBackupFailure's cold start
+
     settings = get_settings()
     report = build(event, settings, datetime.now(UTC))
     request = parse(BackupRequest, event.get("request"), "request")

@@ -80,6 +80,12 @@ def audit_item(report: dict[str, Any], body: dict[str, Any] | None = None) -> di
     }
 
 
+def _write_record(report: dict[str, Any], body: dict[str, Any] | None, settings: Settings) -> None:
+    _client("dynamodb", settings.recovery_region).put_item(
+        TableName=settings.state_table, Item=audit_item(report, body)
+    )
+
+
 def _say_not_notified(
     report: dict[str, Any], audit_body: dict[str, Any] | None, done: Bookkeeping, settings: Settings
 ) -> None:
@@ -88,9 +94,7 @@ def _say_not_notified(
     body = dict(report if audit_body is None else audit_body)
     body["warnings"] = [*(body.get("warnings") or []), *done.warnings]
     try:
-        _client("dynamodb", settings.recovery_region).put_item(
-            TableName=settings.state_table, Item=audit_item(report, body)
-        )
+        _write_record(report, body, settings)
     except (ClientError, BotoCoreError) as err:
         done.warnings.append(f"the audit record does not say that the notification was lost ({_why(err)})")
 
@@ -108,9 +112,7 @@ def finish(
     done = Bookkeeping()
     if audit:
         try:
-            _client("dynamodb", settings.recovery_region).put_item(
-                TableName=settings.state_table, Item=audit_item(report, audit_body)
-            )
+            _write_record(report, audit_body, settings)
             done.audited = True
         except (ClientError, BotoCoreError) as err:
             done.audited = False

@@ -15,8 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from dr import bookkeeping, lease, probes
-from dr.aws import client, paginate
+from dr import bookkeeping, lease, probes, timeline
 from dr.inventory import load_inventory
 from dr.settings import Settings, get_settings
 from dr.steps._handler import lambda_step
@@ -26,8 +25,7 @@ UNSETTLED = frozenset({"ABORTED", "TIMED_OUT", "FAILED"})
 
 
 def entered_states(execution: str) -> list[str]:
-    sfn = client("stepfunctions", execution.split(":")[3])
-    events = paginate(sfn, "get_execution_history", "events", executionArn=execution)
+    events = timeline.read_history(execution)
     return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
 
 

@@ -50,7 +50,7 @@ _SOURCE_CONFIG: dict[str, Any] = {
     "connect_timeout": 2,
     "read_timeout": 5,
 }
-_CLIENTS_LOCK = threading.Lock()
+_CLIENTS_LOCK = threading.RLock()  # re-entered: client() holds it and new_client() takes it
 _LEDGER = threading.local()
 
 
@@ -70,12 +70,38 @@ def source_client(service: str, region: str) -> Any:
 
 @lru_cache(maxsize=256)
 def _client(service: str, region: str, endpoint_url: str | None, brief: bool, _access_key: str | None) -> Any:
-    import boto3  # noqa: PLC0415 - deferred to the first client (see the module's docstring)
-    from botocore.config import Config  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415 - deferred to the first client (see the module's docstring)
 
-    made = boto3.session.Session().client(
-        service, region_name=region, config=Config(**(_SOURCE_CONFIG if brief else _CONFIG)), endpoint_url=endpoint_url
-    )
+    return new_client(service, region, Config(**(_SOURCE_CONFIG if brief else _CONFIG)), endpoint_url)
+
+
+_SESSION: list[Any] = []  # the process's one boto3 session, made at the first client
+
+
+def new_client(service: str, region: str, config: Any, endpoint_url: str | None = None) -> Any:
+    """A new instrumented client with the credentials the environment holds now, made under the lock (a
+    boto3 session is not thread-safe).
+
+    Every client comes from one session, so the SDK's service models are read and parsed once per process,
+    not once per client: a fresh session per client re-reads them (about 0.1 s a client, most of a cold
+    step's client set-up). The credentials are passed from the environment at each creation, as botocore's
+    environment provider would read them, because the session would otherwise keep the first ones it
+    resolved; where no keys are in the environment, the session's default chain (profile, SSO, instance
+    role) applies."""
+    with _CLIENTS_LOCK:
+        if not _SESSION:
+            import boto3  # noqa: PLC0415 - deferred to the first client (see the module's docstring)
+
+            _SESSION.append(boto3.session.Session())
+        made = _SESSION[0].client(
+            service,
+            region_name=region,
+            config=config,
+            endpoint_url=endpoint_url,
+            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID"),
+            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY"),
+            aws_session_token=os.environ.get("AWS_SESSION_TOKEN"),
+        )
     return instrument(made)
 
 

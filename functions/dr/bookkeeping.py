@@ -13,6 +13,7 @@ through an API call that could fail the same way, and an alarm on it pages.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -21,7 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dr.aws import error_code, instrument
+from dr.aws import error_code, new_client
 from dr.observability import logger, one_metric
 from dr.settings import Settings
 
@@ -57,11 +58,15 @@ class Bookkeeping:
         return {"audited": self.audited, "notified": self.notified, "warnings": list(self.warnings)}
 
 
-@lru_cache(maxsize=8)
 def _client(service: str, region: str) -> Any:
-    import boto3  # noqa: PLC0415 - at the first record: a cold start pays for boto3 only when it calls AWS
+    return _patient(service, region, os.environ.get("AWS_ACCESS_KEY_ID"))
 
-    return instrument(boto3.session.Session().client(service, region_name=region, config=_PATIENT))
+
+@lru_cache(maxsize=32)
+def _patient(service: str, region: str, _access_key: str | None) -> Any:
+    """Cached per execution-role access key too, as ``dr.aws`` does: where several functions share a
+    process (localcloud), each writes its records with its own role's credentials."""
+    return new_client(service, region, _PATIENT)
 
 
 def _why(err: Exception) -> str:

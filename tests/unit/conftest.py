@@ -27,6 +27,6 @@ def settings(cloud: LocalCloud) -> Iterator[Settings]:
     queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-    bookkeeping._client.cache_clear()  # clients bound to an earlier test's embedded AWS
+    bookkeeping._patient.cache_clear()  # clients bound to an earlier test's embedded AWS
     yield Settings(STATE_TABLE="dr-state", TOPIC_ARN=topic, RECOVERY_REGION=REGION)
-    bookkeeping._client.cache_clear()
+    bookkeeping._patient.cache_clear()

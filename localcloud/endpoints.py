@@ -40,7 +40,10 @@ class HealthEndpoint:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"endpoint-{name}", daemon=True)
+        # shutdown() waits for serve_forever's next poll: 0.5 s by default, paid at every close
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"endpoint-{name}", daemon=True, kwargs={"poll_interval": 0.05}
+        )
         self._thread.start()
 
     def flap(self, share: float, seed: int = 0) -> None:

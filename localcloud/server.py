@@ -117,7 +117,10 @@ class LocalCloudServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="localcloud-server", daemon=True)
+        # shutdown() waits for serve_forever's next poll: 0.5 s by default, paid at every close
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="localcloud-server", daemon=True, kwargs={"poll_interval": 0.05}
+        )
 
     @property
     def endpoint_url(self) -> str:

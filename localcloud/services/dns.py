@@ -131,7 +131,10 @@ class DnsServer:
 
         self._server = socketserver.ThreadingUDPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="localcloud-dns", daemon=True)
+        # shutdown() waits for serve_forever's next poll: 0.5 s by default, paid at every close
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="localcloud-dns", daemon=True, kwargs={"poll_interval": 0.05}
+        )
         self._started = False
 
     @property

@@ -29,6 +29,7 @@ from localcloud.adapters.error_names import ErrorNamesAdapter
 from localcloud.adapters.execution_history import ExecutionHistoryAdapter
 from localcloud.adapters.execution_stop import ExecutionStopAdapter
 from localcloud.adapters.jsonata_eval import JsonataAdapter
+from localcloud.adapters.kms_lazy_keys import KmsLazyKeysAdapter
 from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
 from localcloud.adapters.map_errors import MapErrorsAdapter
 from localcloud.adapters.program_cache import ProgramCacheAdapter
@@ -93,6 +94,7 @@ class LocalCloud:
             MapErrorsAdapter(),
             CloudWatchDimensionsAdapter(),
             SdkClientErrorsAdapter(),
+            KmsLazyKeysAdapter(),
             self.sfn_mocks,
             StatesRoleAdapter(self.iam.credentials),
             self.iam,

@@ -213,3 +213,55 @@ def test_a_two_dimension_metric_is_found_whatever_the_order_of_its_dimensions(cl
         EndTime=now + timedelta(minutes=1),
     )
     assert out["MetricDataResults"][0]["Values"] == [250.0]
+
+
+def _moto_key(key_id: str, region: str = "us-east-1") -> object:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.kms.models import kms_backends
+
+    return kms_backends[DEFAULT_ACCOUNT_ID][region].keys[key_id]
+
+
+def test_a_symmetric_key_encrypts_and_decrypts_without_ever_generating_a_key_pair(cloud: LocalCloud) -> None:
+    from localcloud.adapters.kms_lazy_keys import LazyPrivateKey
+
+    kms = cloud.client("kms", "us-east-1")
+    key_id = kms.create_key(Description="data key")["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=key_id, Plaintext=b"secret")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"secret"
+    kms.describe_key(KeyId=key_id)
+    private = _moto_key(key_id).private_key  # type: ignore[attr-defined]
+    assert isinstance(private, LazyPrivateKey)
+    assert not private.generated  # moto would have spent ~50 ms of CPU on an RSA-2048 pair here
+
+
+def test_an_asymmetric_key_signs_verifies_and_gives_its_public_key_through_the_lazy_key(cloud: LocalCloud) -> None:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    kms = cloud.client("kms", "us-east-1")
+    key_id = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="RSA_2048")["KeyMetadata"]["KeyId"]
+    signed = kms.sign(KeyId=key_id, Message=b"evidence", SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256")["Signature"]
+    assert kms.verify(
+        KeyId=key_id, Message=b"evidence", Signature=signed, SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256"
+    )["SignatureValid"]
+    public = load_der_public_key(kms.get_public_key(KeyId=key_id)["PublicKey"])
+    public.verify(signed, b"evidence", padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg,arg-type]
+    assert _moto_key(key_id).private_key.generated  # type: ignore[attr-defined]
+    with pytest.raises(InvalidSignature):  # the same key pair every time: the signature fits only its message
+        public.verify(signed, b"tampered", padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg,arg-type]
+
+
+def test_the_lazy_key_adapter_puts_moto_key_generation_back() -> None:
+    import moto.kms.models
+
+    from localcloud.adapters.kms_lazy_keys import KmsLazyKeysAdapter
+
+    original = moto.kms.models.generate_private_key
+    adapter = KmsLazyKeysAdapter()
+    adapter.install()
+    assert moto.kms.models.generate_private_key is not original
+    adapter.uninstall()
+    assert moto.kms.models.generate_private_key is original

@@ -17,6 +17,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,15 @@ from localcloud.sfn_mocks import SfnMocksAdapter
 from localcloud.template import ACCOUNT_ID
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+def pauses(first: float = 0.02, longest: float = 0.1) -> Iterator[float]:
+    """The sleeps of a loop that polls the embedded AWS: short at first (most waits end soon), then longer,
+    so that a long wait does not take the CPU (and the GIL) from the execution it is waiting for."""
+    pause = first
+    while True:
+        yield pause
+        pause = min(pause * 1.5, longest)
 
 
 class LocalCloud:
@@ -197,9 +207,9 @@ class LocalCloud:
         out: dict[str, Any] = self.client("stepfunctions", region).describe_execution(executionArn=execution_arn)
         return out
 
-    def wait(self, execution_arn: str, timeout: float = 120.0, poll: float = 0.02) -> dict[str, Any]:
+    def wait(self, execution_arn: str, timeout: float = 120.0) -> dict[str, Any]:
         """Wait (in real time, bounded) until the execution ends; returns DescribeExecution."""
-        deadline = time.monotonic() + timeout
+        deadline, sleeps = time.monotonic() + timeout, pauses()
         while True:
             out = self.describe(execution_arn)
             if out["status"] in TERMINAL:
@@ -214,11 +224,11 @@ class LocalCloud:
                     f"busy {self.clock.busy_count}, timers {self.clock.pending_timers}; "
                     f"last state output: {exits[-1]['output'][:2000] if exits else '-'}"
                 )
-            time.sleep(poll)
+            time.sleep(next(sleeps))
 
     def wait_for_state(self, execution_arn: str, state_name: str, timeout: float = 60.0) -> dict[str, Any]:
         """Wait until the execution has entered ``state_name``; returns that history event."""
-        deadline = time.monotonic() + timeout
+        deadline, sleeps = time.monotonic() + timeout, pauses()
         while True:
             for event in self.history(execution_arn):
                 details = event.get("stateEnteredEventDetails") or {}
@@ -226,7 +236,7 @@ class LocalCloud:
                     return event
             if self.describe(execution_arn)["status"] in TERMINAL or time.monotonic() > deadline:
                 raise ExecutionTimeout(f"{execution_arn} never entered {state_name}")
-            time.sleep(0.02)
+            time.sleep(next(sleeps))
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         region = execution_arn.split(":")[3]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.cloud import TERMINAL, LocalCloud
+from localcloud.cloud import TERMINAL, LocalCloud, pauses
 from localcloud.scenario import Platform
 
 
@@ -74,12 +74,12 @@ def start(platform: Platform, workflow: str, payload: Any) -> str:
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 120.0) -> Any:
-    deadline = time.monotonic() + timeout
+    deadline, sleeps = time.monotonic() + timeout, pauses()
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
-        time.sleep(0.02)
+        time.sleep(next(sleeps))
     raise AssertionError("the condition never became true")
 
 
@@ -98,7 +98,7 @@ def run_to_end(platform: Platform, execution: str, approve: bool = True, timeout
     sfn = platform.cloud.client("stepfunctions", platform.design.recovery_region)
     table = platform.stack.physical("StateTable")
     ddb = platform.cloud.client("dynamodb", platform.design.recovery_region)
-    deadline = time.monotonic() + timeout
+    deadline, sleeps = time.monotonic() + timeout, pauses()
     answered = False
     while time.monotonic() < deadline:
         described = platform.cloud.describe(execution)
@@ -108,5 +108,5 @@ def run_to_end(platform: Platform, execution: str, approve: bool = True, timeout
         if item and approve and not answered:
             sfn.send_task_success(taskToken=item["token"]["S"], output='{"approved_by": "sre"}')
             answered = True
-        time.sleep(0.02)
+        time.sleep(next(sleeps))
     raise AssertionError(f"{execution} did not end within {timeout} s")

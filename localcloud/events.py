@@ -122,6 +122,13 @@ class EventRouter:
         # targets that failed: {source, target, error, dead_letter (the queue, or None when it was lost)}
         self.undelivered: list[dict[str, Any]] = []
         self.delivered: list[dict[str, Any]] = []  # every event a bus received: {region, bus, event}
+        self._clients: dict[tuple[str, str], Any] = {}  # EventBridge's own clients, one per service and region
+
+    def _client(self, service: str, region: str) -> Any:
+        with self._lock:
+            if (service, region) not in self._clients:
+                self._clients[service, region] = boto3.client(service, region_name=region)
+            return self._clients[service, region]
 
     def add_rule(
         self,
@@ -270,11 +277,11 @@ class EventRouter:
         if ":lambda:" in target_arn:
             # EventBridge invokes asynchronously; here the invocation completes at its firing time, so what
             # it publishes (the probe's metric) is there before anything reads it: same result, no race.
-            boto3.client("lambda", region_name=region).invoke(
+            self._client("lambda", region).invoke(
                 FunctionName=target_arn, InvocationType="RequestResponse", Payload=input_json.encode()
             )
             return
-        sfn = boto3.client("stepfunctions", region_name=region)
+        sfn = self._client("stepfunctions", region)
         # EventBridge names each execution it starts (moto would name every one "None").
         out = sfn.start_execution(stateMachineArn=target_arn, input=input_json, name=str(uuid.uuid4()))
         with self._lock:

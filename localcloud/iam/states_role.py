@@ -11,6 +11,7 @@ in every module of the engine that imported it, with one that signs with a sessi
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -42,12 +43,21 @@ class StatesRoleAdapter:
     def __init__(self, credentials: Callable[[str, str], dict[str, str]]) -> None:
         self._credentials = credentials
         self._patches = PatchSet()
+        self._clients: dict[tuple[str, str, str], Any] = {}  # (region, service, role): the role's client, kept
+        self._lock = threading.Lock()
 
     def client_for(self, region: str, service: str, state_credentials: Any = None) -> Any:
         role_arn = getattr(state_credentials, "role_arn", None)
         if not role_arn:
             return _ORIGINAL(region=region, service=service, state_credentials=state_credentials)
-        env = self._credentials(str(role_arn), SESSION)
+        with self._lock:
+            key = (region, service, str(role_arn))
+            if key not in self._clients:
+                self._clients[key] = self._new_client(region, service, str(role_arn))
+            return self._clients[key]
+
+    def _new_client(self, region: str, service: str, role_arn: str) -> Any:
+        env = self._credentials(role_arn, SESSION)
         return boto3.client(
             service_name=service,
             region_name=region,

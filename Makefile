@@ -51,7 +51,7 @@ drill: $(BIN)/drctl ## run a failover drill end to end on the embedded AWS (no a
 	$(BIN)/drctl drill failover
 
 test: $(BIN)/drctl $(ASL_VALIDATOR) ## run the whole test suite offline (npm ci brings the pinned chart.js and mermaid the dashboard and timeline tests read)
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 JOBS ?= 1
 faults: $(BIN)/drctl ## the fault matrix: every operation of every workflow failed 4 ways x 2 (784 cells, ≈ 105 min with JOBS=2 on 2 idle cores)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -26,6 +27,25 @@ from localcloud.cloud import LocalCloud
 
 if TYPE_CHECKING:
     from localcloud.scenario import Platform
+
+
+# What builds a whole platform (seconds each) or runs whole workflows (tens of seconds).
+WHOLE_PLATFORM_FIXTURES = frozenset({"platform", "arc_platform", "outage_platform"})
+WHOLE_WORKFLOW_DIRS = frozenset({"workflows", "faults", "contract", "drctl"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first: ``make test`` deals tests to two workers one at a time, so a long test dealt
+    last keeps one worker busy while the other has nothing left. Heavy first, the suite ends on short
+    tests and both workers end together. The order is otherwise the collection's (a stable sort), the
+    same in every worker, as xdist requires."""
+
+    def heavy(item: pytest.Item) -> bool:
+        under = item.path.relative_to(Path(__file__).parent).parts[0]
+        return under in WHOLE_WORKFLOW_DIRS or not WHOLE_PLATFORM_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+
+    items.sort(key=lambda item: not heavy(item))
 
 
 @pytest.fixture

@@ -28,6 +28,9 @@ from localcloud.iam.policy import Request, statement_applies
 from localcloud.scenario import Platform, PlatformDesign
 from localcloud.template import ACCOUNT_ID
 
+# every test here shares the module fixture: one worker builds it (make test runs --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("iam-template-drill")
+
 SAMPLE = 3
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 

@@ -19,6 +19,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from localcloud.cloud import LocalCloud
 
+# every test here shares the module fixture: one worker builds it (make test runs --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("lease-machine-cloud")
+
 REGION = "us-west-2"
 SECONDS = 600
 HOLDERS = ("execution-a", "execution-b")

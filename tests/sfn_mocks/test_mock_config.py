@@ -22,6 +22,9 @@ from localcloud.template import expanded_template
 from tests.sfn_mocks import runner
 from tests.sfn_mocks.cases import CASES, CONFIG, MACHINES, Case, render
 
+# every test here shares the module fixture: one worker builds it (make test runs --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("sfn-mock-machines")
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

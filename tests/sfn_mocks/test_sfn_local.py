@@ -15,11 +15,14 @@ from tests.sfn_mocks import runner
 from tests.sfn_mocks.cases import CASES, Case
 
 ENDPOINT = os.environ.get("SFN_LOCAL_ENDPOINT", "")
-pytestmark = pytest.mark.skipif(
-    not ENDPOINT,
-    reason="SFN_LOCAL_ENDPOINT is not set: no Step Functions Local to run the cases against "
-    "(start one with SFN_MOCK_CONFIG=tests/sfn_mocks/MockConfigFile.json; see docs/testing.md)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not ENDPOINT,
+        reason="SFN_LOCAL_ENDPOINT is not set: no Step Functions Local to run the cases against "
+        "(start one with SFN_MOCK_CONFIG=tests/sfn_mocks/MockConfigFile.json; see docs/testing.md)",
+    ),
+    pytest.mark.xdist_group("sfn-local-machines"),  # the module fixture's state machines: one worker makes them
+]
 
 
 @pytest.fixture(scope="module")

@@ -140,6 +140,7 @@ def page() -> Iterator[tuple[Path, dict[str, Any]]]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.xdist_group("dashboard-page")  # shares a module fixture: one worker builds it
 def test_drctl_dashboard_writes_one_self_contained_page_with_data(page: tuple[Path, dict[str, Any]]) -> None:
     path, summary = page
     text = path.read_text()
@@ -168,6 +169,7 @@ def test_drctl_dashboard_writes_one_self_contained_page_with_data(page: tuple[Pa
     assert series["failover failed"] == 0
 
 
+@pytest.mark.xdist_group("dashboard-page")  # shares a module fixture: one worker builds it
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here (Debian's chromium package draws the page)")
 def test_the_page_opens_in_a_browser_and_draws_every_chart_with_its_points(page: tuple[Path, dict[str, Any]]) -> None:
     path, summary = page

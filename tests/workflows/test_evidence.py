@@ -135,6 +135,7 @@ def season() -> dict[str, Any]:
     return dict(json.loads(out.getvalue()))
 
 
+@pytest.mark.xdist_group("drill-season")  # shares a module fixture: one worker builds it
 def test_a_season_gives_a_pack_with_controls_their_evidence_and_a_gap_from_the_injected_failure(
     season: dict[str, Any],
 ) -> None:
@@ -156,6 +157,7 @@ def test_a_season_gives_a_pack_with_controls_their_evidence_and_a_gap_from_the_i
     assert status["SOC2-A1.3"] == "gap" and status["PCI-12.10.2"] == "evidenced"
 
 
+@pytest.mark.xdist_group("drill-season")  # shares a module fixture: one worker builds it
 def test_a_seasons_game_day_shows_where_its_time_went(season: dict[str, Any]) -> None:
     (failover,) = [i for i in season["evidence"] if i["kind"] == "failover"]
     split = failover["time_split"]

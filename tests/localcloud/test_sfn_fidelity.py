@@ -34,6 +34,10 @@ def stack(cloud: LocalCloud) -> Stack:
 def steps() -> Iterator[Any]:
     from sfnfixture import steps as module  # the fixture's handlers, imported by the in-process runtime
 
+    # Cleared before as well as after: an earlier test's cloud, stopping after this fixture's teardown,
+    # aborts the executions that test left waiting, and the watcher rule records those ends too.
+    module.RECORDED.clear()
+    module.EVENTS.clear()
     yield module
     module.RECORDED.clear()
     module.EVENTS.clear()

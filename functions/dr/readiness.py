@@ -18,7 +18,7 @@ become problems in the result. The backup check is informational and never raise
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
@@ -305,10 +305,23 @@ def endpoints(request: OperationRequest, inv: Inventory, settings: Settings) -> 
     )
 
 
+def _newest_completed(backup: Any, vault: str, **filters: Any) -> datetime | None:
+    points = paginate(
+        backup, "list_recovery_points_by_backup_vault", "RecoveryPoints", BackupVaultName=vault, **filters
+    )
+    return max((p["CreationDate"] for p in points if p.get("Status") == "COMPLETED"), default=None)
+
+
 def backups(inv: Inventory, settings: Settings) -> BackupReadiness:
     """The newest completed recovery point: in the primary's vault when it answers (one brief attempt),
-    else in the recovery vault (the copies). Informational: it never raises and never blocks a move."""
+    else in the recovery vault (the copies). Informational: it never raises and never blocks a move.
+
+    Only the points of the freshness window are listed (``ByCreatedAfter``): a vault keeps months of
+    points for every resource, and this runs in every failover and every readiness evaluation (every
+    30 minutes). The whole vault is listed only when the window holds no completed point, to say how old
+    the newest one is."""
     problems: list[str] = []
+    now = datetime.now(UTC)
     for vault, region, reader in (
         (inv.backup_vault, inv.primary_region, source_client),
         (inv.recovery_backup_vault, inv.recovery_region, client),
@@ -317,18 +330,12 @@ def backups(inv: Inventory, settings: Settings) -> BackupReadiness:
             continue
         try:
             backup = reader("backup", region)
-            completed = [
-                p["CreationDate"]
-                for p in paginate(
-                    backup, "list_recovery_points_by_backup_vault", "RecoveryPoints", BackupVaultName=vault
-                )
-                if p.get("Status") == "COMPLETED"
-            ]
+            window = now - timedelta(hours=settings.max_backup_age_hours)
+            newest = _newest_completed(backup, vault, ByCreatedAfter=window) or _newest_completed(backup, vault)
         except _AWS_ERRORS as err:
             problems.append(f"backup vault {vault} in {region} could not be read ({_why(err)})")
             continue
-        newest = max(completed, default=None)
-        age = None if newest is None else (datetime.now(UTC) - newest).total_seconds() / 3600
+        age = None if newest is None else (now - newest).total_seconds() / 3600
         fresh = age is not None and age <= settings.max_backup_age_hours
         if newest is None:
             problems.append(f"vault {vault} has no completed recovery point")

@@ -11,8 +11,8 @@ The quarter (91 days from now, virtual), compressed so that it runs in about a m
 - one injected failure: in the last restore test, the restore job of the S3 bucket fails (AWS Backup ends it
   FAILED), so the pack shows a gap that nothing fixed before the quarter ended.
 
-The platform's backup plan keeps making recovery points as the days pass (``seed_history`` for the slots
-that came due since the last look). The two backup schedules are switched off and fired by this calendar
+The platform's backup plan keeps making recovery points as the clock moves (``BackupPlanOnTheClock``:
+``seed_history`` for the slots that came due, before the schedules hear of the move). The two backup schedules are switched off and fired by this calendar
 instead (with the schedule's own input), and so are the quarterly rehearsals (the game day stands for them);
 the every-minute schedules (probe, heartbeat, traffic pin) and the readiness evaluation keep firing on the
 clock. Everything else is the real app on the real ASL.
@@ -21,6 +21,7 @@ clock. Everything else is the real app on the real ASL.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -99,17 +100,30 @@ def _schedule_inputs(cloud: Any, target: Target) -> dict[str, str]:
     return inputs
 
 
-def _backups_due(platform: Any, since: datetime, now: datetime) -> None:
-    """Recovery points (and jobs, copies) the backup plan made in (since, now]."""
-    from localcloud import scenario_backups
+class BackupPlanOnTheClock:
+    """The platform's backup plan, running as the virtual clock moves: the recovery points (and jobs,
+    copies) that came due since the clock last moved are made before anything else hears of the move. A
+    week's jump then ends with the week's points in the vault when the readiness evaluations of the jump's
+    last slots read it, as the plan would have made them, rather than a vault that looks a week stale."""
 
-    duration = platform.backup.durations.backup
-    counts = {
-        rule: sum(1 for t in scenario_backups.slots(now, days, when, duration) if t > since)
-        for rule, days, when in scenario_backups.RULES
-    }
-    if any(counts.values()):
-        scenario_backups.seed_history(platform, counts=counts)
+    def __init__(self, platform: Any, since: datetime) -> None:
+        self.platform, self.since = platform, since
+        self._lock = threading.Lock()
+
+    def __call__(self, now: datetime) -> None:
+        from localcloud import scenario_backups
+
+        with self._lock:
+            if now <= self.since:
+                return
+            duration = self.platform.backup.durations.backup
+            counts = {
+                rule: sum(1 for t in scenario_backups.slots(now, days, when, duration) if t > self.since)
+                for rule, days, when in scenario_backups.RULES
+            }
+            self.since = now
+            if any(counts.values()):
+                scenario_backups.seed_history(self.platform, counts=counts, backdate=False)
 
 
 def run_season(show: Printer, timeout: float = 900.0) -> dict[str, Any]:
@@ -119,7 +133,7 @@ def run_season(show: Printer, timeout: float = 900.0) -> dict[str, Any]:
     with local_platform() as (cloud, platform, local):
         backups.prepare(platform)
         start = cloud.clock.now()
-        seeded = start
+        cloud.clock.listeners.insert(0, BackupPlanOnTheClock(platform, start))  # before the schedules hear
         events = calendar(start)
         inputs = _schedule_inputs(cloud, local)
         who = {"reason": "drctl drill season: game day", "requested_by": "drctl:season"}
@@ -133,8 +147,6 @@ def run_season(show: Printer, timeout: float = 900.0) -> dict[str, Any]:
         for event in events:
             cloud.clock.advance_to(event.at)
             now = cloud.clock.now()
-            _backups_due(platform, seeded, now)
-            seeded = now
             if event.what == "failback" and not failover_ok:
                 show(f"{now:%Y-%m-%d %H:%M} failback skipped: the game day's failover did not succeed")
                 continue

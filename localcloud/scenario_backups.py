@@ -87,16 +87,22 @@ def recovery_vault_arn(platform: Platform) -> str:
 
 
 def seed_history(
-    platform: Platform, resources: list[tuple[str, str]] | None = None, counts: dict[str, int] | None = None
+    platform: Platform,
+    resources: list[tuple[str, str]] | None = None,
+    counts: dict[str, int] | None = None,
+    backdate: bool = True,
 ) -> int:
     """Seed what the plan would have made by now; returns how many recovery points (copies included).
-    ``counts`` keeps only each rule's newest N recovery points (a plan younger than its retention)."""
+    ``counts`` keeps only each rule's newest N recovery points (a plan younger than its retention).
+    ``backdate`` dates the buckets' objects before the oldest point first (a history's first seeding; a
+    plan that keeps running, adding its newest points, leaves the objects written since as they are)."""
     d = platform.design
     backup = platform.backup
     now = platform.cloud.clock.now()
     plan_id, rule_ids = plan_rules(platform)
     duration = backup.durations.backup
-    backdate_objects(platform, now - timedelta(days=max(days for _, days, _ in RULES) + 1))
+    if backdate:
+        backdate_objects(platform, now - timedelta(days=max(days for _, days, _ in RULES) + 1))
     seeded = 0
     for arn, kind in resources or platform.resource_arns():
         snapshot = backup.snapshot_of(arn, d.primary_region)

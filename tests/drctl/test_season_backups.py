@@ -1,0 +1,47 @@
+"""The drill season's backup plan runs on the virtual clock: a jump of days ends with the days' recovery
+points in the vault before the schedules of the jump's last slots read it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from drctl.season import BackupPlanOnTheClock
+from localcloud.scenario import Platform
+
+
+def completed_points(platform: Platform) -> list[datetime]:
+    backup = platform.cloud.client("backup", platform.design.primary_region)
+    pages = backup.get_paginator("list_recovery_points_by_backup_vault").paginate(
+        BackupVaultName=platform.design.backup_vault
+    )
+    return [p["CreationDate"] for page in pages for p in page["RecoveryPoints"] if p["Status"] == "COMPLETED"]
+
+
+def test_a_jump_of_days_brings_the_days_points_before_anything_else_hears_of_it(platform: Platform) -> None:
+    # Given a platform whose plan has run until now, and the plan put on the clock first
+    platform.seed_backup_history()
+    clock = platform.cloud.clock
+    start = clock.now()
+    before = len(completed_points(platform))
+    newest_seen: list[datetime] = []
+    clock.listeners.insert(0, BackupPlanOnTheClock(platform, start))
+    clock.listeners.append(lambda _now: newest_seen.append(max(completed_points(platform))))
+
+    # When the clock jumps three days
+    clock.advance_to(start + timedelta(days=3))
+
+    # Then the other listeners already saw a point of the last day, and each day's daily backup is there
+    assert newest_seen and clock.now() - newest_seen[-1] < timedelta(hours=26)  # what readiness calls fresh
+    resources = len(platform.resource_arns())
+    assert len(completed_points(platform)) - before >= 3 * resources
+
+
+def test_the_clock_standing_still_or_a_second_plan_run_adds_nothing(platform: Platform) -> None:
+    platform.seed_backup_history()
+    clock = platform.cloud.clock
+    plan = BackupPlanOnTheClock(platform, clock.now())
+    plan(clock.now())
+    plan(clock.now() - timedelta(hours=1))
+    count = len(completed_points(platform))
+    plan(clock.now())
+    assert len(completed_points(platform)) == count

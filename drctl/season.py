@@ -12,8 +12,9 @@ The quarter (91 days from now, virtual), compressed so that it runs in about a m
   FAILED), so the pack shows a gap that nothing fixed before the quarter ended.
 
 The platform's backup plan keeps making recovery points as the clock moves (``BackupPlanOnTheClock``:
-``seed_history`` for the slots that came due, before the schedules hear of the move). The two backup schedules are switched off and fired by this calendar
-instead (with the schedule's own input), and so are the quarterly rehearsals (the game day stands for them);
+``seed_history`` for the slots that came due, before the schedules hear of the move). The two backup
+schedules are switched off and fired by this calendar instead (with the schedule's own input), and so are
+the quarterly rehearsals (the game day stands for them);
 the every-minute schedules (probe, heartbeat, traffic pin) and the readiness evaluation keep firing on the
 clock. Everything else is the real app on the real ASL.
 """

@@ -42,7 +42,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     same in every worker, as xdist requires."""
 
     def heavy(item: pytest.Item) -> bool:
-        under = item.path.relative_to(Path(__file__).parent).parts[0]
+        here = Path(__file__).parent
+        under = item.path.relative_to(here).parts[0] if item.path.is_relative_to(here) else ""
         return under in WHOLE_WORKFLOW_DIRS or not WHOLE_PLATFORM_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
 
     items.sort(key=lambda item: not heavy(item))

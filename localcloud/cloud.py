@@ -80,6 +80,7 @@ class LocalCloud:
         self.faults = Faults(self.clock, is_application=self.outage.is_application)
         self.router = EventRouter()
         self.router.region_up = self.outage.eventbridge_up
+        self.router.client = self.client
         # Route 53's DNS data plane (a scenario points its resolver at the platform's health simulator).
         self.dns = DnsServer(Route53HealthSimulator(self.clock, model_failure_threshold=False))
         self.deployer = Deployer(self.runtime, self.router)

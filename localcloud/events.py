@@ -122,13 +122,8 @@ class EventRouter:
         # targets that failed: {source, target, error, dead_letter (the queue, or None when it was lost)}
         self.undelivered: list[dict[str, Any]] = []
         self.delivered: list[dict[str, Any]] = []  # every event a bus received: {region, bus, event}
-        self._clients: dict[tuple[str, str], Any] = {}  # EventBridge's own clients, one per service and region
-
-    def _client(self, service: str, region: str) -> Any:
-        with self._lock:
-            if (service, region) not in self._clients:
-                self._clients[service, region] = boto3.client(service, region_name=region)
-            return self._clients[service, region]
+        # the clients EventBridge starts its targets with (LocalCloud gives its own cached ones)
+        self.client: Callable[[str, str], Any] = lambda service, region: boto3.client(service, region_name=region)
 
     def add_rule(
         self,
@@ -277,11 +272,11 @@ class EventRouter:
         if ":lambda:" in target_arn:
             # EventBridge invokes asynchronously; here the invocation completes at its firing time, so what
             # it publishes (the probe's metric) is there before anything reads it: same result, no race.
-            self._client("lambda", region).invoke(
+            self.client("lambda", region).invoke(
                 FunctionName=target_arn, InvocationType="RequestResponse", Payload=input_json.encode()
             )
             return
-        sfn = self._client("stepfunctions", region)
+        sfn = self.client("stepfunctions", region)
         # EventBridge names each execution it starts (moto would name every one "None").
         out = sfn.start_execution(stateMachineArn=target_arn, input=input_json, name=str(uuid.uuid4()))
         with self._lock:

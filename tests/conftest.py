@@ -41,8 +41,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     tests and both workers end together. The order is otherwise the collection's (a stable sort), the
     same in every worker, as xdist requires."""
 
+    here = Path(__file__).parent
+
     def heavy(item: pytest.Item) -> bool:
-        here = Path(__file__).parent
         under = item.path.relative_to(here).parts[0] if item.path.is_relative_to(here) else ""
         return under in WHOLE_WORKFLOW_DIRS or not WHOLE_PLATFORM_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
 

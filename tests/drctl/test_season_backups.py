@@ -36,12 +36,20 @@ def test_a_jump_of_days_brings_the_days_points_before_anything_else_hears_of_it(
     assert len(completed_points(platform)) - before >= 3 * resources
 
 
-def test_the_clock_standing_still_or_a_second_plan_run_adds_nothing(platform: Platform) -> None:
+def test_each_slot_is_made_once_however_often_the_plan_hears_of_a_moment(platform: Platform) -> None:
+    # Given a platform whose plan has run until now, and the plan not yet on the clock
     platform.seed_backup_history()
     clock = platform.cloud.clock
     plan = BackupPlanOnTheClock(platform, clock.now())
+    start = len(completed_points(platform))
+
+    # When two days pass, and the plan hears of that moment twice, then of an earlier one
+    clock.advance_to(clock.now() + timedelta(days=2))
     plan(clock.now())
-    plan(clock.now() - timedelta(hours=1))
-    count = len(completed_points(platform))
+    after_two_days = len(completed_points(platform))
     plan(clock.now())
-    assert len(completed_points(platform)) == count
+    plan(clock.now() - timedelta(hours=12))
+
+    # Then the two days' points were made, once
+    assert after_two_days - start >= 2 * len(platform.resource_arns())
+    assert len(completed_points(platform)) == after_two_days

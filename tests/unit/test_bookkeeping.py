@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from dr import bookkeeping
 from dr.settings import Settings
 
@@ -74,3 +75,16 @@ def test_without_a_notification_only_the_audit_counts(cloud: LocalCloud, setting
     done = bookkeeping.finish(REPORT, None, settings)
     assert (done.audited, done.notified, done.all_failed) == (True, None, False)
     assert published(cloud) == []
+
+
+def test_each_execution_role_records_with_its_own_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where functions share a process (localcloud), each one's records go out with its own role's keys
+    bookkeeping._patient.cache_clear()
+    signed_with = {}
+    for key in ("ASIAROLEONE", "ASIAROLETWO"):
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", key)
+        made = bookkeeping._client("dynamodb", "us-west-2")
+        assert bookkeeping._client("dynamodb", "us-west-2") is made  # kept for the role's next record
+        signed_with[key] = made._request_signer._credentials.access_key
+    bookkeeping._patient.cache_clear()
+    assert signed_with == {"ASIAROLEONE": "ASIAROLEONE", "ASIAROLETWO": "ASIAROLETWO"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,13 @@ os.environ.update(
 os.environ.pop("AWS_PROFILE", None)
 
 from localcloud.cloud import LocalCloud
+
+# A test process holds a large heap: botocore's service models and clients, moto's backends, each test's
+# platform (600,000 objects after one whole-workflow test, over 1,000,000 after a dozen). At the default
+# thresholds (2000, 10, 10) the collector walked all of it every few seconds: 22 % of test_failover.py's
+# CPU, serially. At these, 7 %; the whole suite's workers spend 12 % of their CPU in it and peak at 1.8 GB
+# (docs/performance.md).
+gc.set_threshold(20_000, 20, 20)
 
 if TYPE_CHECKING:
     from localcloud.scenario import Platform
@@ -48,6 +56,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return under in WHOLE_WORKFLOW_DIRS or not WHOLE_PLATFORM_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
 
     items.sort(key=lambda item: not heavy(item))
+
+
+UNGROUPED = pytest.StashKey[str]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """``--dist loadgroup`` sends a group's tests to one worker by a suffix pytest-xdist adds to their node
+    ids. When that does not take (pytest-xdist#1386, on pytest 9.2), the groups are dealt test by test and
+    each module fixture they share is built again on the other worker, silently. Those tests fail instead,
+    before their fixtures are built."""
+    if not session.config.getoption("loadgroup", default=False):  # set in xdist's workers only
+        return
+    for item in session.items:
+        if item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+            item.stash[UNGROUPED] = (
+                "--dist loadgroup did not group this test marked xdist_group (pytest-xdist#1386): its shared "
+                "fixture would be built on every worker. Is pytest the version pyproject.toml pins?"
+            )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if UNGROUPED in item.stash:
+        pytest.fail(item.stash[UNGROUPED], pytrace=False)
 
 
 @pytest.fixture

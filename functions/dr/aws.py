@@ -68,7 +68,7 @@ def source_client(service: str, region: str) -> Any:
         return _client(service, region, None, True, os.environ.get("AWS_ACCESS_KEY_ID"))
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)
 def _client(service: str, region: str, endpoint_url: str | None, brief: bool, _access_key: str | None) -> Any:
     from botocore.config import Config  # noqa: PLC0415 - deferred to the first client (see the module's docstring)
 

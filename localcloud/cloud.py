@@ -22,9 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 from moto import mock_aws
 
+from localcloud import sdk
 from localcloud.adapters.cloudwatch_dimensions import CloudWatchDimensionsAdapter
 from localcloud.adapters.error_names import ErrorNamesAdapter
 from localcloud.adapters.execution_history import ExecutionHistoryAdapter
@@ -186,7 +186,7 @@ class LocalCloud:
         key = (service, region)
         with self._router_lock:
             if key not in self._clients:
-                self._clients[key] = boto3.client(service, region_name=region)
+                self._clients[key] = sdk.client(service, region)
             return self._clients[key]
 
     # -- time ----------------------------------------------------------------------------------------

@@ -25,9 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-
-from localcloud import dashboards
+from localcloud import dashboards, sdk
 from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
 from localcloud.errors import TemplateError
 from localcloud.events import EventRouter
@@ -209,7 +207,7 @@ class Deployer:
     def _client(self, service: str, region: str) -> Any:
         key = (service, region)
         if key not in self._clients:  # creating a client costs ~10 ms; a deploy makes a hundred calls
-            self._clients[key] = boto3.client(service, region_name=region)
+            self._clients[key] = sdk.client(service, region)
         return self._clients[key]
 
     def _sam_role(self, stack: Stack, lid: str, kind: str, merged: dict[str, Any], ctx: Context, service: str) -> str:

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
 from croniter import croniter
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.events.models import EventPattern
@@ -39,6 +38,7 @@ from moto.kms.models import kms_backends
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
+from localcloud import sdk
 from localcloud.iam.policy import conditions_hold, wildcard_match
 from localcloud.template import ACCOUNT_ID
 
@@ -123,7 +123,7 @@ class EventRouter:
         self.undelivered: list[dict[str, Any]] = []
         self.delivered: list[dict[str, Any]] = []  # every event a bus received: {region, bus, event}
         # the clients EventBridge starts its targets with (LocalCloud gives its own cached ones)
-        self.client: Callable[[str, str], Any] = lambda service, region: boto3.client(service, region_name=region)
+        self.client: Callable[[str, str], Any] = sdk.client
 
     def add_rule(
         self,

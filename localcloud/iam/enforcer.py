@@ -38,7 +38,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from moto.dynamodb.models import dynamodb_backends
 from moto.iam.access_control import PermissionResult
 from moto.iam.models import iam_backends
@@ -46,6 +45,7 @@ from moto.kms.models import kms_backends
 from moto.s3.models import FakeBucket, s3_backends
 from moto.sns.models import sns_backends
 
+from localcloud import sdk
 from localcloud.adapters.patching import PatchSet
 from localcloud.iam.policy import ContextValue, Principal, Request, Verdict, evaluate
 from localcloud.iam.requests import Needed, Unmodeled, copy_source, needed
@@ -129,12 +129,7 @@ class IamEnforcer:
             if key in self._credentials:
                 return self._credentials[key]
             if self._sts is None:  # the administrator's client, whatever the calling thread's environment
-                self._sts = boto3.client(
-                    "sts",
-                    region_name="us-east-1",
-                    aws_access_key_id="localcloud-admin",
-                    aws_secret_access_key="localcloud-admin",
-                )
+                self._sts = sdk.client("sts", "us-east-1")
             out = self._sts.assume_role(RoleArn=role_arn, RoleSessionName=session[:64])["Credentials"]
             name_path = role_arn.split(":role", 1)[1]
             path, _, role_name = name_path.rpartition("/")

@@ -15,11 +15,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 from moto.stepfunctions.parser.asl.utils import boto_client as boto_client_module
 
+from localcloud import sdk
 from localcloud.adapters.patching import PatchSet
 
 # Every module of moto's engine that does ``from ...boto_client import boto_client_for`` (moto 5.2.5).
@@ -58,9 +58,9 @@ class StatesRoleAdapter:
 
     def _new_client(self, region: str, service: str, role_arn: str) -> Any:
         env = self._credentials(role_arn, SESSION)
-        return boto3.client(
-            service_name=service,
-            region_name=region,
+        return sdk.client(
+            service,
+            region,
             aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
             aws_session_token=env["AWS_SESSION_TOKEN"],

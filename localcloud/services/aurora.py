@@ -62,10 +62,10 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.rds.models import rds_backends
 
+from localcloud import sdk
 from localcloud.clock import VirtualClock
 from localcloud.interceptor import (
     AwsError,
@@ -601,8 +601,8 @@ def create_global_topology(
     instances) in ``secondary = (region, cluster_id)``; backups kept 35 days, storage encrypted.
     """
     (primary_region, primary_id), (secondary_region, secondary_id) = primary, secondary
-    east = boto3.client("rds", region_name=primary_region)
-    west = boto3.client("rds", region_name=secondary_region)
+    east = sdk.client("rds", primary_region)
+    west = sdk.client("rds", secondary_region)
     created = east.create_global_cluster(
         GlobalClusterIdentifier=global_cluster_id, Engine=engine, StorageEncrypted=True
     )["GlobalCluster"]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from localcloud.cloud import LocalCloud
 from localcloud.errors import TemplateError
-from localcloud.template import resolve_parameters
+from localcloud.template import load_template, resolve_parameters
 
 FIXTURE = Path(__file__).parent / "fixtures" / "fidelity"
 
@@ -107,3 +108,19 @@ def test_a_layer_that_is_not_the_templates_is_refused_by_name(cloud: LocalCloud,
     with pytest.raises(TemplateError) as err:
         cloud.deploy(_function_with_code_in_a_layer(tmp_path, arn), "us-west-2", "layered")
     assert "function StepFunction" in str(err.value) and arn in str(err.value)
+
+
+def test_each_load_of_a_template_is_its_own_copy_and_an_edited_file_is_read_again(tmp_path: Path) -> None:
+    # Given a template loaded once (its parse is kept: every test deploys the same template)
+    path = tmp_path / "template.yaml"
+    path.write_text("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties: {TopicName: a}\n")
+    first = load_template(path)
+    first["Resources"]["Topic"]["Properties"]["TopicName"] = "changed by a deploy"
+
+    # Then a second load is not the first one's copy, edited or not
+    assert load_template(path)["Resources"]["Topic"]["Properties"]["TopicName"] == "a"
+
+    # And an edited file is what the next load reads; a YAML timestamp (JSON cannot hold it) still loads
+    path.write_text("Version: 2012-10-17\nResources:\n  Topic:\n    Type: AWS::SNS::Topic\n")
+    again = load_template(path)
+    assert again["Version"] == date(2012, 10, 17) and again["Resources"]["Topic"] == {"Type": "AWS::SNS::Topic"}

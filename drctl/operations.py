@@ -89,6 +89,9 @@ def history(target: Target, execution: str) -> list[dict[str, Any]]:
     return [e for page in pages.paginate(executionArn=execution, maxResults=1000) for e in page["events"]]
 
 
+FIRST_POLL, LONGEST_POLL = 0.05, 1.0  # seconds between reads of a running execution
+
+
 def follow(
     target: Target,
     execution: str,
@@ -97,39 +100,57 @@ def follow(
     timeout: float = 600.0,
 ) -> dict[str, Any]:
     """Print each state as it runs; when the workflow waits for approval, ask ``approver`` (True approve,
-    False reject, None leave it to someone else). Returns DescribeExecution at the end."""
+    False reject, None leave it to someone else). Returns DescribeExecution at the end.
+
+    It reads only the events it has not printed yet (``events_after``), every 50 ms while the execution
+    moves, backing off to once a second while it does not: an account's GetExecutionHistory and
+    DescribeExecution are throttled past a few calls a second, and a failover's steps take seconds."""
     sfn = target.client("stepfunctions")
-    seen = 0
-    asked = False
+    seen = 0  # the id of the last event printed
+    waiting = asked = False
     deadline = time.monotonic() + timeout
+    pause = FIRST_POLL
     while True:
-        events = history(target, execution)
-        for event in events[seen:]:
+        out = sfn.describe_execution(executionArn=execution)  # first: the events read next include its end
+        events = events_after(sfn, execution, seen)
+        for event in events:
             line = describe_event(event)
             if line and show:
                 show(line)
-        seen = len(events)
-        waiting = (
-            any((e.get("stateEnteredEventDetails") or {}).get("name") == "RequestApproval" for e in events)
-            and not asked
+        seen = events[-1]["id"] if events else seen
+        pause = FIRST_POLL if events else min(pause * 1.5, LONGEST_POLL)
+        waiting = waiting or any(
+            (e.get("stateEnteredEventDetails") or {}).get("name") == "RequestApproval" for e in events
         )
-        if waiting and approver is not None and approval_token(target, execution):
+        if out["status"] in TERMINAL:
+            return dict(out)
+        if waiting and not asked and approver is not None and approval_token(target, execution):
             asked = True
             verdict = approver(execution)
             if verdict is True:
                 approve(target, execution, by="drctl", comment="approved at the drill's prompt")
             elif verdict is False:
                 reject(target, execution, by="drctl", reason="rejected at the drill's prompt")
-        out = sfn.describe_execution(executionArn=execution)
-        if out["status"] in TERMINAL:
-            for event in history(target, execution)[seen:]:
-                line = describe_event(event)
-                if line and show:
-                    show(line)
-            return dict(out)
+            pause = FIRST_POLL
+            continue
         if time.monotonic() > deadline:
             raise TargetError(f"{execution} still {out['status']} after {timeout:.0f} s; follow it with drctl report")
-        time.sleep(0.05)
+        time.sleep(pause)
+
+
+def events_after(sfn: Any, execution: str, last_id: int) -> list[dict[str, Any]]:
+    """The execution's events after event ``last_id`` (0: all of them), oldest first. GetExecutionHistory
+    has no "since": they are read newest first, a page at a time, down to the last one seen."""
+    newer: list[dict[str, Any]] = []
+    pages = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=execution, reverseOrder=True, maxResults=100
+    )
+    for page in pages:
+        for event in page["events"]:
+            if event["id"] <= last_id:
+                return newer[::-1]
+            newer.append(event)
+    return newer[::-1]
 
 
 def describe_event(event: dict[str, Any]) -> str | None:

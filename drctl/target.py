@@ -28,16 +28,22 @@ class Target:
     label: str = "AWS"
     _resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     _outputs: dict[str, Any] = field(default_factory=dict)
+    _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 
     def client(self, service: str, region: str | None = None) -> Any:
-        kwargs: dict[str, Any] = {"region_name": region or self.region, "config": _CONFIG}
-        if self.endpoint_url:
-            kwargs.update(
-                endpoint_url=self.endpoint_url,
-                aws_access_key_id="localcloud",
-                aws_secret_access_key="localcloud",
-            )
-        return boto3.client(service, **kwargs)
+        """The target's client of ``service`` (kept: boto3 clients are thread-safe and slow to make, and a
+        drill follows its execution with a read every 50 ms)."""
+        key = (service, region or self.region)
+        if key not in self._clients:
+            kwargs: dict[str, Any] = {"region_name": key[1], "config": _CONFIG}
+            if self.endpoint_url:
+                kwargs.update(
+                    endpoint_url=self.endpoint_url,
+                    aws_access_key_id="localcloud",
+                    aws_secret_access_key="localcloud",
+                )
+            self._clients[key] = boto3.client(service, **kwargs)
+        return self._clients[key]
 
     # -- the stack -----------------------------------------------------------------------------------
     def load(self) -> Target:

@@ -36,6 +36,7 @@ from localcloud.adapters.map_errors import MapErrorsAdapter
 from localcloud.adapters.program_cache import ProgramCacheAdapter
 from localcloud.adapters.sdk_casing import SdkCasingAdapter
 from localcloud.adapters.sdk_client_errors import SdkClientErrorsAdapter
+from localcloud.adapters.sns_signing_key import SnsSigningKeyAdapter
 from localcloud.adapters.status_events import StatusEventsAdapter
 from localcloud.adapters.task_timeouts import TaskTimeoutsAdapter
 from localcloud.adapters.task_tokens import TaskTokenAdapter
@@ -106,6 +107,7 @@ class LocalCloud:
             CloudWatchDimensionsAdapter(),
             SdkClientErrorsAdapter(),
             KmsLazyKeysAdapter(),
+            SnsSigningKeyAdapter(),
             self.sfn_mocks,
             StatesRoleAdapter(self.iam.credentials),
             self.iam,

@@ -265,3 +265,42 @@ def test_the_lazy_key_adapter_puts_moto_key_generation_back() -> None:
     assert moto.kms.models.generate_private_key is not original
     adapter.uninstall()
     assert moto.kms.models.generate_private_key is original
+
+
+def test_sns_signs_every_subscriptions_notifications_with_its_regions_one_key(cloud: LocalCloud) -> None:
+    import base64
+    import json
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    # Given a topic with two SQS subscribers (the on-call's queue and an inbox, as in every platform test)
+    sns, sqs = cloud.client("sns", "us-west-2"), cloud.client("sqs", "us-west-2")
+    topic = sns.create_topic(Name="dr-events")["TopicArn"]
+    queues = []
+    for name in ("oncall", "inbox"):
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        queues.append(url)
+
+    # When one notification is published
+    sns.publish(TopicArn=topic, Message="failover started", Subject="DR")
+
+    # Then each copy is signed, the signature checks out against its signing certificate, and both
+    # certificates hold the Region's one key (moto made a new RSA-2048 key per subscription)
+    keys = []
+    for url in queues:
+        body = json.loads(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])
+        certificates = sns_backends[DEFAULT_ACCOUNT_ID]["us-west-2"]._message_public_keys
+        pem = certificates[body["SigningCertURL"].rsplit("/", 1)[1]]
+        public = x509.load_pem_x509_certificate(pem).public_key()
+        signed = "".join(
+            f"{field}\n{body[field]}\n" for field in ("Message", "MessageId", "Timestamp", "TopicArn", "Type")
+        )
+        public.verify(base64.b64decode(body["Signature"]), signed.encode(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg,arg-type]
+        keys.append(public.public_numbers())  # type: ignore[union-attr]
+    assert keys[0] == keys[1]

@@ -34,6 +34,7 @@ from localcloud.adapters.kms_lazy_keys import KmsLazyKeysAdapter
 from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
 from localcloud.adapters.map_errors import MapErrorsAdapter
 from localcloud.adapters.program_cache import ProgramCacheAdapter
+from localcloud.adapters.response_methods import ResponseMethodsAdapter
 from localcloud.adapters.sdk_casing import SdkCasingAdapter
 from localcloud.adapters.sdk_client_errors import SdkClientErrorsAdapter
 from localcloud.adapters.sns_signing_key import SnsSigningKeyAdapter
@@ -108,6 +109,7 @@ class LocalCloud:
             SdkClientErrorsAdapter(),
             KmsLazyKeysAdapter(),
             SnsSigningKeyAdapter(),
+            ResponseMethodsAdapter(),
             self.sfn_mocks,
             StatesRoleAdapter(self.iam.credentials),
             self.iam,

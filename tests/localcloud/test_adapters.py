@@ -304,3 +304,21 @@ def test_sns_signs_every_subscriptions_notifications_with_its_regions_one_key(cl
         public.verify(base64.b64decode(body["Signature"]), signed.encode(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg,arg-type]
         keys.append(public.public_numbers())  # type: ignore[union-attr]
     assert keys[0] == keys[1]
+
+
+def test_moto_finds_each_action_in_its_classs_method_list_made_once_while_the_cloud_runs() -> None:
+    import moto.core.responses
+    from moto.dynamodb.responses import DynamoHandler
+
+    from localcloud.adapters.response_methods import ResponseMethodsAdapter
+
+    original = moto.core.responses.method_names_from_class
+    adapter = ResponseMethodsAdapter()
+    adapter.install()
+    try:
+        names = moto.core.responses.method_names_from_class(DynamoHandler)
+        assert names == original(DynamoHandler) and "put_item" in names  # the same list moto makes
+        assert moto.core.responses.method_names_from_class(DynamoHandler) is names  # made once
+    finally:
+        adapter.uninstall()
+    assert moto.core.responses.method_names_from_class is original

@@ -58,27 +58,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: not heavy(item))
 
 
-UNGROUPED = pytest.StashKey[str]()
+UNGROUPED = (
+    "--dist loadgroup did not group this test marked xdist_group (pytest-xdist#1386): its shared fixture would "
+    "be built on every worker. Is pytest the version pyproject.toml pins?"
+)
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
+def pytest_runtest_setup(item: pytest.Item) -> None:
     """``--dist loadgroup`` sends a group's tests to one worker by a suffix pytest-xdist adds to their node
     ids. When that does not take (pytest-xdist#1386, on pytest 9.2), the groups are dealt test by test and
     each module fixture they share is built again on the other worker, silently. Those tests fail instead,
     before their fixtures are built."""
-    if not session.config.getoption("loadgroup", default=False):  # set in xdist's workers only
-        return
-    for item in session.items:
-        if item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
-            item.stash[UNGROUPED] = (
-                "--dist loadgroup did not group this test marked xdist_group (pytest-xdist#1386): its shared "
-                "fixture would be built on every worker. Is pytest the version pyproject.toml pins?"
-            )
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    if UNGROUPED in item.stash:
-        pytest.fail(item.stash[UNGROUPED], pytrace=False)
+    grouping = item.config.getoption("loadgroup", default=False)  # set in xdist's workers only
+    if grouping and item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+        pytest.fail(UNGROUPED, pytrace=False)
 
 
 @pytest.fixture

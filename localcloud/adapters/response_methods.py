@@ -7,7 +7,6 @@ starts and when it stops.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import moto.core.responses
@@ -21,16 +20,10 @@ class ResponseMethodsAdapter:
     def __init__(self) -> None:
         self._patches = PatchSet()
         self._names: dict[type, list[str]] = {}
-        self._lock = threading.Lock()
 
     def method_names(self, clazz: Any) -> list[str]:
-        with self._lock:
-            names = self._names.get(clazz)
-        if names is None:
-            names = self._original(clazz)
-            with self._lock:
-                self._names[clazz] = names
-        return names
+        names = self._names.get(clazz)  # two threads may both list a class: the same list, one is kept
+        return names if names is not None else self._names.setdefault(clazz, self._original(clazz))
 
     def install(self) -> None:
         self._names.clear()

@@ -24,6 +24,9 @@ from localcloud.deployer import Stack
 FIXTURE = Path(__file__).parent / "fixtures" / "sfn" / "template.yaml"
 REGION = "us-west-2"
 NO_RETRY = botocore.config.Config(retries={"total_max_attempts": 1})
+# The whole module on one worker, in its order: ``errors_stack`` keeps a cloud running until the module
+# ends, and the tests before it start clouds of their own (two cannot run in one process at once).
+pytestmark = pytest.mark.xdist_group("error-names-machines")
 
 # -- the services' own error codes -------------------------------------------------------------------
 # service -> (operation, client method, kwargs) of a call the fault is injected on
@@ -224,7 +227,6 @@ ROWS = [
 SERVICES = {"lambda": "lambda", "sns": "sns", "dynamodb": "dynamodb", "aws-sdk": "cloudwatch"}
 
 
-@pytest.mark.xdist_group("error-names-machines")  # shares a module fixture: one worker builds it
 @pytest.mark.parametrize(("integration", "operation", "kind", "name"), ROWS, ids=[f"{r[0]}-{r[2]}" for r in ROWS])
 def test_a_catch_receives_the_error_name_step_functions_reports(
     errors: tuple[LocalCloud, Stack], integration: str, operation: str, kind: str, name: str
@@ -247,7 +249,6 @@ def test_a_catch_receives_the_error_name_step_functions_reports(
     assert fault.fired == 1
 
 
-@pytest.mark.xdist_group("error-names-machines")  # shares a module fixture: one worker builds it
 def test_the_cause_reads_as_the_java_sdk_writes_it(errors: tuple[LocalCloud, Stack]) -> None:
     cloud, stack = errors
     cloud.faults.inject("sns", "Publish", "access-denied", times=1)
@@ -267,7 +268,6 @@ def test_the_cause_reads_as_the_java_sdk_writes_it(errors: tuple[LocalCloud, Sta
     assert out == {"error": "DynamoDB.SdkClientException", "cause": "Unable to execute HTTP request: Read timed out"}
 
 
-@pytest.mark.xdist_group("error-names-machines")  # shares a module fixture: one worker builds it
 @pytest.mark.parametrize(
     ("payload", "name"),
     [
@@ -290,7 +290,6 @@ def test_a_catch_receives_the_name_of_a_real_failure(
     assert caught(cloud, stack, payload)["error"] == name
 
 
-@pytest.mark.xdist_group("error-names-machines")  # shares a module fixture: one worker builds it
 def test_without_a_fault_every_integration_succeeds(errors: tuple[LocalCloud, Stack]) -> None:
     cloud, stack = errors
     for integration in ("sns:publish", "dynamodb:getItem", "dynamodb:updateItem", "aws-sdk:cloudwatch:putMetricData"):

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,11 +42,30 @@ _POLL_REAL_SECONDS = 0.01
 SETTLE_REAL_SECONDS = 0.02  # how long nothing must be busy before the clock may jump
 
 
+START_VARIABLE = "LOCALCLOUD_START"
+
+
+def start_from_environment() -> datetime | None:
+    """The start ``LOCALCLOUD_START`` names (ISO 8601, with its offset), to replay a run at a given time of
+    day or of the month (``LOCALCLOUD_START=2026-12-01T02:31:00Z make test``); None when it is not set."""
+    text = os.environ.get(START_VARIABLE, "").strip()
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{START_VARIABLE}={text!r}: expected an ISO 8601 time, like 2026-12-01T02:31:00Z") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{START_VARIABLE}={text!r}: give its offset (Z for UTC), like 2026-12-01T02:31:00Z")
+    return moment.astimezone(UTC)
+
+
 class VirtualClock:
-    """Process-wide simulated time. ``advance`` and ``advance_to`` move it forward, never back."""
+    """Process-wide simulated time. ``advance`` and ``advance_to`` move it forward, never back. It starts at
+    ``start``, else at ``LOCALCLOUD_START`` when set, else now."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._start = start or datetime.now(UTC).replace(microsecond=0)
+        self._start = start or start_from_environment() or datetime.now(UTC).replace(microsecond=0)
         self._traveller: Any = None
         self._coordinates: Any = None
         self._lock = threading.RLock()

@@ -234,16 +234,25 @@ def newest_daily(
     snapshot: Snapshot | None = None,
     minutes_ago: float = 60,
 ) -> str:
-    """A new daily-rule recovery point of the resource, newer than any other, as asked."""
+    """A new daily-rule recovery point of the resource, newer than any other, as asked: taken ``minutes_ago``,
+    or halfway between the newest one and now when that is more recent (the plan's daily backup of 02:00
+    UTC has finished less than ``minutes_ago`` ago)."""
     d = platform.design
     plan_id, rule_ids = plan_rules(platform)
     kind = next(k for a, k in platform.resource_arns() if a == resource_arn)
+    now = platform.cloud.clock.now()
+    taken = now - timedelta(minutes=minutes_ago)
+    newest = max(
+        (p["CreationDate"] for p in _points(platform, d.primary_region, d.backup_vault, resource_arn)), default=None
+    )
+    if newest is not None and newest >= taken:
+        taken = newest + (now - newest) / 2
     return platform.backup.seed_recovery_point(
         d.backup_vault,
         d.primary_region,
         resource_arn,
         kind,
-        platform.cloud.clock.now() - timedelta(minutes=minutes_ago),
+        taken,
         encrypted=encrypted,
         delete_after_days=delete_after_days,
         plan_id=plan_id,

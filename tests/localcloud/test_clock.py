@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from localcloud.clock import VirtualClock, VirtualTimeoutEvent
+from localcloud.clock import START_VARIABLE, VirtualClock, VirtualTimeoutEvent
 
 LIVENESS = 30.0  # real seconds: a wait that held the clock would block for its whole virtual duration
 
@@ -103,3 +103,17 @@ def test_a_wait_inside_nested_busy_holds_does_not_hold_the_clock(clock: VirtualC
     assert not thread.is_alive()
     assert clock.now() - start >= timedelta(seconds=3600)
     assert clock.busy_count == 0
+
+
+def test_localcloud_start_sets_where_a_clock_starts_and_a_bad_value_says_what_it_expects(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(START_VARIABLE, "2026-12-01T02:31:00Z")
+    assert VirtualClock()._start == datetime(2026, 12, 1, 2, 31, tzinfo=UTC)
+    assert VirtualClock(datetime(2027, 1, 1, tzinfo=UTC))._start == datetime(2027, 1, 1, tzinfo=UTC)  # given wins
+    for bad, says in (("yesterday", "expected an ISO 8601 time"), ("2026-12-01T02:31:00", "give its offset")):
+        monkeypatch.setenv(START_VARIABLE, bad)
+        with pytest.raises(ValueError, match=says):
+            VirtualClock()
+    monkeypatch.delenv(START_VARIABLE)
+    assert abs((VirtualClock()._start - datetime.now(UTC)).total_seconds()) < 5

@@ -178,6 +178,32 @@ def test_the_daily_schedule_runs_the_verification_after_the_backup_window(backup
     assert report["resources_checked"] == len(backups.resource_arns())
 
 
+def test_a_knobs_newest_recovery_point_is_the_newest_even_just_after_the_plans_daily_backup() -> None:
+    # Given a platform at 02:31 UTC, half an hour after its plan's daily backup of 02:00 finished (the suite
+    # failed there: the knobs took their point an hour back, before that backup, so it was not the newest)
+    with LocalCloud(start=datetime(2026, 12, 1, 2, 31, tzinfo=UTC)) as cloud:
+        platform = Platform(cloud, PlatformDesign()).seed()
+        platform.deploy()
+        platform.seed_backup_history()
+        d, vault = platform.design, platform.design.backup_vault
+        backup = cloud.client("backup", d.primary_region)
+        for arn, knob in (
+            (platform.table_arn(d.tables[0]), platform.backup_unencrypted),
+            (platform.cluster_arn(), platform.backup_corrupted),
+        ):
+            before = backup.list_recovery_points_by_backup_vault(BackupVaultName=vault, ByResourceArn=arn)
+            assert max(p["CreationDate"] for p in before["RecoveryPoints"]).hour == 2  # today's daily is there
+
+            # When a knob makes the resource's newest recovery point
+            made = knob(arn)
+
+            # Then it is the newest of them, taken before now
+            points = backup.list_recovery_points_by_backup_vault(BackupVaultName=vault, ByResourceArn=arn)
+            newest = max(points["RecoveryPoints"], key=lambda p: p["CreationDate"])
+            assert newest["RecoveryPointArn"] == made and newest["CreationDate"] < cloud.clock.now()
+        platform.close()
+
+
 # -- verifications that leave the platform as they found it: one platform per class ---------------------
 class OnOneHealthyPlatform:
     """A seeded, deployed platform with its backup history, shared by the tests of the class."""

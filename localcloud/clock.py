@@ -90,9 +90,36 @@ class VirtualClock:
             return
         self._traveller = time_machine.travel(self._start, tick=True)
         self._coordinates = self._traveller.start()
+        self._start_scheduler()
+
+    def _start_scheduler(self) -> None:
         self._running = True
+        self._quiet_since = time.monotonic()
         self._scheduler = threading.Thread(target=self._schedule, name="virtual-clock", daemon=True)
         self._scheduler.start()
+
+    def suspend(self) -> datetime:
+        """Stop the scheduler thread, where nothing waits on the clock (no timer, nothing busy), and return
+        the moment: a fork of the process ``resume``s from it (the test suite's fork server)."""
+        with self._cond:
+            if self._timers or self._busy:
+                raise RuntimeError(
+                    f"the clock cannot be suspended while work waits on it ({len(self._timers)} timers, "
+                    f"{self._busy} busy)"
+                )
+            self._running = False
+            self._cond.notify_all()
+        if self._scheduler is not None:
+            self._scheduler.join(timeout=5)
+            self._scheduler = None
+        return self.now()
+
+    def resume(self, at: datetime) -> None:
+        """Run again from ``at``, as if no time had passed since ``suspend`` returned it."""
+        if self._coordinates is None:
+            raise RuntimeError("the clock is not installed")
+        self._coordinates.move_to(at)
+        self._start_scheduler()
 
     def uninstall(self) -> None:
         self._running = False

@@ -171,6 +171,23 @@ class LocalCloud:
                     with contextlib.suppress(Exception):
                         sfn.stop_execution(executionArn=execution["executionArn"], cause="localcloud stopped")
 
+    def suspend(self, settle: float = 5.0) -> datetime:
+        """Stop every thread of the cloud once nothing is in flight (the scheduler, the DNS server) and return
+        the clock's moment: the process can then be forked, and each fork ``resume``s from that moment. The
+        test suite builds a platform once and runs each test in a fork of it (tests/forkserver.py)."""
+        deadline, sleeps = time.monotonic() + settle, pauses()
+        while self.clock.busy_count or self.clock.pending_timers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the cloud did not settle within {settle} s: {self.clock.pending_timers}")
+            time.sleep(next(sleeps))
+        self.dns.pause()
+        return self.clock.suspend()
+
+    def resume(self, at: datetime) -> None:
+        """In a fork of a suspended cloud: its clock runs again from ``at``, its DNS server answers again."""
+        self.clock.resume(at)
+        self.dns.start()
+
     def __enter__(self) -> LocalCloud:
         return self.start()
 

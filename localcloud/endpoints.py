@@ -13,6 +13,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from localcloud.serving import Served
+
 
 class HealthEndpoint:
     """``GET /health`` answers 200 when healthy and 503 when not; ``stop()`` closes the port."""
@@ -38,13 +40,7 @@ class HealthEndpoint:
             def log_message(self, *_: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        # shutdown() waits for serve_forever's next poll: 0.5 s by default, paid at every close
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"endpoint-{name}", daemon=True, kwargs={"poll_interval": 0.05}
-        )
-        self._thread.start()
+        self._served = Served(ThreadingHTTPServer(("127.0.0.1", 0), Handler), f"endpoint-{name}").start()
 
     def flap(self, share: float, seed: int = 0) -> None:
         """From now, each request fails (503) with probability ``share``; ``set_healthy`` ends it."""
@@ -67,9 +63,15 @@ class HealthEndpoint:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/health"
+        host, port = self._served.address
+        return f"http://{host}:{port}/health"
+
+    def pause(self) -> None:
+        """Stop answering until ``resume`` (the port stays open: a fork of the process answers on it)."""
+        self._served.pause()
+
+    def resume(self) -> None:
+        self._served.resume()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._served.stop()

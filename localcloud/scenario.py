@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -767,6 +767,18 @@ class Platform:
             "routing_controls": {role: self.arc.state(arn) for role, arn in self.routing_controls.items()},
             "items": {f"{r}:{t}": ddb[r].scan(TableName=t, Select="COUNT")["Count"] for r in ddb for t in d.tables},
         }
+
+    def suspend(self) -> datetime:
+        """Stop the platform's threads (its endpoints, its cloud's) for a fork; returns the clock's moment."""
+        self.primary_endpoint.pause()
+        self.recovery_endpoint.pause()
+        return self.cloud.suspend()
+
+    def resume(self, at: datetime) -> None:
+        """In a fork of a suspended platform: everything runs again, from the moment ``suspend`` returned."""
+        self.cloud.resume(at)
+        self.primary_endpoint.resume()
+        self.recovery_endpoint.resume()
 
     def close(self) -> None:
         self.primary_endpoint.stop()

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -29,6 +28,7 @@ from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.utils import get_service_model
 
 from localcloud.cloud import LocalCloud
+from localcloud.serving import Served
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _SIGNING_TO_SERVICE = {"monitoring": "cloudwatch", "states": "stepfunctions"}
@@ -115,17 +115,12 @@ class LocalCloudServer:
             def log_message(self, *_: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        # shutdown() waits for serve_forever's next poll: 0.5 s by default, paid at every close
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="localcloud-server", daemon=True, kwargs={"poll_interval": 0.05}
-        )
+        self._served = Served(ThreadingHTTPServer(("127.0.0.1", port), Handler), "localcloud-server")
 
     @property
     def endpoint_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        host, port = self._served.address
+        return f"http://{host}:{port}"
 
     def manifest(self) -> dict[str, Any]:
         return {
@@ -144,9 +139,8 @@ class LocalCloudServer:
         }
 
     def start(self) -> LocalCloudServer:
-        self._thread.start()
+        self._served.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._served.stop()

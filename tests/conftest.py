@@ -25,6 +25,8 @@ os.environ.update(
 os.environ.pop("AWS_PROFILE", None)
 
 from localcloud.cloud import LocalCloud
+from tests import forkserver
+from tests.forkserver import pytest_runtest_protocol, pytest_runtestloop  # noqa: F401  (its hooks, here)
 
 # A test process holds a large heap: botocore's service models and clients, moto's backends, each test's
 # platform (600,000 objects after one whole-workflow test, over 1,000,000 after a dozen). At the default
@@ -75,18 +77,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture
+@forkserver.fork_safe
 def cloud() -> Iterator[LocalCloud]:
+    if (built := forkserver.built()) is not None:  # in a fork of the fork server: its platform's cloud
+        yield built.cloud
+        built.cloud.stop()  # as a cloud of the test's own ends: nothing of the test runs on after its teardown
+        return
     with LocalCloud() as running:
         yield running
 
 
 @pytest.fixture
+@forkserver.fork_safe
 def platform(cloud: LocalCloud) -> Iterator[Platform]:
     """The platform of the DR design, seeded in both regions, with the app deployed (health-check routing)."""
-    from localcloud.scenario import Platform, PlatformDesign
-
-    built = Platform(cloud, PlatformDesign()).seed()
-    built.deploy()
+    built = forkserver.built() or forkserver.fresh_platform(cloud)
     yield built
     built.close()
 
@@ -103,16 +108,14 @@ def arc_platform(cloud: LocalCloud) -> Iterator[Platform]:
 
 
 @pytest.fixture
+@forkserver.fork_safe
 def outage_platform(cloud: LocalCloud, request: pytest.FixtureRequest) -> Iterator[Platform]:
     """The seeded, deployed platform in an outage of its primary region. Parametrize it indirectly with
     the profile name, or with (name, {option: value}) for its options (see Platform.primary_outage):
     ``@pytest.mark.parametrize("outage_platform", ["region", ("gray", {"seed": 3})], indirect=True)``."""
-    from localcloud.scenario import Platform, PlatformDesign
-
     param = getattr(request, "param", "app")
     name, options = (param, {}) if isinstance(param, str) else (param[0], dict(param[1]))
-    built = Platform(cloud, PlatformDesign()).seed()
-    built.deploy()
+    built = forkserver.built() or forkserver.fresh_platform(cloud)
     built.primary_outage(name, **options)
     yield built
     built.close()

@@ -34,7 +34,6 @@ here), TCP, EDNS, DNSSEC, SOA/NS answers, negative-answer TTLs, Route 53's own a
 from __future__ import annotations
 
 import socketserver
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +48,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.route53.models import route53_backends
 
 from localcloud.services.route53_health import Route53HealthSimulator
+from localcloud.serving import Served
 
 
 def _canonical(name: str) -> str:
@@ -129,23 +129,17 @@ class DnsServer:
                 if reply is not None:
                     sock.sendto(reply, self.client_address)
 
-        self._server = socketserver.ThreadingUDPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        # shutdown() waits for serve_forever's next poll: 0.5 s by default, paid at every close
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="localcloud-dns", daemon=True, kwargs={"poll_interval": 0.05}
-        )
-        self._started = False
+        self._served = Served(socketserver.ThreadingUDPServer(("127.0.0.1", port), Handler), "localcloud-dns")
 
     @property
     def address(self) -> str:
         """``HOST:PORT`` of the server (what ``DNS_RESOLVER`` is set to)."""
-        host, port = self._server.server_address[:2]
-        return f"{host!s}:{port}"
+        host, port = self._served.address
+        return f"{host}:{port}"
 
     @property
     def port(self) -> int:
-        return int(self._server.server_address[1])
+        return self._served.address[1]
 
     def answer(self, wire: bytes) -> bytes | None:
         """The wire-format response to the wire-format query ``wire`` (None for an unparseable packet)."""
@@ -179,12 +173,11 @@ class DnsServer:
             return failed.to_wire()
 
     def start(self) -> DnsServer:
-        if not self._started:
-            self._thread.start()
-            self._started = True
+        self._served.start()
         return self
 
+    def pause(self) -> None:
+        self._served.pause()
+
     def stop(self) -> None:
-        if self._started:
-            self._server.shutdown()
-        self._server.server_close()
+        self._served.stop()

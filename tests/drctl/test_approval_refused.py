@@ -11,9 +11,11 @@ import pytest
 from drctl.cli import main
 from localcloud.scenario import Platform
 from localcloud.server import LocalCloudServer
+from tests import forkserver
 
 
 @pytest.fixture
+@forkserver.fork_safe
 def url(platform: Platform) -> Iterator[str]:
     server = LocalCloudServer(platform.cloud).start()
     yield server.endpoint_url

@@ -11,6 +11,7 @@ import pytest
 
 from localcloud.cloud import TERMINAL, LocalCloud, pauses
 from localcloud.scenario import Platform
+from tests import forkserver
 
 
 class Inbox:
@@ -39,6 +40,7 @@ class Inbox:
 
 
 @pytest.fixture
+@forkserver.fork_safe
 def backups(platform: Platform) -> Platform:
     """The platform with the backups its plan would have made by now."""
     platform.seed_backup_history()
@@ -46,6 +48,7 @@ def backups(platform: Platform) -> Platform:
 
 
 @pytest.fixture
+@forkserver.fork_safe
 def inbox(platform: Platform) -> Inbox:
     return Inbox(platform.cloud, platform.stack.physical("EventsTopic"), platform.design.recovery_region)
 

@@ -15,8 +15,13 @@ The platform's backup plan keeps making recovery points as the clock moves (``Ba
 ``seed_history`` for the slots that came due, before the schedules hear of the move). The two backup
 schedules are switched off and fired by this calendar instead (with the schedule's own input), and so are
 the quarterly rehearsals (the game day stands for them);
-the every-minute schedules (probe, heartbeat, traffic pin) and the readiness evaluation keep firing on the
-clock. Everything else is the real app on the real ASL.
+the every-minute schedules (probe, heartbeat, traffic pin) keep firing on the clock. The readiness
+evaluation's half-hourly schedule is switched off too: the calendar evaluates readiness once before each run
+and once at the quarter's end, with the schedule's input, a minute after the jump (``READINESS_AFTER``). A jump
+of days fires a schedule only for its latest slots, all at the jump's end: evaluations fired there found the
+S3 replicas a week stale (the heartbeat written at that moment was still on its way, 2 s behind) and
+reported an exposure over the RPO that a platform running all week would not have had; and ten evaluations
+at one moment are ten of the same. Everything else is the real app on the real ASL.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from drctl.target import Target
 SEASON_DAYS = 91
 VERIFY_EVERY = timedelta(days=7)
 APPROVAL_TAKES = timedelta(minutes=5)
+READINESS_AFTER = timedelta(minutes=1)  # the jump's heartbeat has replicated (2 s) and is well inside the RPO
+READINESS_INPUT = "schedule:readiness"  # the requested_by of the readiness evaluation's own schedule
 IN_RECOVERY_REGION = timedelta(hours=1)
 INJECTED_RESTORE_FAILURE = "S3"  # resource type whose restore job fails in the last restore test
 INJECTED_MESSAGE = "Restore failed (injected by drctl drill season)"
@@ -78,7 +85,8 @@ def header(start: datetime, events: list[Event]) -> list[str]:
         "AWS, on its virtual clock; not a real account.",
         f"Compressed: {verifications} backup verifications (weekly, and one on the last day) stand for the daily "
         f"schedule; {len(tests)} monthly restore tests as scheduled; one game day (planned failover, then "
-        "failback an hour later), each approval answered after five minutes.",
+        "failback an hour later), each approval answered after five minutes; readiness evaluated before each "
+        "run and at the quarter's end (its schedule is half-hourly).",
         "Injected failure: in the last restore test, AWS Backup fails the S3 bucket's restore job.",
     ]
 
@@ -98,7 +106,19 @@ def _schedule_inputs(cloud: Any, target: Target) -> dict[str, str]:
     for schedule in cloud.router.schedules:
         if schedule.target_arn in rehearsals:
             schedule.enabled = False
+        if READINESS_INPUT in (schedule.input_json or ""):
+            schedule.enabled = False
+            inputs["readiness"] = schedule.input_json or "{}"
     return inputs
+
+
+def _evaluate_readiness(cloud: Any, target: Target, payload: str) -> None:
+    """The readiness evaluation, as its schedule invokes it, a minute after a jump (see the docstring)."""
+    cloud.clock.advance(READINESS_AFTER.total_seconds())
+    region = target.region
+    cloud.client("lambda", region).invoke(
+        FunctionName=target.physical("ReadinessFunction"), InvocationType="RequestResponse", Payload=payload.encode()
+    )
 
 
 class BackupPlanOnTheClock:
@@ -146,7 +166,8 @@ def run_season(show: Printer, timeout: float = 900.0) -> dict[str, Any]:
         show("\n".join(header(start, events)))
         failover_ok = True
         for event in events:
-            cloud.clock.advance_to(event.at)
+            cloud.clock.advance_to(event.at - READINESS_AFTER)
+            _evaluate_readiness(cloud, local, inputs["readiness"])
             now = cloud.clock.now()
             if event.what == "failback" and not failover_ok:
                 show(f"{now:%Y-%m-%d %H:%M} failback skipped: the game day's failover did not succeed")
@@ -162,6 +183,7 @@ def run_season(show: Printer, timeout: float = 900.0) -> dict[str, Any]:
                 + (" (injected failure)" if event.inject else "")
             )
         end = start + timedelta(days=SEASON_DAYS)
-        cloud.clock.advance_to(end)
+        cloud.clock.advance_to(end - READINESS_AFTER)
+        _evaluate_readiness(cloud, local, inputs["readiness"])
         until = cloud.clock.now()
         return evidence.gather(local, start, until, notes=header(start, events))

@@ -20,6 +20,7 @@ from drctl.season import INJECTED_MESSAGE
 from drctl.target import local_target
 from localcloud.scenario import Platform
 from localcloud.server import LocalCloudServer
+from tests import forkserver
 from tests.workflows.conftest import approval_token, audit
 
 RECOVERY = "us-west-2"
@@ -58,6 +59,7 @@ def run_to_end(platform: Platform, logical: str, payload: dict[str, Any]) -> tup
 
 
 @pytest.fixture
+@forkserver.fork_safe
 def quarter_day(backups: Platform) -> dict[str, str]:
     """A backup verification, a restore test and a planned failover, run on one platform. The restore test
     may fail (a failed test's record keeps the report RecordRestoreTest built, phases included)."""
@@ -155,6 +157,10 @@ def test_a_season_gives_a_pack_with_controls_their_evidence_and_a_gap_from_the_i
     assert {"SOC2-A1.3", "HIPAA-164.308(a)(7)(ii)(A)", "GDPR-32(1)(c)"} <= set(injected["controls"])
     status = {c["id"]: c["status"] for c in season["controls"]}
     assert status["SOC2-A1.3"] == "gap" and status["PCI-12.10.2"] == "evidenced"
+    # readiness evaluated once before each of the 19 runs and once at the end, each a minute after its jump:
+    # all ready (fired at a jump's end, they found the S3 replicas a week stale and the RPO exceeded)
+    readiness = [i for i in season["evidence"] if i["kind"] == "readiness"]
+    assert len(readiness) == 20 and all(i["passed"] for i in readiness), [i for i in readiness if not i["passed"]]
 
 
 @pytest.mark.xdist_group("drill-season")  # shares a module fixture: one worker builds it

@@ -184,9 +184,9 @@ class LocalCloud:
         return self.clock.suspend()
 
     def resume(self, at: datetime) -> None:
-        """In a fork of a suspended cloud: its clock runs again from ``at``, its DNS server answers again."""
-        self.clock.resume(at)
+        """In a fork of a suspended cloud: its DNS server answers again, then its clock runs again from ``at``."""
         self.dns.start()
+        self.clock.resume(at)
 
     def __enter__(self) -> LocalCloud:
         return self.start()

@@ -769,16 +769,20 @@ class Platform:
         }
 
     def suspend(self) -> datetime:
-        """Stop the platform's threads (its endpoints, its cloud's) for a fork; returns the clock's moment."""
+        """Stop the platform's threads (its cloud's, then its endpoints) for a fork; returns the clock's moment.
+        The clock stops first: a probe fired meanwhile would find an endpoint that no longer answers, time
+        out, and leave its request queued on the socket for the first fork to answer to no one."""
+        moment = self.cloud.suspend()
         self.primary_endpoint.pause()
         self.recovery_endpoint.pause()
-        return self.cloud.suspend()
+        return moment
 
     def resume(self, at: datetime) -> None:
-        """In a fork of a suspended platform: everything runs again, from the moment ``suspend`` returned."""
-        self.cloud.resume(at)
+        """In a fork of a suspended platform: everything runs again, from the moment ``suspend`` returned. The
+        endpoints answer before the clock runs: a probe fired by the first tick finds them answering."""
         self.primary_endpoint.resume()
         self.recovery_endpoint.resume()
+        self.cloud.resume(at)
 
     def close(self) -> None:
         self.primary_endpoint.stop()

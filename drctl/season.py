@@ -115,8 +115,7 @@ def _schedule_inputs(cloud: Any, target: Target) -> dict[str, str]:
 def _evaluate_readiness(cloud: Any, target: Target, payload: str) -> None:
     """The readiness evaluation, as its schedule invokes it, a minute after a jump (see the docstring)."""
     cloud.clock.advance(READINESS_AFTER.total_seconds())
-    region = target.region
-    cloud.client("lambda", region).invoke(
+    cloud.client("lambda", target.region).invoke(
         FunctionName=target.physical("ReadinessFunction"), InvocationType="RequestResponse", Payload=payload.encode()
     )
 

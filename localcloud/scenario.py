@@ -770,8 +770,7 @@ class Platform:
 
     def suspend(self) -> datetime:
         """Stop the platform's threads (its cloud's, then its endpoints) for a fork; returns the clock's moment.
-        The clock stops first: a probe fired meanwhile would find an endpoint that no longer answers, time
-        out, and leave its request queued on the socket for the first fork to answer to no one."""
+        The clock stops first, so that no probe fires at an endpoint that no longer answers."""
         moment = self.cloud.suspend()
         self.primary_endpoint.pause()
         self.recovery_endpoint.pause()

@@ -258,8 +258,9 @@ class _Caught:
             category(str(warning_message.message))
         except Exception:
             category = UserWarning
-        message = warning_message
-        self.caught.append((str(message.message), category, message.filename, message.lineno, when))
+        self.caught.append(
+            (str(warning_message.message), category, warning_message.filename, warning_message.lineno, when)
+        )
 
 
 def _run(item: pytest.Item, platform: Platform, moment: datetime, conn: Connection) -> None:

@@ -37,10 +37,13 @@ from localcloud.adapters.program_cache import ProgramCacheAdapter
 from localcloud.adapters.response_methods import ResponseMethodsAdapter
 from localcloud.adapters.sdk_casing import SdkCasingAdapter
 from localcloud.adapters.sdk_client_errors import SdkClientErrorsAdapter
+from localcloud.adapters.sdk_models import SdkModelsAdapter
 from localcloud.adapters.sns_signing_key import SnsSigningKeyAdapter
 from localcloud.adapters.status_events import StatusEventsAdapter
 from localcloud.adapters.task_timeouts import TaskTimeoutsAdapter
 from localcloud.adapters.task_tokens import TaskTokenAdapter
+from localcloud.adapters.timestamps import TimestampsAdapter
+from localcloud.adapters.url_routes import UrlRoutesAdapter
 from localcloud.adapters.virtual_time import VirtualTimeAdapter
 from localcloud.clock import VirtualClock
 from localcloud.deployer import Deployer, Stack
@@ -92,6 +95,7 @@ class LocalCloud:
         self.program_cache = ProgramCacheAdapter()
         self.status_events = StatusEventsAdapter(self.router, self.clock.busy)
         self.adapters: list[Any] = [
+            SdkModelsAdapter(),  # first: before any session of this cloud reads a model
             self.program_cache,
             JsonataAdapter(),
             SdkCasingAdapter(),
@@ -110,6 +114,8 @@ class LocalCloud:
             KmsLazyKeysAdapter(),
             SnsSigningKeyAdapter(),
             ResponseMethodsAdapter(),
+            UrlRoutesAdapter(),
+            TimestampsAdapter(),
             self.sfn_mocks,
             StatesRoleAdapter(self.iam.credentials),
             self.iam,

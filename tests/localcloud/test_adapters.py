@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import threading
+from datetime import datetime, timedelta, timezone
 
 import botocore.endpoint
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto.awslambda.models import LambdaFunction
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.string import string_expression as se
@@ -322,3 +325,116 @@ def test_moto_finds_each_action_in_its_classs_method_list_made_once_while_the_cl
     finally:
         adapter.uninstall()
     assert moto.core.responses.method_names_from_class is original
+
+
+def test_moto_builds_each_backends_url_table_once_while_the_cloud_runs_and_again_for_new_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from moto.core.base_backend import BaseBackend
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.s3.models import S3Backend
+
+    from localcloud.adapters.url_routes import UrlRoutesAdapter
+
+    s3 = S3Backend("us-east-1", "123456789012")
+    dynamodb = DynamoDBBackend("us-east-1", "123456789012")
+    original_s3, original_dynamodb = s3.urls, dynamodb.urls  # moto's own tables, built before the adapter
+    adapter = UrlRoutesAdapter()
+    adapter.install()
+    try:
+        table = s3.urls
+        assert table == original_s3 and dynamodb.urls == original_dynamodb  # the tables moto builds
+        assert s3.urls is table and S3Backend("us-west-2", "123456789012").urls is table  # once per class
+        assert adapter.builds == 2
+        monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", "https://s3.example.internal")
+        custom = s3.urls  # a new setting: the table moto builds with it (its reload reads the variable)
+        assert custom is not table and any("example" in url for url in custom)
+    finally:
+        adapter.uninstall()
+    assert "urls" in BaseBackend.__dict__ and s3.urls is not s3.urls  # moto's property again, built per call
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-12-01T05:00:00Z",
+        "2026-12-01T05:00:00.123Z",
+        "2026-12-01T05:00:00.123456+00:00",
+        "2026-12-01T07:30:00+02:30",
+        "2026-12-01 05:00:00",
+        "2026-12-01",
+        "2026-12-01T05:00:00.1234567Z",  # more digits than fromisoformat keeps
+        "Tue, 01 Dec 2026 05:00:00 GMT",  # RFC 822: botocore's path
+        "1764565200",  # an epoch in a string: botocore's path
+        1764565200.5,
+    ],
+)
+def test_moto_writes_the_same_timestamps_with_the_fast_iso_reader(value: object) -> None:
+    from botocore.utils import parse_to_aware_datetime
+
+    from localcloud.adapters.timestamps import aware_datetime
+
+    ours, botocores = aware_datetime(value), parse_to_aware_datetime(value)
+    assert ours == botocores and ours.utcoffset() == botocores.utcoffset() and repr(ours.tzinfo) == "tzutc()"
+    assert ours.isoformat() == botocores.isoformat()
+
+
+def test_the_timestamps_adapter_replaces_motos_reader_and_puts_it_back() -> None:
+    import moto.core.serialize
+
+    from localcloud.adapters.timestamps import TimestampsAdapter, aware_datetime
+
+    original = moto.core.serialize.parse_to_aware_datetime
+    adapter = TimestampsAdapter()
+    adapter.install()
+    try:
+        assert moto.core.serialize.parse_to_aware_datetime is aware_datetime
+    finally:
+        adapter.uninstall()
+    assert moto.core.serialize.parse_to_aware_datetime is original
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(1971, 1, 2), max_value=datetime(2100, 1, 1)),
+    offset_minutes=st.none() | st.integers(min_value=-14 * 60, max_value=14 * 60),
+    timespec=st.sampled_from(["seconds", "milliseconds", "microseconds"]),
+    separator=st.sampled_from(["T", " "]),
+    zulu=st.booleans(),
+)
+def test_any_iso_timestamp_is_read_as_botocore_reads_it(
+    moment: datetime, offset_minutes: int | None, timespec: str, separator: str, zulu: bool
+) -> None:
+    from botocore.utils import parse_to_aware_datetime
+
+    from localcloud.adapters.timestamps import aware_datetime
+
+    if offset_minutes is not None:
+        moment = moment.replace(tzinfo=timezone(timedelta(minutes=offset_minutes)))
+    text = moment.isoformat(sep=separator, timespec=timespec)
+    if zulu and offset_minutes == 0:
+        text = text.replace("+00:00", "Z")
+    ours, botocores = aware_datetime(text), parse_to_aware_datetime(text)
+    assert ours == botocores and ours.isoformat() == botocores.isoformat()
+
+
+def test_sessions_made_while_the_cloud_runs_read_each_sdk_model_once() -> None:
+    import boto3
+    import botocore.session
+
+    from localcloud.adapters.sdk_models import SdkModelsAdapter
+
+    adapter = SdkModelsAdapter()
+    adapter.install()
+    try:
+        ours, functions = boto3.session.Session(), boto3.session.Session()  # localcloud's and dr.aws's
+        model = ours._session.get_service_model("rds")
+        loader = functions._session.get_component("data_loader")
+        assert loader is ours._session.get_component("data_loader")
+        assert loader.load_service_model("rds", "service-2") is loader.load_service_model("rds", "service-2")
+        assert functions._session.get_service_model("rds").operation_names == model.operation_names
+        elsewhere = botocore.session.get_session({"data_path": ("data_path", None, "/nonexistent", None)})
+        assert elsewhere.get_component("data_loader") is not loader  # another AWS_DATA_PATH: its own loader
+    finally:
+        adapter.uninstall()
+    assert boto3.session.Session()._session.get_component("data_loader") is not loader  # botocore's own again

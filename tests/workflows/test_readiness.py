@@ -198,6 +198,10 @@ def test_each_further_knob_adds_exactly_its_finding(platform: Platform) -> None:
         platform.set_replication_lag(1200)
         platform.cloud.advance(60)
 
+    def pinned() -> None:  # the pin, and the minute in which Route 53 reads it
+        platform.pin_traffic()
+        platform.cloud.advance(60)
+
     knobs: list[tuple[str, Any, set[tuple[str, str]]]] = [
         ("replication 20 minutes behind", lagging, {("exposure-over-rpo", secondary)}),
         ("log exports off", platform.log_exports_off, {("log-exports-off", primary_cluster)}),
@@ -218,11 +222,6 @@ def test_each_further_knob_adds_exactly_its_finding(platform: Platform) -> None:
             {("replication-disabled", f"arn:aws:s3:::{d.buckets[0]}")},
         ),
         (
-            "the traffic pinned and never released",
-            platform.pin_traffic,
-            {("traffic-pinned", f"arn:aws:cloudwatch:{RECOVERY}:{ACCOUNT_ID}:alarm:{d.stack_name}-traffic-pin")},
-        ),
-        (
             "the recovery endpoint unhealthy",
             platform.recovery_endpoint_unhealthy,
             {("recovery-endpoint-unhealthy", platform.recovery_endpoint.url)},
@@ -231,6 +230,13 @@ def test_each_further_knob_adds_exactly_its_finding(platform: Platform) -> None:
             "the recovery endpoint's health check deleted",
             platform.delete_health_check,
             {("health-check-missing", f"arn:aws:route53:::healthcheck/{recovery_check}")},
+        ),
+        (  # last: with the recovery endpoint unhealthy (above), Route 53 keeps answering the primary however
+            # long the pin holds; before them, it followed the pin within a minute, and whether the evaluation
+            # saw that (a routing-unexpected finding too) depended on when the every-minute schedule fired
+            "the traffic pinned and never released",
+            pinned,
+            {("traffic-pinned", f"arn:aws:cloudwatch:{RECOVERY}:{ACCOUNT_ID}:alarm:{d.stack_name}-traffic-pin")},
         ),
     ]
     for what, knob, expected in knobs:

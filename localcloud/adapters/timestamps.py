@@ -15,11 +15,10 @@ from typing import Any
 
 import moto.core.serialize
 from botocore.utils import parse_to_aware_datetime
-from dateutil.tz import tzutc
 
 from localcloud.adapters.patching import PatchSet
 
-_UTC = tzutc()
+_UTC = parse_to_aware_datetime(0).tzinfo  # the UTC botocore gives its results (dateutil's tzutc)
 
 
 def aware_datetime(value: Any) -> datetime:

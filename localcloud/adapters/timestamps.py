@@ -1,7 +1,7 @@
 """moto keeps most timestamps as ISO 8601 strings and, to write each one into a response, parses it back
-with dateutil's general-purpose parser (botocore's ``parse_to_aware_datetime``): about 0.1 ms a value, a
-twentieth of a whole-workflow test's CPU (every ``DescribeDBClusters``, ``ListRecoveryPointsByBackupVault``
-or execution history carries dozens).
+with dateutil's general-purpose parser (botocore's ``parse_to_aware_datetime``): 94 µs a value against
+0.9 µs here, and 6 % of a failback game day's samples (every ``DescribeDBClusters``,
+``ListRecoveryPointsByBackupVault`` or execution history carries dozens).
 
 This adapter reads an ISO 8601 string with ``datetime.fromisoformat`` first, which gives the same instant,
 and hands anything else (an epoch number, an RFC 822 date, a form ``fromisoformat`` does not read) to

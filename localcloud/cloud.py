@@ -313,7 +313,7 @@ class LocalCloud:
         Lambda's own delivery, written straight into the Logs and CloudWatch backends rather than through an
         SDK client: it is no caller's API call (no IAM, no fault, no outage applies to it, as before, when it
         went as the administrator), and sending it through botocore and moto cost three to five requests per
-        invocation, a tenth of a whole-workflow test's CPU."""
+        invocation, a tenth of the restore tests' samples under py-spy."""
         lines = [line for line in output.splitlines() if line.strip()]
         if not lines:
             return

@@ -5,7 +5,7 @@ Two sessions make the clients in a localcloud process: localcloud's own (``local
 functions' (``dr.aws``, one per process, as in a Lambda execution environment). Each had its own botocore
 loader, so the functions' first client of a service parsed that service's model again; in a test that runs
 in a fork of a built platform, that was every service of every function, in every fork (the RDS model alone
-is megabytes of JSON). The loader only reads botocore's packaged, read-only data; sharing it changes no
+is 1.3 MB of JSON). The loader only reads botocore's packaged, read-only data; sharing it changes no
 answer. A session made with another ``AWS_DATA_PATH`` gets a loader of its own.
 """
 

@@ -451,11 +451,14 @@ def test_a_failure_whose_records_are_both_lost_says_so_in_its_fail_state(backups
     assert (result["status"], result["error"]) == ("FAILED", "ValidationFailed")
     assert "NOT RECORDED: the audit record and the notification could not be written" in result["cause"]
     assert left_behind(backups) == []
-    # and the loss is counted where an alarm can see it (EMF, through the function's logs)
+    # and the loss is counted where an alarm can see it (EMF, through the function's logs). Only the restore
+    # test's series: a daily verification the schedule starts during the run (08:00 UTC) loses its records too.
     metrics = backups.cloud.client("cloudwatch", "us-west-2").list_metrics(
-        Namespace="RoadCallDR", MetricName="BookkeepingFailed"
+        Namespace="RoadCallDR",
+        MetricName="BookkeepingFailed",
+        Dimensions=[{"Name": "Workflow", "Value": "restore-test"}],
     )["Metrics"]
-    assert len(metrics) == 1 and {"Name": "Workflow", "Value": "restore-test"} in metrics[0]["Dimensions"]
+    assert len(metrics) == 1
 
 
 # -- what must not start --------------------------------------------------------------------------------------------

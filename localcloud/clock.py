@@ -70,6 +70,8 @@ class VirtualClock:
         self._coordinates: Any = None
         self._lock = threading.RLock()
         self.listeners: list[Callable[[datetime], object]] = []  # told after every jump or advance
+        # the next moment something is due without a timer (a schedule's slot): a jump stops there first
+        self.wakeups: list[Callable[[], datetime | None]] = []
         self._cond = threading.Condition()
         # (deadline, sequence, wake-up, still waiting?): a timer whose waiter gave up is never jumped to
         self._timers: list[tuple[datetime, int, threading.Event, Callable[[], bool]]] = []
@@ -255,7 +257,12 @@ class VirtualClock:
                     heapq.heappop(self._timers)[2].set()
                 quiet = time.monotonic() - self._quiet_since >= SETTLE_REAL_SECONDS
                 if self._timers and self._busy == 0 and quiet:
-                    jumped_to = self._shift((self._timers[0][0] - now).total_seconds())
+                    target = self._timers[0][0]
+                    for wakeup in self.wakeups:
+                        due = wakeup()
+                        if due is not None and now < due < target:
+                            target = due
+                    jumped_to = self._shift((target - now).total_seconds())
                     self.jumps += 1
                     while self._timers and self._timers[0][0] <= jumped_to:
                         heapq.heappop(self._timers)[2].set()

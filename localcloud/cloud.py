@@ -150,6 +150,7 @@ class LocalCloud:
         self.resource_keys.register(self.interceptor)
         self.router.tick(self.clock.now())
         self.clock.listeners.append(self.router.tick)
+        self.clock.wakeups.append(self.router.next_due)
         self.dns.start()
         return self
 

@@ -75,18 +75,21 @@ class Schedule:
     input_json: str | None = None
     enabled: bool = True
     dead_letter_arn: str | None = None
-    last_fired: datetime | None = None
+    last_fired: datetime | None = None  # the slot it last fired for; before that, the first tick that saw it
     fired: list[datetime] = field(default_factory=list)
 
     def due(self, since: datetime, until: datetime) -> list[datetime]:
-        """Firing times in (since, until]."""
+        """Firing times in (since, until]. A rate schedule keeps its phase: its slots are a whole number of
+        steps after the slot it last fired for, or after the tick that first saw it (as AWS's keep the phase
+        of their creation), however often the clock moves in between."""
         rate = _RATE.match(self.expression)
         if rate:
-            step = int(rate.group(1)) * _UNIT_SECONDS[rate.group(2).rstrip("s")]
-            times, t = [], since + timedelta(seconds=step)
+            step = timedelta(seconds=int(rate.group(1)) * _UNIT_SECONDS[rate.group(2).rstrip("s")])
+            anchor = self.last_fired if self.last_fired is not None and self.last_fired <= since else since
+            times, t = [], anchor + step * ((since - anchor) // step + 1)
             while t <= until:
                 times.append(t)
-                t += timedelta(seconds=step)
+                t += step
             return times
         cron = _CRON.match(self.expression)
         if not cron:
@@ -203,7 +206,12 @@ class EventRouter:
         for schedule in self.schedules:
             if not schedule.enabled or not self.region_up(schedule.region):
                 continue
-            for moment in schedule.due(since, now)[-MAX_FIRINGS_PER_TICK:]:
+            if schedule.last_fired is None:  # its phase: created (or first seen) at the last tick
+                schedule.last_fired = since
+            slots = schedule.due(since, now)
+            if slots:
+                schedule.last_fired = slots[-1]
+            for moment in slots[-MAX_FIRINGS_PER_TICK:]:
                 event = {
                     "version": "0",
                     "id": str(uuid.uuid4()),
@@ -221,6 +229,22 @@ class EventRouter:
                     schedule.target_arn, schedule.input_json or json.dumps(event), source, schedule.dead_letter_arn
                 )
         return started
+
+    def next_due(self) -> datetime | None:
+        """The first slot of an enabled schedule after the last tick: where the clock stops when it jumps
+        over it (VirtualClock.wakeups), so that a schedule fires at its slot's time, as in AWS, not at the end
+        of a jump with every other slot the jump covered (heartbeats written at once, a minute apart in AWS)."""
+        since = self._last_tick
+        if since is None:
+            return None
+        slots = [
+            due[0]
+            for schedule in list(self.schedules)
+            if schedule.enabled and self.region_up(schedule.region)
+            for due in [schedule.due(since, since + timedelta(days=1))]
+            if due
+        ]
+        return min(slots, default=None)
 
     def _deliver(self, target_arn: str, input_json: str, source_arn: str, dead_letter_arn: str | None) -> int:
         """Deliver to one target (1 when it took the event); a failure goes to the dead-letter queue."""

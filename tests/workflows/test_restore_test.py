@@ -405,6 +405,10 @@ def test_a_passed_test_whose_notification_fails_is_notified_by_the_state_machine
     retries = bookkeeping._PATIENT.retries or {}
     attempts = int(retries.get("total_max_attempts") or int(retries.get("max_attempts", 0)) + 1)
     backups.cloud.faults.inject("sns", "Publish", "throttle", times=attempts)
+    # (the half-hourly readiness evaluation, which publishes too, would take some of them: not this time)
+    for schedule in backups.cloud.router.schedules:
+        if "schedule:readiness" in (schedule.input_json or ""):
+            schedule.enabled = False
 
     result, report = run(backups)
 

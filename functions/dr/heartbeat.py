@@ -33,6 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from dr.aws import error_code
 
+INTERVAL_SECONDS = 60  # WriteHeartbeat's schedule: rate(1 minute)
 MARKER = "__dr_heartbeat__"
 WRITTEN_AT = "dr_heartbeat_at"
 OBJECT_PREFIX = "_dr/heartbeat/"

@@ -5,9 +5,13 @@ Replication Time Control by default); a missing datapoint or heartbeat is never 
 - Aurora: ``AuroraGlobalDBReplicationLag`` of the old primary's cluster (now the secondary), published in
   its region; the newest datapoint must be at most 3 minutes old;
 - DynamoDB and S3: the heartbeats (dr.heartbeat). Both regions answer during a failback, so the source
-  region's newest heartbeat is read at home and in the source itself: the lag is how much older the copy
-  at home is (0 when home holds the newest one). The source's own heartbeat must be fresh (at most 3
-  minutes old: the writer runs every minute), or the measure says nothing.
+  region's newest heartbeat is read at home and in the source itself. 0 when home holds the newest one;
+  else the newest is on its way since it was written, and so is every heartbeat after the copy home holds
+  (the writer runs every minute): the lag is the longer of those two times in flight. (Not how much older
+  home's copy is: a poll a second after a write found the minute before it at home and read 60 s of lag,
+  and polls every 120 s stay in step with the writer, so a failback could wait its whole bound on
+  replication that was a second behind.) The source's own heartbeat must be fresh (at most 3 minutes old),
+  or the measure says nothing.
 The state machine polls it with a wait between polls; once ``REPLICATION_WAIT_SECONDS`` have passed since
 the first poll without catching up, it raises ReplicationLagTooHigh (nothing has been switched over;
 traffic stays).
@@ -41,7 +45,10 @@ def heartbeat_lag(
         return None, f"{store} {name}: the source's newest heartbeat is {(now - newest).total_seconds():.0f} s old"
     if copied is None:
         return None, f"{store} {name}: no heartbeat of {source} has arrived at home yet"
-    return max(0.0, (newest - copied).total_seconds()), ""
+    if copied >= newest:
+        return 0.0, ""
+    in_flight = max((now - newest).total_seconds(), (now - copied).total_seconds() - heartbeat.INTERVAL_SECONDS)
+    return max(0.0, in_flight), ""
 
 
 def measure(request: OperationRequest, inv: Inventory, settings: ReplicationSettings) -> dict[str, Any]:

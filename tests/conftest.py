@@ -23,6 +23,11 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_PROFILE", None)
+# Every cloud of the suite starts at one instant, whatever the hour the suite runs at: the platform's schedules
+# fire at fixed hours (the backup plan at 02:00 UTC, the daily verification at 08:00, the monthly restore test
+# on the 2nd at 10:00), and a run that crossed one of them counted its executions, reports and direct reads too
+# (CI at 07:58 UTC failed so). The same run at any hour; LOCALCLOUD_START replays another moment (docs/testing.md).
+os.environ.setdefault("LOCALCLOUD_START", "2026-12-01T12:00:00Z")
 
 from localcloud.cloud import LocalCloud
 from tests import forkserver

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,9 +17,9 @@ import pytest
 from drctl.cli import main
 from drctl.controls import CONTROLS
 from drctl.operations import report as drctl_report
-from drctl.season import INJECTED_MESSAGE
+from drctl.season import INJECTED_MESSAGE, SEASON_DAYS, calendar
 from drctl.target import local_target
-from localcloud.scenario import Platform
+from localcloud.scenario import Platform, PlatformDesign
 from localcloud.server import LocalCloudServer
 from tests import forkserver
 from tests.workflows.conftest import approval_token, audit
@@ -114,9 +115,10 @@ def test_the_evidence_pack_of_a_platform_through_a_localcloud_server(
     finally:
         server.stop()
 
-    # Then every run is evidence, the verification from the reports bucket alone
+    # Then every run is evidence (the half-hourly readiness evaluations too), the verification from the
+    # reports bucket alone
     by_kind = {i["kind"]: i for i in pack["evidence"]}
-    assert set(by_kind) == {"backup-verification", "restore-test", "failover"}
+    assert set(by_kind) == {"backup-verification", "restore-test", "failover", "readiness"}
     (verification,) = [i for i in pack["evidence"] if i["execution"] == quarter_day["backup-verification"]]
     assert verification["passed"] and verification["evidence"][0].startswith("s3://")
     assert not any(e.startswith("state table") for e in verification["evidence"])
@@ -137,13 +139,42 @@ def season() -> dict[str, Any]:
     return dict(json.loads(out.getvalue()))
 
 
+def monthly_restore_slots(since: datetime, days: int) -> int:
+    """The restore test's monthly slots (the 2nd at 10:00 UTC) strictly inside the season, day by day."""
+    end = since + timedelta(days=days)
+    dates = (since.date() + timedelta(days=n) for n in range(days + 1))
+    return sum(1 for d in dates if d.day == 2 and since < datetime(d.year, d.month, 2, 10, tzinfo=UTC) < end)
+
+
+def test_a_seasons_calendar_has_each_monthly_slot_inside_it_and_a_verification_a_week() -> None:
+    for start, restore_tests in (
+        (datetime(2026, 12, 1, 7, 58, tzinfo=UTC), 3),
+        (datetime(2026, 12, 1, 12, tzinfo=UTC), 4),
+    ):
+        events = calendar(start)
+        assert [e.at for e in events if e.what == "restore-test"] == [
+            datetime(2026, 12, 2, 10, tzinfo=UTC),
+            datetime(2027, 1, 2, 10, tzinfo=UTC),
+            datetime(2027, 2, 2, 10, tzinfo=UTC),
+            datetime(2027, 3, 2, 10, tzinfo=UTC),
+        ][:restore_tests]
+        assert monthly_restore_slots(start, SEASON_DAYS) == restore_tests
+        assert [e.inject for e in events if e.what == "restore-test"] == [False] * (restore_tests - 1) + [True]
+        verifications = [e.at for e in events if e.what == "backup-verification"]
+        assert len(verifications) == 14 and verifications[-1] == datetime(2027, 3, 1, 8, tzinfo=UTC)
+        weekly = verifications[:-1]  # and one on the last day
+        assert all(later - earlier == timedelta(days=7) for earlier, later in itertools.pairwise(weekly))
+
+
 @pytest.mark.xdist_group("drill-season")  # shares a module fixture: one worker builds it
 def test_a_season_gives_a_pack_with_controls_their_evidence_and_a_gap_from_the_injected_failure(
     season: dict[str, Any],
 ) -> None:
-    # The quarter's calendar: weekly verifications, the monthly restore tests, one game day
+    # The quarter's calendar: weekly verifications, the monthly restore tests (three, or four when the
+    # quarter ends after its last month's slot: from 2026-12-01T12:00, the suite's start, to March 2 at 12:00)
     summary = season["summary"]
-    assert summary["backup-verification"]["runs"] == 14 and summary["restore-test"]["runs"] == 3
+    tests = monthly_restore_slots(datetime.fromisoformat(season["period"]["since"]), season["period"]["days"])
+    assert summary["backup-verification"]["runs"] == 14 and summary["restore-test"]["runs"] == tests
     assert summary["failover"] == summary["failback"] == {"runs": 1, "passed": 1}
     assert season["period"]["days"] == 91
     assert any("Compressed: 14 backup verifications (weekly" in note for note in season["notes"])
@@ -152,15 +183,20 @@ def test_a_season_gives_a_pack_with_controls_their_evidence_and_a_gap_from_the_i
     assert all(c["asks"] and c["evidence"] for c in season["controls"])
     # the injected failure (the last restore test's S3 restore job) is a gap no later run closed
     (injected,) = [g for g in season["gaps"] if INJECTED_MESSAGE in g["gap"]]
-    assert injected["gap"].startswith("restore test of roadcall-incident-media-prod failed on ")
+    # (of the bucket the month's rotation picked: incident media from a start before March 2 at 10:00)
+    failed = re.match(r"restore test of (\S+) failed on \d{4}-\d{2}-\d{2} ", injected["gap"])
+    assert failed and failed[1] in PlatformDesign().buckets, injected["gap"]
     assert injected["gap"].endswith("and has not passed since")
     assert {"SOC2-A1.3", "HIPAA-164.308(a)(7)(ii)(A)", "GDPR-32(1)(c)"} <= set(injected["controls"])
     status = {c["id"]: c["status"] for c in season["controls"]}
     assert status["SOC2-A1.3"] == "gap" and status["PCI-12.10.2"] == "evidenced"
-    # readiness evaluated once before each of the 19 runs and once at the end, each a minute after its jump:
-    # all ready (fired at a jump's end, they found the S3 replicas a week stale and the RPO exceeded)
+    # readiness evaluated once before each run (14 + the restore tests + 2) and once at the end, each a minute
+    # after its jump: all ready (fired at a jump's end, they found the S3 replicas a week stale and the RPO
+    # exceeded)
     readiness = [i for i in season["evidence"] if i["kind"] == "readiness"]
-    assert len(readiness) == 20 and all(i["passed"] for i in readiness), [i for i in readiness if not i["passed"]]
+    assert len(readiness) == 14 + tests + 2 + 1 and all(i["passed"] for i in readiness), [
+        i for i in readiness if not i["passed"]
+    ]
 
 
 @pytest.mark.xdist_group("drill-season")  # shares a module fixture: one worker builds it

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +14,10 @@ import pytest
 
 from drctl import cli
 from localcloud import scenario_failback as scenario
+from localcloud.cloud import LocalCloud
 from localcloud.scenario import Platform
 from localcloud.server import LocalCloudServer
+from tests import forkserver
 from tests.workflows.conftest import Inbox, approval_token, audit, lease, run_to_end, start
 
 PRIMARY, RECOVERY = "us-east-1", "us-west-2"
@@ -257,9 +261,21 @@ def drctl(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.fixture
+def realtime_platform() -> Iterator[Platform]:
+    """The platform on a cloud whose clock starts at the real now, whatever LOCALCLOUD_START says: drctl runs
+    in a subprocess, on the real clock, and reads metrics of the last minutes by its own clock (as a caller of
+    AWS does, whose clock agrees with AWS's)."""
+    with LocalCloud(start=datetime.now(UTC).replace(microsecond=0)) as cloud:
+        built = forkserver.fresh_platform(cloud)
+        yield built
+        built.close()
+
+
 def test_setup_replication_completes_a_half_configured_platform_and_a_second_run_changes_nothing(
-    platform: Platform,
+    realtime_platform: Platform,
 ) -> None:
+    platform = realtime_platform
     d = platform.design
     assert scenario.half_configured(platform) == [
         f"table {d.tables[1]} has no replica in us-west-2",

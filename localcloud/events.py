@@ -26,7 +26,7 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -82,23 +82,31 @@ class Schedule:
         """Firing times in (since, until]. A rate schedule keeps its phase: its slots are a whole number of
         steps after the slot it last fired for, or after the tick that first saw it (as AWS's keep the phase
         of their creation), however often the clock moves in between."""
+        times = []
+        slots = self._slots(since)
+        while (t := next(slots)) <= until:
+            times.append(t)
+        return times
+
+    def next_after(self, since: datetime) -> datetime:
+        """The first firing time after ``since`` (what ``due`` would list first)."""
+        return next(self._slots(since))
+
+    def _slots(self, since: datetime) -> Iterator[datetime]:
         rate = _RATE.match(self.expression)
         if rate:
             step = timedelta(seconds=int(rate.group(1)) * _UNIT_SECONDS[rate.group(2).rstrip("s")])
             anchor = self.last_fired if self.last_fired is not None and self.last_fired <= since else since
-            times, t = [], anchor + step * ((since - anchor) // step + 1)
-            while t <= until:
-                times.append(t)
+            t = anchor + step * ((since - anchor) // step + 1)
+            while True:
+                yield t
                 t += step
-            return times
         cron = _CRON.match(self.expression)
         if not cron:
             raise ValueError(f"schedule {self.name}: {self.expression!r} is neither rate(...) nor cron(...)")
         it = croniter(aws_cron_to_croniter(cron.group(1)), since)
-        times = []
-        while (t := it.get_next(datetime)) <= until:
-            times.append(t)
-        return times
+        while True:
+            yield it.get_next(datetime)
 
 
 def aws_cron_to_croniter(fields: str) -> str:
@@ -237,13 +245,7 @@ class EventRouter:
         since = self._last_tick
         if since is None:
             return None
-        slots = [
-            due[0]
-            for schedule in list(self.schedules)
-            if schedule.enabled and self.region_up(schedule.region)
-            for due in [schedule.due(since, since + timedelta(days=1))]
-            if due
-        ]
+        slots = [s.next_after(since) for s in list(self.schedules) if s.enabled and self.region_up(s.region)]
         return min(slots, default=None)
 
     def _deliver(self, target_arn: str, input_json: str, source_arn: str, dead_letter_arn: str | None) -> int:

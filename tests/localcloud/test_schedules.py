@@ -3,7 +3,7 @@ and a jump of the clock over a slot stops there, so the target runs at its slot'
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,11 +15,13 @@ T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 TARGET = "arn:aws:lambda:us-west-2:123456789012:function:roadcall-dr-WriteHeartbeatFunction"
 
 
-def router_with(*expressions: str) -> tuple[EventRouter, list[tuple[str, datetime]]]:
+def router_with(
+    *expressions: str, now: Callable[[], datetime] = lambda: T0
+) -> tuple[EventRouter, list[tuple[str, datetime]]]:
+    """A router with these schedules whose targets record (label, ``now()``) when started."""
     router = EventRouter()
     started: list[tuple[str, datetime]] = []
-    router._start = lambda target, payload, label, source: started.append((label, router._now()))  # type: ignore[method-assign]
-    router._now = lambda: T0  # type: ignore[attr-defined]
+    router._start = lambda target, payload, label, source: started.append((label, now()))  # type: ignore[method-assign]
     for n, expression in enumerate(expressions):
         router.add_schedule("us-west-2", f"s{n}", expression, TARGET)
     return router, started
@@ -61,8 +63,7 @@ def clock() -> Iterator[VirtualClock]:
 
 def test_a_wait_over_two_slots_runs_the_target_at_each_slot_not_twice_at_the_wait_s_end(clock: VirtualClock) -> None:
     # Given an every-minute schedule on the clock, as LocalCloud wires it
-    router, started = router_with("rate(1 minute)")
-    router._now = clock.now  # type: ignore[attr-defined]
+    router, started = router_with("rate(1 minute)", now=clock.now)
     router.tick(clock.now())
     clock.listeners.append(router.tick)
     clock.wakeups.append(router.next_due)

@@ -20,6 +20,7 @@ from typing import Any
 
 from dr import bookkeeping, restore_test
 
+from drctl.season import READINESS_INPUT
 from localcloud.scenario import Platform
 from localcloud.template import expanded_template
 from tests.contract.test_permissions import ROOT, action, allowed_actions
@@ -407,7 +408,7 @@ def test_a_passed_test_whose_notification_fails_is_notified_by_the_state_machine
     backups.cloud.faults.inject("sns", "Publish", "throttle", times=attempts)
     # (the half-hourly readiness evaluation, which publishes too, would take some of them: not this time)
     for schedule in backups.cloud.router.schedules:
-        if "schedule:readiness" in (schedule.input_json or ""):
+        if READINESS_INPUT in (schedule.input_json or ""):
             schedule.enabled = False
 
     result, report = run(backups)

@@ -9,7 +9,9 @@ project's own rules on top of it):
 - every Task has a timeout (TimeoutSeconds or TimeoutSecondsPath); a ``.waitForTaskToken`` Task has
   TimeoutSeconds itself (a heartbeat alone lets an approval wait forever);
 - every Retry names the errors it retries (never ``States.ALL``) and has MaxAttempts, MaxDelaySeconds
-  and JitterStrategy FULL;
+  and JitterStrategy FULL, except a wait for the platform to settle (its errors all in ``SETTLING``), which
+  has JitterStrategy NONE: one execution polls, no herd to spread, and its budget must be certain (with
+  FULL jitter, ten draws can all land near zero and give up before DNS has followed the move);
 - every Fail state names its Error; every Next, Default and Catch target is a state of the same scope.
 
 Usage: ``python tools/asl_conventions.py [PROJECT_ROOT]``; prints one line per finding, exits 1 if any.
@@ -26,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 _PASCAL = re.compile(r"[A-Z][A-Za-z0-9]*")
+# Errors that mean "not settled yet": retried on a fixed schedule (a bounded wait), not a jittered back-off.
+SETTLING = frozenset({"RecoveryNotVerified"})
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -84,7 +88,10 @@ def _retry_problems(name: str, state: dict[str, Any]) -> list[str]:
         for key in ("MaxAttempts", "MaxDelaySeconds"):
             if key not in rule:
                 problems.append(f"{name}: Retry {errors} without {key}")
-        if rule.get("JitterStrategy") != "FULL":
+        if errors and set(errors) <= SETTLING:
+            if rule.get("JitterStrategy") != "NONE":
+                problems.append(f"{name}: Retry {errors} waits for the platform to settle without JitterStrategy NONE")
+        elif rule.get("JitterStrategy") != "FULL":
             problems.append(f"{name}: Retry {errors} without JitterStrategy FULL")
     return problems
 

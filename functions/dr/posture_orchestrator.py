@@ -119,6 +119,8 @@ NEEDS: dict[str, tuple[Need, ...]] = {
         Need("cloudwatch:DescribeAlarms", _PIN, "dns"),
         Need("cloudwatch:SetAlarmState", _PIN, "dns"),
         Need("cloudwatch:PutMetricData", _ANY, "dns"),
+        Need("dynamodb:PutItem", _STATE, "dns"),
+        Need("kms:Decrypt", _STATE_KEY, "dns", via="dynamodb"),
         Need("route53-recovery-cluster:GetRoutingControlState", _CONTROLS, "arc"),
         Need("route53-recovery-cluster:UpdateRoutingControlStates", _CONTROLS, "arc"),
     ),

@@ -33,7 +33,13 @@ GOOD: dict[str, Any] = {
                     "MaxAttempts": 3,
                     "MaxDelaySeconds": 10,
                     "JitterStrategy": "FULL",
-                }
+                },
+                {  # a wait for the platform to settle: a fixed schedule
+                    "ErrorEquals": ["RecoveryNotVerified"],
+                    "MaxAttempts": 10,
+                    "MaxDelaySeconds": 60,
+                    "JitterStrategy": "NONE",
+                },
             ],
             "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "FailStep"}],
             "Next": "ChooseEnd",
@@ -68,6 +74,10 @@ def broken(change: str) -> dict[str, Any]:
         task["Retry"][0]["ErrorEquals"] = ["States.ALL"]
     elif change in ("MaxAttempts", "MaxDelaySeconds", "JitterStrategy"):
         del task["Retry"][0][change]
+    elif change == "settling-jitter":
+        task["Retry"][1]["JitterStrategy"] = "FULL"
+    elif change == "mixed-jitter":
+        task["Retry"][0].update(ErrorEquals=["Lambda.ServiceException", "RecoveryNotVerified"], JitterStrategy="NONE")
     elif change == "fail-error":
         del definition["States"]["FailStep"]["Error"]
     elif change == "target":
@@ -98,6 +108,8 @@ def test_a_definition_that_follows_every_rule_has_no_finding() -> None:
         ("MaxAttempts", "without MaxAttempts"),
         ("MaxDelaySeconds", "without MaxDelaySeconds"),
         ("JitterStrategy", "without JitterStrategy FULL"),
+        ("settling-jitter", "waits for the platform to settle without JitterStrategy NONE"),
+        ("mixed-jitter", "without JitterStrategy FULL"),
         ("fail-error", "FailStep: Fail state without an Error name"),
         ("target", "goes to 'Nowhere'"),
         ("name", "call_step: state name is not PascalCase"),

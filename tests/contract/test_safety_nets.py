@@ -157,3 +157,22 @@ def test_the_timeouts_outlast_the_longest_legitimate_runs() -> None:
     assert _asl("RestoreTestStateMachine")["TimeoutSeconds"] >= restores + cleanup + 900 + 600
     batches = 10 * 600  # 100 batches, 10 at a time, each up to 10 min
     assert _asl("BackupVerificationStateMachine")["TimeoutSeconds"] >= 630 + batches + 180
+
+
+@pytest.mark.parametrize("workflow", ["failover", "failback"])
+def test_the_verification_waits_long_enough_for_dns_to_follow_the_traffic_pin(workflow: str) -> None:
+    """After MoveTraffic, DNS follows the pin alarm's data stream: a minute that still holds the keeper's
+    previous value is read as such until it is over (up to two of the alarm's periods), then Route 53's
+    checkers (3 x 30 s) and the record's TTL (60 s). VerifyRecovery's wait for that must cover it whatever
+    the draws: a fixed schedule, and at least five minutes in all."""
+    definition = json.loads((ROOT / "statemachines" / f"{workflow}.asl.json").read_text())
+    (rule,) = [
+        r for r in definition["States"]["VerifyRecovery"]["Retry"] if r["ErrorEquals"] == ["RecoveryNotVerified"]
+    ]
+    pin = RESOURCES["TrafficPinAlarm"]["Properties"]
+    waits = [
+        min(rule["IntervalSeconds"] * rule["BackoffRate"] ** k, rule["MaxDelaySeconds"])
+        for k in range(rule["MaxAttempts"])
+    ]
+    assert rule["JitterStrategy"] == "NONE"
+    assert sum(waits) >= max(300, 2 * pin["Period"] * pin["EvaluationPeriods"] + 3 * 30 + 60)

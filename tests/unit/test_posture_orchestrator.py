@@ -171,6 +171,8 @@ def test_arc_and_dns_needs_apply_only_with_their_mechanism() -> None:
         "cloudwatch:DescribeAlarms",
         "cloudwatch:SetAlarmState",
         "cloudwatch:PutMetricData",
+        "dynamodb:PutItem",  # the pin's intent (dr.traffic_pin), through the state table's key
+        "kms:Decrypt",
     }
     assert {n.action for n in needs if orchestrator.applies(n, arc)} == {
         "route53-recovery-cluster:GetRoutingControlState",

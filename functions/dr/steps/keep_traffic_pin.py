@@ -1,17 +1,19 @@
-"""KeepTrafficPin: every minute, the traffic-pin alarm's data stream follows the alarm's state.
+"""KeepTrafficPin: every minute, the traffic-pin alarm's data stream follows the last move's intent.
 
 Route 53 judges a CLOUDWATCH_METRIC health check from the alarm's *data stream*, not from the alarm's state,
 and a silent stream is "insufficient data" (healthy, for the pin check). So a pin set once would fade
-after the evaluation period and send users back to a primary that only looks healthy. The alarm's state
-is the durable record of the pin (TreatMissingData ``ignore`` keeps it; MoveTraffic sets it); this keeper
-republishes ``TrafficPinnedToRecovery`` = 1 while the alarm is in ALARM, and 0 otherwise, in the recovery
-region only (a data-plane action; nothing of the primary region).
+after the evaluation period and send users back to a primary that only looks healthy. The durable record
+of the pin is the intent MoveTraffic writes to the state table (``dr.traffic_pin``: why not the alarm's
+state, which CloudWatch rewrites from the data); this keeper republishes ``TrafficPinnedToRecovery`` = 1
+while it says pinned, and 0 otherwise, in the recovery region only (a data-plane action; nothing of the
+primary region). Without an intent (no move recorded one yet) it follows the alarm's state.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from dr import traffic_pin
 from dr.aws import client
 from dr.inventory import load_inventory
 from dr.settings import get_settings
@@ -29,7 +31,8 @@ def handler(_event: dict[str, Any]) -> dict[str, Any]:
     found = cloudwatch.describe_alarms(AlarmNames=[routing.traffic_pin_alarm_name])["MetricAlarms"]
     if not found:
         return {"pinned": None, "detail": f"the traffic-pin alarm {routing.traffic_pin_alarm_name} does not exist"}
-    pinned = found[0]["StateValue"] == "ALARM"
+    recorded = traffic_pin.intent(settings)
+    pinned = found[0]["StateValue"] == "ALARM" if recorded is None else recorded
     cloudwatch.put_metric_data(
         Namespace=settings.metrics_namespace,
         MetricData=[
@@ -40,4 +43,5 @@ def handler(_event: dict[str, Any]) -> dict[str, Any]:
             }
         ],
     )
-    return {"pinned": pinned, "detail": f"{PIN_METRIC} = {int(pinned)} ({routing.traffic_dns_name})"}
+    source = "the alarm's state: no move recorded an intent" if recorded is None else "the last move's intent"
+    return {"pinned": pinned, "detail": f"{PIN_METRIC} = {int(pinned)} ({routing.traffic_dns_name}), from {source}"}

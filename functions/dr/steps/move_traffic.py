@@ -9,8 +9,9 @@ recovery region publishes ``TrafficPinnedToRecovery`` = 1 there (PutMetricData i
 nothing of the primary region, and not the Route 53 API, which is a control plane served from us-east-1).
 Route 53 reads the alarm's data stream (not its state: SetAlarmState cannot move a health check), fails
 the primary record, and DNS answers the recovery region's record, and keeps doing so when the primary
-comes back, until the failback publishes 0. The alarm's state is set too, at once: it is the durable
-record of the pin that KeepTrafficPin republishes every minute (a silent stream would fade the pin).
+comes back, until the failback publishes 0. The alarm's state is set too, at once (what operators see
+until the next evaluation confirms it from the data). Last, the move's intent is written to the state
+table (``dr.traffic_pin``): KeepTrafficPin republishes it every minute (a silent stream would fade the pin).
 DNS records and health checks are never edited.
 Idempotent: the mechanism's state is read first and only changed when it differs.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from dr import probes
+from dr import probes, traffic_pin
 from dr.aws import aws_errors, client, is_transient
 from dr.errors import TrafficMoveFailed, TransientAwsError
 from dr.inventory import Inventory, load_inventory
@@ -66,13 +67,17 @@ def _pin(inv: Inventory, request: OperationRequest, settings: Settings) -> list[
             {"MetricName": PIN_METRIC, "Dimensions": [{"Name": "Record", "Value": record}], "Value": float(pin)}
         ],
     )
-    if found[0]["StateValue"] == state:
+    already = found[0]["StateValue"] == state
+    if not already:
+        cloudwatch.set_alarm_state(
+            AlarmName=alarm,
+            StateValue=state,
+            StateReason=f"{request.workflow} {request.execution.rsplit(':', 1)[-1]}: users to {request.target_region}",
+        )
+    # Last: the intent KeepTrafficPin republishes. Should anything above fail, the keeper keeps the old one.
+    traffic_pin.record(settings, pin, request.target_region, request.workflow, request.execution)
+    if already:
         return [f"traffic-pin alarm {alarm} already {state}: {record} answers with {request.target_region}"]
-    cloudwatch.set_alarm_state(
-        AlarmName=alarm,
-        StateValue=state,
-        StateReason=f"{request.workflow} {request.execution.rsplit(':', 1)[-1]}: users to {request.target_region}",
-    )
     what = "pinned users to" if pin else "released the pin: users follow the health checks from"
     return [f"{what} {request.target_region} (traffic-pin alarm {alarm} {state}; {record})"]
 

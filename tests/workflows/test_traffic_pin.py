@@ -1,0 +1,117 @@
+"""The traffic pin (health-check routing, no ARC): MoveTraffic pins users to the recovery region and releases
+them, KeepTrafficPin republishes the last move's intent every minute, and Route 53 follows the pin alarm's
+data stream. The tests wait on the virtual clock (``clock.sleep``), so every schedule runs at its slot."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from localcloud.interceptor import Call
+from localcloud.scenario import Platform
+
+RECOVERY, PRIMARY = "us-west-2", "us-east-1"
+PIN_ALARM = "roadcall-dr-traffic-pin"
+
+
+def move_traffic(platform: Platform, target: str) -> dict[str, Any]:
+    """Invoke the deployed MoveTrafficFunction as the failover (target: recovery) or failback does."""
+    source = PRIMARY if target == RECOVERY else RECOVERY
+    workflow = "failover" if target == RECOVERY else "failback"
+    request = {
+        "workflow": workflow,
+        "mode": "planned",
+        "trigger": "console",
+        "detected_at": platform.cloud.clock.now().isoformat(),
+        "source_region": source,
+        "target_region": target,
+        "reason": "test",
+        "requested_by": "test",
+        "execution": f"arn:aws:states:{RECOVERY}:123456789012:execution:{workflow}:pin-test",
+        "approval_timeout_seconds": 900,
+    }
+    response = platform.cloud.client("lambda", RECOVERY).invoke(
+        FunctionName=platform.stack.physical("MoveTrafficFunction"), Payload=json.dumps({"request": request}).encode()
+    )
+    out: dict[str, Any] = json.loads(response["Payload"].read())
+    assert not response.get("FunctionError"), out
+    return out
+
+
+def alarm_state(platform: Platform) -> str:
+    alarms = platform.cloud.client("cloudwatch", RECOVERY).describe_alarms(AlarmNames=[PIN_ALARM])["MetricAlarms"]
+    return str(alarms[0]["StateValue"])
+
+
+def pin_values(platform: Platform) -> list[tuple[datetime, float]]:
+    """Every TrafficPinnedToRecovery datapoint published from now on: (virtual time, value)."""
+    seen: list[tuple[datetime, float]] = []
+
+    def note(call: Call) -> None:
+        if (call.service, call.operation) == ("cloudwatch", "PutMetricData"):
+            for datum in call.params.get("MetricData", []):
+                if datum.get("MetricName") == "TrafficPinnedToRecovery":
+                    seen.append((platform.cloud.clock.now(), float(datum["Value"])))
+
+    platform.cloud.interceptor.hook(note)
+    return seen
+
+
+def test_a_released_pin_stays_released_when_cloudwatch_reevaluates_the_keepers_last_1(platform: Platform) -> None:
+    # Given users pinned to the recovery region by a move, with the alarm evaluated every minute (as in AWS)
+    platform.alarms.enable()
+    published = pin_values(platform)
+    move_traffic(platform, RECOVERY)
+    platform.cloud.clock.sleep(180)
+    assert (alarm_state(platform), platform.traffic_region()) == ("ALARM", RECOVERY)
+    keeper_at, value = published[-1]
+    assert value == 1.0
+
+    # When the failback releases the pin a second after the keeper's last 1, and CloudWatch evaluates that
+    # minute (its Maximum is the keeper's 1) before the keeper runs again: SetAlarmState's OK is overwritten
+    platform.cloud.clock.sleep((keeper_at + timedelta(seconds=1) - platform.cloud.clock.now()).total_seconds())
+    assert platform.cloud.clock.now().minute == keeper_at.minute  # the release lands in the keeper's minute
+    move_traffic(platform, PRIMARY)
+    boundary = platform.cloud.clock.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+    platform.alarms.evaluate_all(boundary.astimezone(UTC))
+    assert alarm_state(platform) == "ALARM"
+
+    # Then the keeper republishes the release (0), not the alarm's state, and within three minutes the
+    # alarm is OK and users are back in the primary region, for good
+    platform.cloud.clock.sleep(180)
+    assert [v for at, v in published if at > boundary] == [0.0, 0.0, 0.0]
+    assert (alarm_state(platform), platform.traffic_region()) == ("OK", PRIMARY)
+
+
+def test_a_hand_set_alarm_state_does_not_undo_a_pin(platform: Platform) -> None:
+    # Given users pinned to the recovery region by a move
+    published = pin_values(platform)
+    move_traffic(platform, RECOVERY)
+    platform.cloud.clock.sleep(120)
+    assert platform.traffic_region() == RECOVERY
+
+    # When someone sets the pin alarm to OK by hand
+    platform.cloud.client("cloudwatch", RECOVERY).set_alarm_state(
+        AlarmName=PIN_ALARM, StateValue="OK", StateReason="set by hand"
+    )
+    mark = platform.cloud.clock.now()
+    platform.cloud.clock.sleep(180)
+
+    # Then the keeper keeps publishing the move's intent: users stay in the recovery region
+    assert [v for at, v in published if at > mark] == [1.0, 1.0, 1.0]
+    assert platform.traffic_region() == RECOVERY
+
+
+def test_without_a_recorded_intent_the_keeper_follows_the_alarms_state(platform: Platform) -> None:
+    # Given a pin set before any move recorded an intent (a stack upgraded while users were pinned)
+    published = pin_values(platform)
+    platform.pin_traffic()
+    mark = platform.cloud.clock.now()
+
+    # When the keeper runs for three minutes
+    platform.cloud.clock.sleep(180)
+
+    # Then it republishes the alarm's state (ALARM: 1) and users stay in the recovery region
+    assert [v for at, v in published if at > mark] == [1.0, 1.0, 1.0]
+    assert platform.traffic_region() == RECOVERY

@@ -123,6 +123,16 @@ class VirtualClock:
         self._coordinates.move_to(at)
         self._start_scheduler()
 
+    def halt(self) -> None:
+        """Stop the scheduler thread and wait for it, listeners it is running included (bounded: 5 s); the
+        clock stays installed. ``uninstall`` does it too."""
+        self._running = False
+        with self._cond:
+            self._cond.notify_all()
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None and scheduler is not threading.current_thread():
+            scheduler.join(timeout=5)
+
     def uninstall(self) -> None:
         self._running = False
         with self._cond:

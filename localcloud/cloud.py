@@ -27,7 +27,7 @@ from moto.cloudwatch.models import cloudwatch_backends
 from moto.logs.exceptions import ResourceAlreadyExistsException as LogsAlreadyExists
 from moto.logs.models import logs_backends
 
-from localcloud import sdk
+from localcloud import egress, sdk
 from localcloud.adapters.cloudwatch_dimensions import CloudWatchDimensionsAdapter
 from localcloud.adapters.error_names import ErrorNamesAdapter
 from localcloud.adapters.execution_history import ExecutionHistoryAdapter
@@ -62,6 +62,8 @@ from localcloud.services.resource_keys import ResourceKeys
 from localcloud.services.route53_health import Route53HealthSimulator
 from localcloud.sfn_mocks import SfnMocksAdapter
 from localcloud.template import ACCOUNT_ID
+
+egress.install()  # after moto's stubber: nothing the SDK sends leaves loopback once a cloud has run here
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
@@ -130,6 +132,7 @@ class LocalCloud:
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> LocalCloud:
+        egress.arm()
         # moto logs every ASL failure it evaluates (each Catch path) at ERROR; the history has them.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         self.clock.install()
@@ -157,6 +160,7 @@ class LocalCloud:
     def stop(self) -> None:
         self.dns.stop()
         self.clock.listeners.clear()
+        self.clock.halt()  # a listener already running (a schedule's target) ends while moto still answers it
         self._stop_running_executions()
         for adapter in reversed(self.adapters):
             adapter.uninstall()

@@ -24,11 +24,19 @@ def test_a_jump_of_days_brings_the_days_points_before_anything_else_hears_of_it(
     start = clock.now()
     before = len(completed_points(platform))
     newest_seen: list[datetime] = []
-    clock.listeners.insert(0, BackupPlanOnTheClock(platform, start))
-    clock.listeners.append(lambda _now: newest_seen.append(max(completed_points(platform))))
+    plan, witness = (
+        BackupPlanOnTheClock(platform, start),
+        lambda _now: newest_seen.append(max(completed_points(platform))),
+    )
+    clock.listeners.insert(0, plan)
+    clock.listeners.append(witness)
 
     # When the clock jumps three days
-    clock.advance_to(start + timedelta(days=3))
+    try:
+        clock.advance_to(start + timedelta(days=3))
+    finally:
+        clock.listeners.remove(plan)
+        clock.listeners.remove(witness)
 
     # Then the other listeners already saw a point of the last day, and each day's daily backup is there
     assert newest_seen and clock.now() - newest_seen[-1] < timedelta(hours=26)  # what readiness calls fresh

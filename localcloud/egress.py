@@ -7,12 +7,14 @@ botocore calls every ``before-send`` handler and sends the request itself when n
 wraps moto's handler in ``BUILTIN_HANDLERS`` (every botocore session made after localcloud is imported):
 once a ``LocalCloud`` has started in the process (``arm``), a request moto did not answer whose host is not
 loopback is refused with ``EgressRefused`` before any socket is opened. A process that never starts a
-LocalCloud (drctl against a real account) is not touched.
+LocalCloud (drctl against a real account) is not touched, nor is the Step Functions Local a team names in
+``SFN_LOCAL_ENDPOINT`` (docs/testing.md), wherever it runs.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,7 +48,8 @@ def refuse(request: Any, **_: Any) -> None:
     if not _armed:
         return
     host = urlsplit(str(request.url)).hostname or ""
-    if not is_loopback(host):
+    named = urlsplit(os.environ.get("SFN_LOCAL_ENDPOINT", "")).hostname
+    if not is_loopback(host) and host != named:
         raise EgressRefused(
             f"{request.method} {request.url}: the embedded AWS is not running to answer it, and nothing is sent "
             "off this machine (a thread outlived its LocalCloud?)"

@@ -64,6 +64,25 @@ def test_a_request_to_a_loopback_endpoint_still_goes_out(looked_up: list[str]) -
     assert set(looked_up) == {"localhost"}
 
 
+def test_the_step_functions_local_a_team_names_is_not_refused(
+    looked_up: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SFN_LOCAL_ENDPOINT", "http://sfn-local.internal:8083")
+    with LocalCloud():
+        pass
+    client = boto3.client(
+        "stepfunctions",
+        region_name="us-east-1",
+        endpoint_url="http://sfn-local.internal:8083",
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+        config=NO_RETRIES,
+    )
+    with pytest.raises(EndpointConnectionError):
+        client.list_state_machines()
+    assert set(looked_up) == {"sfn-local.internal"}
+
+
 @pytest.mark.parametrize(
     ("host", "loopback"),
     [

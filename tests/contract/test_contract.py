@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dr import errors
+from dr import errors, heartbeat
 from dr.models import AlarmEvent, ConsoleInput
 
 from localcloud.template import expanded_template
@@ -142,3 +142,14 @@ def test_the_backup_schedules_give_inputs_their_workflow_accepts(logical_id: str
     for event in STATE_MACHINES[logical_id]["Properties"]["Events"].values():
         assert event["Type"] == "ScheduleV2"
         getattr(backup_models, model).model_validate(json.loads(event["Properties"]["Input"]))
+
+
+def test_the_heartbeat_lag_assumes_the_writers_own_schedule() -> None:
+    """CheckReplication's lag (dr.heartbeat) counts a missing heartbeat as in flight for INTERVAL_SECONDS
+    after the one home holds: the WriteHeartbeat schedule must be that interval."""
+    events = RESOURCES["WriteHeartbeatFunction"]["Properties"]["Events"]
+    (expression,) = [e["Properties"]["ScheduleExpression"] for e in events.values() if e["Type"] == "ScheduleV2"]
+    rate = re.fullmatch(r"rate\((\d+) (minute|minutes|second|seconds)\)", expression)
+    assert rate is not None, f"WriteHeartbeat's schedule is {expression!r}: a rate() was expected"
+    seconds = int(rate.group(1)) * (60 if rate.group(2).startswith("minute") else 1)
+    assert seconds == heartbeat.INTERVAL_SECONDS

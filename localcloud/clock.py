@@ -125,7 +125,7 @@ class VirtualClock:
 
     def halt(self) -> None:
         """Stop the scheduler thread and wait for it, listeners it is running included (bounded: 5 s); the
-        clock stays installed. ``uninstall`` does it too."""
+        clock stays installed (``uninstall`` ends with it)."""
         self._running = False
         with self._cond:
             self._cond.notify_all()
@@ -139,10 +139,7 @@ class VirtualClock:
             for _, _, event, _ in self._timers:
                 event.set()
             self._timers.clear()
-            self._cond.notify_all()
-        if self._scheduler is not None:
-            self._scheduler.join(timeout=5)
-            self._scheduler = None
+        self.halt()
         if self._traveller is not None:
             self._traveller.stop()
             self._traveller = None

@@ -32,35 +32,39 @@ def looked_up(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return hosts
 
 
-def test_after_a_cloud_stops_a_request_to_aws_is_refused_before_any_lookup(looked_up: list[str]) -> None:
-    # Given an embedded AWS that ran in this process and stopped
+def a_cloud_ran() -> None:
+    """An embedded AWS that ran in this process and stopped."""
     with LocalCloud():
         pass
 
-    # When a client asks AWS for something
-    client = boto3.client(
-        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y", config=NO_RETRIES
+
+def aws_client(service: str, endpoint_url: str | None = None) -> Any:
+    return boto3.client(
+        service,
+        region_name="us-east-1",
+        endpoint_url=endpoint_url,
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+        config=NO_RETRIES,
     )
+
+
+def test_after_a_cloud_stops_a_request_to_aws_is_refused_before_any_lookup(looked_up: list[str]) -> None:
+    # Given an embedded AWS that ran in this process and stopped
+    a_cloud_ran()
+
+    # When a client asks AWS for something
     with pytest.raises(EgressRefused, match=r"dynamodb\.us-east-1\.amazonaws\.com"):
-        client.list_tables()
+        aws_client("dynamodb").list_tables()
 
     # Then no name was even looked up
     assert looked_up == []
 
 
 def test_a_request_to_a_loopback_endpoint_still_goes_out(looked_up: list[str]) -> None:
-    with LocalCloud():
-        pass
-    client = boto3.client(
-        "dynamodb",
-        region_name="us-east-1",
-        endpoint_url="http://localhost:9",
-        aws_access_key_id="x",
-        aws_secret_access_key="y",
-        config=NO_RETRIES,
-    )
+    a_cloud_ran()
     with pytest.raises(EndpointConnectionError):
-        client.list_tables()
+        aws_client("dynamodb", "http://localhost:9").list_tables()
     assert set(looked_up) == {"localhost"}
 
 
@@ -68,18 +72,9 @@ def test_the_step_functions_local_a_team_names_is_not_refused(
     looked_up: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SFN_LOCAL_ENDPOINT", "http://sfn-local.internal:8083")
-    with LocalCloud():
-        pass
-    client = boto3.client(
-        "stepfunctions",
-        region_name="us-east-1",
-        endpoint_url="http://sfn-local.internal:8083",
-        aws_access_key_id="x",
-        aws_secret_access_key="y",
-        config=NO_RETRIES,
-    )
+    a_cloud_ran()
     with pytest.raises(EndpointConnectionError):
-        client.list_state_machines()
+        aws_client("stepfunctions", "http://sfn-local.internal:8083").list_state_machines()
     assert set(looked_up) == {"sfn-local.internal"}
 
 

@@ -106,6 +106,14 @@ class StatusEventsAdapter:
         self._patches.add(BaseExecutionWorkerCommunication, "_reflect_execution_status", reflected)
         self._open = True
 
+    def delivered(self, timeout: float = 10.0) -> None:
+        """Return once every event sent so far has been delivered to its rules' targets (a Lambda target
+        has run by then: EventBridge's invocation ends at its firing time here)."""
+        with self._lock:
+            deliveries = list(self._deliveries)
+        for delivery in deliveries:
+            delivery.join(timeout=timeout)
+
     def uninstall(self) -> None:
         """No more events; those on their way are delivered first (while moto and the runtime are still in
         place: a delivery after them would leave the process for the real AWS)."""

@@ -356,6 +356,16 @@ def sent_for(cloud: LocalCloud, execution: str) -> list[dict[str, Any]]:
     return [e for e in cloud.status_events.sent if e["detail"]["executionArn"] == execution]
 
 
+def delivered_end(cloud: LocalCloud, *executions: str) -> None:
+    """Wait until each execution's end has been sent as an event (the status is set a moment before) and
+    every event sent has reached its rules' targets."""
+    deadline = time.monotonic() + 10
+    while not all(sent_for(cloud, e) and sent_for(cloud, e)[-1]["detail"]["status"] != "RUNNING" for e in executions):
+        assert time.monotonic() < deadline, [sent_for(cloud, e) for e in executions]
+        time.sleep(0.01)
+    cloud.status_events.delivered()
+
+
 def _millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -414,10 +424,7 @@ def test_a_stopped_or_failed_execution_fires_the_rule_and_its_lambda_gets_the_ev
     sfn(cloud).send_task_success(taskToken=fine_token, output="{}")
     for execution in (stopped, failed, fine):
         cloud.wait(execution)
-    deadline = time.monotonic() + 10
-    while len(steps.EVENTS) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(0.2)
+    delivered_end(cloud, stopped, failed, fine)
 
     # Then the watcher ran once for each bad end, with the status change event as its payload
     by_execution = {e["detail"]["executionArn"]: e for e in steps.EVENTS}
@@ -440,9 +447,7 @@ def test_an_execution_that_runs_out_of_time_sends_timed_out(cloud: LocalCloud, s
     with cloud.clock.busy():
         execution = start(cloud, stack, "TimeoutStateMachine", {})
         assert cloud.wait(execution, timeout=10)["status"] == "TIMED_OUT"
-    deadline = time.monotonic() + 10
-    while not steps.EVENTS and time.monotonic() < deadline:
-        time.sleep(0.02)
+    delivered_end(cloud, execution)  # the TIMED_OUT event has reached every rule it matches
     assert [e["detail"]["status"] for e in sent_for(cloud, execution)] == ["RUNNING", "TIMED_OUT"]
     assert steps.EVENTS == []  # the watcher's rule names the callback state machine only
 

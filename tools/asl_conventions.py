@@ -11,7 +11,8 @@ project's own rules on top of it):
 - every Retry names the errors it retries (never ``States.ALL``) and has MaxAttempts, MaxDelaySeconds
   and JitterStrategy FULL, except a wait for the platform to settle (its errors all in ``SETTLING``), which
   has JitterStrategy NONE: one execution polls, no herd to spread, and its budget must be certain (with
-  FULL jitter, ten draws can all land near zero and give up before DNS has followed the move);
+  FULL jitter, ten draws can all land near zero and give up before DNS has followed the move, or before a
+  replica or a restored cluster is available);
 - every Fail state names its Error; every Next, Default and Catch target is a state of the same scope.
 
 Usage: ``python tools/asl_conventions.py [PROJECT_ROOT]``; prints one line per finding, exits 1 if any.
@@ -29,7 +30,7 @@ from typing import Any
 
 _PASCAL = re.compile(r"[A-Z][A-Za-z0-9]*")
 # Errors that mean "not settled yet": retried on a fixed schedule (a bounded wait), not a jittered back-off.
-SETTLING = frozenset({"RecoveryNotVerified"})
+SETTLING = frozenset({"RecoveryNotVerified", "ReplicaNotReady"})
 
 
 def load(path: Path) -> dict[str, Any]:

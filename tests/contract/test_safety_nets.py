@@ -153,8 +153,9 @@ def test_the_timeouts_outlast_the_longest_legitimate_runs() -> None:
         _asl("FailbackStateMachine")["TimeoutSeconds"] >= approval + promotion + replication_wait + outage_writes + 3600
     )
     restores = 60 * (120 + 300)  # RESTORE_MAX_POLLS polls, 2 min apart, each up to 5 min
+    instance_wait = 60 * 60  # ValidateRestore's ReplicaNotReady: 60 looks a minute apart, on a fixed schedule
     cleanup = 240 * 60  # up to 240 looks, a minute apart
-    assert _asl("RestoreTestStateMachine")["TimeoutSeconds"] >= restores + cleanup + 900 + 600
+    assert _asl("RestoreTestStateMachine")["TimeoutSeconds"] >= restores + instance_wait + cleanup + 900 + 600
     batches = 10 * 600  # 100 batches, 10 at a time, each up to 10 min
     assert _asl("BackupVerificationStateMachine")["TimeoutSeconds"] >= 630 + batches + 180
 
@@ -176,3 +177,40 @@ def test_the_verification_waits_long_enough_for_dns_to_follow_the_traffic_pin(wo
     ]
     assert rule["JitterStrategy"] == "NONE"
     assert sum(waits) >= max(300, 2 * pin["Period"] * pin["EvaluationPeriods"] + 3 * 30 + 60)
+
+
+@pytest.mark.parametrize(
+    ("workflow", "state", "at_least"),
+    [
+        ("failover", "ConfirmDynamoDB", 300),  # a replica UPDATING (a settings change) settles in minutes
+        ("failback", "ConfirmDynamoDB", 300),
+        ("restore_test", "ValidateRestore", 1800),  # a restored cluster's first instance: tens of minutes
+    ],
+)
+def test_a_wait_for_a_replica_or_restored_resource_is_certain(workflow: str, state: str, at_least: int) -> None:
+    """ReplicaNotReady is not a transient fault to spread out but a wait for AWS to finish something: a fixed
+    schedule, so the time given is what the schedule says and never a draw that can sum to almost nothing."""
+    definition = json.loads((ROOT / "statemachines" / f"{workflow}.asl.json").read_text())
+    (rule,) = [r for r in _state(definition, state)["Retry"] if r["ErrorEquals"] == ["ReplicaNotReady"]]
+    waits = [
+        min(rule["IntervalSeconds"] * rule["BackoffRate"] ** k, rule["MaxDelaySeconds"])
+        for k in range(rule["MaxAttempts"])
+    ]
+    assert rule["JitterStrategy"] == "NONE"
+    assert sum(waits) >= at_least
+
+
+def _state(definition: dict[str, Any], name: str) -> dict[str, Any]:
+    """The state called ``name`` anywhere in ``definition`` (inside Parallel branches and Map processors too)."""
+    found: list[dict[str, Any]] = []
+
+    def walk(states: dict[str, Any]) -> None:
+        for key, body in states.items():
+            if key == name:
+                found.append(body)
+            for inner in [*body.get("Branches", []), body.get("ItemProcessor") or body.get("Iterator") or {}]:
+                walk(inner.get("States", {}))
+
+    walk(definition["States"])
+    (state,) = found
+    return state

@@ -31,6 +31,7 @@ from localcloud import egress, sdk
 from localcloud.adapters.cloudwatch_dimensions import CloudWatchDimensionsAdapter
 from localcloud.adapters.error_names import ErrorNamesAdapter
 from localcloud.adapters.execution_history import ExecutionHistoryAdapter
+from localcloud.adapters.execution_status import ExecutionStatusAdapter
 from localcloud.adapters.execution_stop import ExecutionStopAdapter
 from localcloud.adapters.jsonata_eval import JsonataAdapter
 from localcloud.adapters.kms_lazy_keys import KmsLazyKeysAdapter
@@ -111,6 +112,7 @@ class LocalCloud:
             TaskTokenAdapter(self.interceptor),
             ExecutionStopAdapter(self.interceptor),
             ExecutionHistoryAdapter(self.interceptor),
+            ExecutionStatusAdapter(),
             self.status_events,
             ErrorNamesAdapter(),
             MapErrorsAdapter(),

@@ -442,6 +442,30 @@ def test_a_stopped_or_failed_execution_fires_the_rule_and_its_lambda_gets_the_ev
     assert by_execution[stopped] == sent_for(cloud, stopped)[-1]
 
 
+def test_an_execution_is_listed_running_from_the_moment_it_was_accepted(
+    cloud: LocalCloud, stack: Stack, steps: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a reader that lists the executions between StartExecution accepting one and the engine starting
+    # it (moto adds it to the list first: another thread can read it there)
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    arn, listed = stack.arn("CallbackStateMachine"), []
+    starting = Execution.start
+
+    def start_after_a_look(execution: Execution) -> None:
+        listed.append(sfn(cloud).list_executions(stateMachineArn=arn)["executions"])
+        starting(execution)
+
+    monkeypatch.setattr(Execution, "start", start_after_a_look)
+
+    # When an execution starts
+    execution = start(cloud, stack, "CallbackStateMachine", {})
+
+    # Then the reader saw it RUNNING (moto alone answered a 500: its status was None until started)
+    assert [(e["executionArn"], e["status"]) for e in listed[0]] == [(execution, "RUNNING")]
+    assert sfn(cloud).describe_execution(executionArn=execution)["status"] == "RUNNING"
+
+
 def test_an_execution_that_runs_out_of_time_sends_timed_out(cloud: LocalCloud, stack: Stack, steps: Any) -> None:
     # moto measures a state machine's own TimeoutSeconds in real time: hold the clock so the Wait cannot end first
     with cloud.clock.busy():

@@ -132,7 +132,9 @@ NEEDS: dict[str, tuple[Need, ...]] = {
         Need("states:GetExecutionHistory", _EXECUTIONS), Need("rds:DescribeGlobalClusters", _GLOBAL)
     ),
     "dr.steps.handle_failure.handler": _records(
-        Need("dynamodb:UpdateItem", _STATE), Need("rds:DescribeGlobalClusters", _GLOBAL)
+        Need("dynamodb:UpdateItem", _STATE),
+        Need("rds:DescribeGlobalClusters", _GLOBAL),
+        Need("dynamodb:GetItem", _STATE, "dns"),  # the traffic pin's intent: a move under way, or not
     ),
 }
 # Context keys the template's conditions test: PutMetricData is allowed in the RoadCallDR namespace only,

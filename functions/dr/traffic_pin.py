@@ -1,5 +1,6 @@
-"""The traffic pin's intent: one item in the state table (recovery region), written by MoveTraffic last,
-read every minute by KeepTrafficPin.
+"""The traffic pin's intent: one item in the state table (recovery region), written by MoveTraffic before
+it publishes the pin, read every minute by KeepTrafficPin (and by HandleFailure, to tell a move that is
+under way from one that did not happen).
 
 Why not the pin alarm's state: CloudWatch evaluates the alarm from its data every minute, and
 ``SetAlarmState`` lasts only until that evaluation. The alarm takes the ``Maximum`` of each minute, so the
@@ -37,10 +38,19 @@ def record(settings: Settings, pinned: bool, target_region: str, workflow: str, 
     client("dynamodb", settings.recovery_region).put_item(TableName=settings.state_table, Item=item)
 
 
-def intent(settings: Settings) -> bool | None:
-    """Whether the last move pinned users to the recovery region; None when no move recorded one."""
+def recorded(settings: Settings) -> dict[str, Any] | None:
+    """The last move's intent (pinned, target_region, workflow, execution, at); None when no move recorded
+    one."""
     out = client("dynamodb", settings.recovery_region).get_item(
         TableName=settings.state_table, Key=PIN_KEY, ConsistentRead=True
     )
     item = out.get("Item")
-    return None if item is None else bool(item["pinned"]["BOOL"])
+    if item is None:
+        return None
+    return {key: next(iter(value.values())) for key, value in item.items() if key != "pk"}
+
+
+def intent(settings: Settings) -> bool | None:
+    """Whether the last move pinned users to the recovery region; None when no move recorded one."""
+    item = recorded(settings)
+    return None if item is None else bool(item["pinned"])

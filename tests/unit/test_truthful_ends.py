@@ -32,6 +32,22 @@ def test_what_cannot_be_read_after_an_attempt_is_unknown_not_a_change() -> None:
     assert unknown == ["Aurora writer: could not be read now (it was in us-east-1)"]
 
 
+def test_a_pin_this_run_recorded_that_dns_does_not_follow_yet_is_a_move_under_way_not_unchanged() -> None:
+    # MoveTraffic recorded the pin toward us-west-2, then failed: the keeper publishes it, DNS follows
+    seen = {"writer_region": "us-west-2", "traffic_region": "us-east-1", "traffic_pinned_to": "us-west-2"}
+    changed, unchanged, unknown = what_changed(["promotion", "traffic"], BASELINE, seen)
+    assert changed == ["Aurora writer: moved from us-east-1 to us-west-2"] and unchanged == []
+    (moving,) = unknown
+    assert moving.startswith("traffic: moving to us-west-2, not there yet (DNS answers us-east-1 now)")
+
+
+def test_a_recorded_pin_that_dns_already_follows_is_an_ordinary_move() -> None:
+    seen = {"writer_region": "us-west-2", "traffic_region": "us-west-2", "traffic_pinned_to": "us-west-2"}
+    changed, _, unknown = what_changed(["promotion", "traffic"], BASELINE, seen)
+    assert changed == ["Aurora writer: moved from us-east-1 to us-west-2", "traffic: moved from us-east-1 to us-west-2"]
+    assert unknown == []
+
+
 def test_a_promotion_in_progress_is_a_change() -> None:
     seen = {"writer_region": "us-east-1", "traffic_region": "us-east-1", "in_progress": "yes"}
     changed, _, _ = what_changed(["promotion"], BASELINE, seen)

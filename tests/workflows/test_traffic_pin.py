@@ -10,6 +10,7 @@ from typing import Any
 
 from localcloud.interceptor import Call
 from localcloud.scenario import Platform
+from tests.workflows.conftest import audit, lease, run_to_end, start
 
 RECOVERY, PRIMARY = "us-west-2", "us-east-1"
 PIN_ALARM = "roadcall-dr-traffic-pin"
@@ -114,4 +115,32 @@ def test_without_a_recorded_intent_the_keeper_follows_the_alarms_state(platform:
 
     # Then it republishes the alarm's state (ALARM: 1) and users stay in the recovery region
     assert [v for at, v in published if at > mark] == [1.0, 1.0, 1.0]
+    assert platform.traffic_region() == RECOVERY
+
+
+def test_a_move_that_fails_after_publishing_the_pin_ends_where_it_was_asked_and_says_so(platform: Platform) -> None:
+    # Given users sent home by an earlier failback (its release is the recorded intent), the alarm evaluated
+    # every minute as in AWS
+    platform.alarms.enable()
+    move_traffic(platform, PRIMARY)
+    published = pin_values(platform)
+
+    # When a planned failover's MoveTraffic publishes the pin, then is refused the alarm's state
+    platform.cloud.faults.inject("cloudwatch", "SetAlarmState", "access-denied", times=None)
+    execution = start(platform, "failover", {"mode": "planned", "reason": "drill"})
+    described = run_to_end(platform, execution)
+    assert described["status"] == "FAILED"
+    record = audit(platform, execution)
+    assert record["fail_state"] == "FailTrafficMove"
+
+    # Then the record does not call the traffic unchanged: the pin this run recorded is on its way
+    assert not any(line.startswith("traffic") for line in record["unchanged"]), record
+    assert any(line.startswith("traffic: moving to us-west-2") for line in record["unknown"]), record
+    assert lease(platform)["state"] == "BLOCKED"  # the writer moved: a person looks
+
+    # and users end in the recovery region and stay there: the keeper publishes the recorded pin, not the
+    # failback's older release (which would send them back after a minute)
+    mark = platform.cloud.clock.now()
+    platform.cloud.clock.sleep(300)
+    assert [v for at, v in published if at > mark] == [1.0] * 5
     assert platform.traffic_region() == RECOVERY

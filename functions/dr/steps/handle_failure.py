@@ -22,7 +22,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dr import bookkeeping, failure, lease, probes
+from dr import bookkeeping, failure, lease, probes, traffic_pin
 from dr.inventory import load_inventory
 from dr.models import OperationRequest
 from dr.observability import logger, metrics
@@ -77,7 +77,12 @@ def fail_state(name: str, phase: str) -> str:
 def observe(request: OperationRequest, settings: Settings) -> dict[str, str | None]:
     """Where the writer and the traffic are now, from the target region's side; None where unreadable."""
     inv = load_inventory(settings)
-    seen: dict[str, str | None] = {"writer_region": None, "traffic_region": None, "in_progress": None}
+    seen: dict[str, str | None] = {
+        "writer_region": None,
+        "traffic_region": None,
+        "in_progress": None,
+        "traffic_pinned_to": None,
+    }
     try:
         cluster = probes.global_cluster(inv, request.target_region)
         seen["writer_region"] = probes.writer_region(cluster)
@@ -88,6 +93,14 @@ def observe(request: OperationRequest, settings: Settings) -> dict[str, str | No
         seen["traffic_region"] = probes.traffic_region(inv)
     except probes.TrafficUnknown as err:
         logger.warning("traffic unreadable", extra={"error": str(err)})
+    if not inv.routing.uses_arc:
+        try:
+            pin = traffic_pin.recorded(settings)
+        except (ClientError, BotoCoreError) as err:
+            logger.warning("traffic-pin intent unreadable", extra={"error": str(err)})
+        else:  # this run's MoveTraffic recorded where users go: the keeper publishes it, whatever failed after
+            if pin is not None and pin.get("execution") == request.execution:
+                seen["traffic_pinned_to"] = str(pin.get("target_region"))
     return seen
 
 
@@ -102,7 +115,14 @@ def what_changed(
     unknown: list[str] = []
     for key, what in (("writer_region", "Aurora writer"), ("traffic_region", "traffic")):
         before, now = baseline.get(key), seen.get(key)
-        if now is None or now == "unknown":
+        heading = seen.get("traffic_pinned_to") if key == "traffic_region" else None
+        if heading and heading != now:
+            where = f"DNS answers {now} now" if now and now != "unknown" else "DNS could not be read now"
+            unknown.append(
+                f"traffic: moving to {heading}, not there yet ({where}): this run recorded the pin toward "
+                f"{heading}, which KeepTrafficPin publishes every minute (DNS follows in about 3 minutes)"
+            )
+        elif now is None or now == "unknown":
             unknown.append(f"{what}: could not be read now" + (f" (it was in {before})" if before else ""))
         elif not before or before == "unknown":
             unknown.append(f"{what}: in {now} now, no baseline to compare with")

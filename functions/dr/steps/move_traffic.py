@@ -10,8 +10,12 @@ nothing of the primary region, and not the Route 53 API, which is a control plan
 Route 53 reads the alarm's data stream (not its state: SetAlarmState cannot move a health check), fails
 the primary record, and DNS answers the recovery region's record, and keeps doing so when the primary
 comes back, until the failback publishes 0. The alarm's state is set too, at once (what operators see
-until the next evaluation confirms it from the data). Last, the move's intent is written to the state
-table (``dr.traffic_pin``): KeepTrafficPin republishes it every minute (a silent stream would fade the pin).
+until the next evaluation confirms it from the data). First of all, the move's intent is written to the
+state table (``dr.traffic_pin``): KeepTrafficPin republishes it every minute (a silent stream would fade
+the pin). First, because the metric takes effect as soon as it is published: a move that failed after it
+with no intent recorded would be undone by the keeper a minute later (users sent one way, then back) or
+kept unrecorded. With the intent first, a move that fails part-way still ends where it was asked to go
+(the keeper publishes the intent), and HandleFailure reports the traffic as moving there.
 DNS records and health checks are never edited.
 Idempotent: the mechanism's state is read first and only changed when it differs.
 """
@@ -61,6 +65,8 @@ def _pin(inv: Inventory, request: OperationRequest, settings: Settings) -> list[
     if not found:
         raise TrafficMoveFailed(f"the traffic-pin alarm {alarm} does not exist in {settings.recovery_region}")
     state = "ALARM" if pin else "OK"
+    # First: the intent KeepTrafficPin republishes (see the module's docstring); should it fail, nothing moved.
+    traffic_pin.record(settings, pin, request.target_region, request.workflow, request.execution)
     cloudwatch.put_metric_data(
         Namespace=settings.metrics_namespace,
         MetricData=[
@@ -74,8 +80,6 @@ def _pin(inv: Inventory, request: OperationRequest, settings: Settings) -> list[
             StateValue=state,
             StateReason=f"{request.workflow} {request.execution.rsplit(':', 1)[-1]}: users to {request.target_region}",
         )
-    # Last: the intent KeepTrafficPin republishes. Should anything above fail, the keeper keeps the old one.
-    traffic_pin.record(settings, pin, request.target_region, request.workflow, request.execution)
     if already:
         return [f"traffic-pin alarm {alarm} already {state}: {record} answers with {request.target_region}"]
     what = "pinned users to" if pin else "released the pin: users follow the health checks from"

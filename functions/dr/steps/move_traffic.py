@@ -10,12 +10,12 @@ nothing of the primary region, and not the Route 53 API, which is a control plan
 Route 53 reads the alarm's data stream (not its state: SetAlarmState cannot move a health check), fails
 the primary record, and DNS answers the recovery region's record, and keeps doing so when the primary
 comes back, until the failback publishes 0. The alarm's state is set too, at once (what operators see
-until the next evaluation confirms it from the data). First of all, the move's intent is written to the
-state table (``dr.traffic_pin``): KeepTrafficPin republishes it every minute (a silent stream would fade
-the pin). First, because the metric takes effect as soon as it is published: a move that failed after it
-with no intent recorded would be undone by the keeper a minute later (users sent one way, then back) or
-kept unrecorded. With the intent first, a move that fails part-way still ends where it was asked to go
-(the keeper publishes the intent), and HandleFailure reports the traffic as moving there.
+until the next evaluation confirms it from the data). Before all that, the move's intent is written to
+the state table (``dr.traffic_pin``): KeepTrafficPin republishes it every minute (a silent stream would
+fade the pin). It comes first because the metric acts as soon as it is published: a move that failed
+after the metric with no intent recorded would be undone by the keeper a minute later (users sent one
+way, then back) or kept unrecorded. With the intent first, a move that fails part-way still ends where it
+was asked to go (the keeper publishes the intent), and HandleFailure reports the traffic as moving there.
 DNS records and health checks are never edited.
 Idempotent: the mechanism's state is read first and only changed when it differs.
 """

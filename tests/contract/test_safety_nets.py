@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from localcloud.template import expanded_template
+from tests.contract.test_asl_conventions import asl_conventions
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = expanded_template(ROOT / "template.yaml")
@@ -160,6 +161,14 @@ def test_the_timeouts_outlast_the_longest_legitimate_runs() -> None:
     assert _asl("BackupVerificationStateMachine")["TimeoutSeconds"] >= 630 + batches + 180
 
 
+def _waits(rule: dict[str, Any]) -> list[float]:
+    """A retrier's waits on its fixed schedule (JitterStrategy NONE), attempt by attempt."""
+    return [
+        min(rule["IntervalSeconds"] * rule["BackoffRate"] ** k, rule["MaxDelaySeconds"])
+        for k in range(rule["MaxAttempts"])
+    ]
+
+
 @pytest.mark.parametrize("workflow", ["failover", "failback"])
 def test_the_verification_waits_long_enough_for_dns_to_follow_the_traffic_pin(workflow: str) -> None:
     """After MoveTraffic, DNS follows the pin alarm's data stream: a minute that still holds the keeper's
@@ -171,12 +180,8 @@ def test_the_verification_waits_long_enough_for_dns_to_follow_the_traffic_pin(wo
         r for r in definition["States"]["VerifyRecovery"]["Retry"] if r["ErrorEquals"] == ["RecoveryNotVerified"]
     ]
     pin = RESOURCES["TrafficPinAlarm"]["Properties"]
-    waits = [
-        min(rule["IntervalSeconds"] * rule["BackoffRate"] ** k, rule["MaxDelaySeconds"])
-        for k in range(rule["MaxAttempts"])
-    ]
     assert rule["JitterStrategy"] == "NONE"
-    assert sum(waits) >= max(300, 2 * pin["Period"] * pin["EvaluationPeriods"] + 3 * 30 + 60)
+    assert sum(_waits(rule)) >= max(300, 2 * pin["Period"] * pin["EvaluationPeriods"] + 3 * 30 + 60)
 
 
 @pytest.mark.parametrize(
@@ -191,26 +196,7 @@ def test_a_wait_for_a_replica_or_restored_resource_is_certain(workflow: str, sta
     """ReplicaNotReady is not a transient fault to spread out but a wait for AWS to finish something: a fixed
     schedule, so the time given is what the schedule says and never a draw that can sum to almost nothing."""
     definition = json.loads((ROOT / "statemachines" / f"{workflow}.asl.json").read_text())
-    (rule,) = [r for r in _state(definition, state)["Retry"] if r["ErrorEquals"] == ["ReplicaNotReady"]]
-    waits = [
-        min(rule["IntervalSeconds"] * rule["BackoffRate"] ** k, rule["MaxDelaySeconds"])
-        for k in range(rule["MaxAttempts"])
-    ]
+    (found,) = [states[state] for _, states in asl_conventions.scopes(definition) if state in states]
+    (rule,) = [r for r in found["Retry"] if r["ErrorEquals"] == ["ReplicaNotReady"]]
     assert rule["JitterStrategy"] == "NONE"
-    assert sum(waits) >= at_least
-
-
-def _state(definition: dict[str, Any], name: str) -> dict[str, Any]:
-    """The state called ``name`` anywhere in ``definition`` (inside Parallel branches and Map processors too)."""
-    found: list[dict[str, Any]] = []
-
-    def walk(states: dict[str, Any]) -> None:
-        for key, body in states.items():
-            if key == name:
-                found.append(body)
-            for inner in [*body.get("Branches", []), body.get("ItemProcessor") or body.get("Iterator") or {}]:
-                walk(inner.get("States", {}))
-
-    walk(definition["States"])
-    (state,) = found
-    return state
+    assert sum(_waits(rule)) >= at_least

@@ -10,7 +10,7 @@ from typing import Any
 
 from localcloud.interceptor import Call
 from localcloud.scenario import Platform
-from tests.workflows.conftest import audit, lease, run_to_end, start
+from tests.workflows.conftest import audit, lease, run_to_end, start, wait_until
 
 RECOVERY, PRIMARY = "us-west-2", "us-east-1"
 PIN_ALARM = "roadcall-dr-traffic-pin"
@@ -144,3 +144,36 @@ def test_a_move_that_fails_after_publishing_the_pin_ends_where_it_was_asked_and_
     platform.cloud.clock.sleep(300)
     assert [v for at, v in published if at > mark] == [1.0] * 5
     assert platform.traffic_region() == RECOVERY
+
+
+def test_a_run_stopped_after_recording_the_pin_is_settled_as_moving_not_as_where_dns_still_answers(
+    platform: Platform,
+) -> None:
+    # Given a planned failover stopped by a person while its MoveTraffic is publishing the pin (the intent is
+    # recorded, DNS has not followed yet)
+    platform.alarms.enable()
+    sfn = platform.cloud.client("stepfunctions", RECOVERY)
+    stopped: list[str] = []
+
+    def stop_during_the_move(call: Call) -> None:
+        if (call.service, call.operation) == ("cloudwatch", "SetAlarmState") and not stopped:
+            stopped.append(execution)
+            sfn.stop_execution(executionArn=execution, error="Operator.Stop", cause="stopped during the move")
+
+    execution = start(platform, "failover", {"mode": "planned", "reason": "drill"})
+    platform.cloud.interceptor.hook(stop_during_the_move)
+    assert run_to_end(platform, execution)["status"] == "ABORTED"
+    assert stopped == [execution]
+
+    # When SettleAbandonedLease settles the lease the run left HELD
+    settled = wait_until(lambda: (lease(platform).get("state") == "BLOCKED" and lease(platform)) or None)
+
+    # Then its note says where users are going, not only where DNS answers this minute
+    assert platform.traffic_region() == PRIMARY
+    assert "users sent to us-east-1 now but moving to us-west-2" in settled["note"], settled["note"]
+    assert any("moving to us-west-2" in fact for fact in settled.get("changed", [])), settled
+
+    # and users do end in the recovery region, where the writer is
+    platform.cloud.clock.sleep(300)
+    assert platform.traffic_region() == RECOVERY
+    assert platform.writer_region() == RECOVERY

@@ -15,8 +15,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from dr import bookkeeping, lease, probes, timeline
+from botocore.exceptions import BotoCoreError, ClientError
+
+from dr import bookkeeping, lease, probes, timeline, traffic_pin
 from dr.inventory import load_inventory
+from dr.observability import logger
 from dr.settings import Settings, get_settings
 from dr.steps._handler import lambda_step
 
@@ -29,7 +32,20 @@ def entered_states(execution: str) -> list[str]:
     return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
 
 
-def where_now(settings: Settings) -> str:
+def pinned_by(settings: Settings, execution: str) -> str | None:
+    """Where this execution's MoveTraffic recorded the pin toward (health-check routing), else None: the
+    keeper publishes that intent every minute, so users go there even though the run stopped."""
+    try:
+        pin = traffic_pin.recorded(settings)
+    except (ClientError, BotoCoreError) as err:
+        logger.warning("traffic-pin intent unreadable", extra={"error": str(err)})
+        return None
+    if pin is None or pin.get("execution") != execution:
+        return None
+    return str(pin.get("target_region"))
+
+
+def where_now(settings: Settings, execution: str) -> str:
     inv = load_inventory(settings)
     try:
         writer = probes.writer_region(probes.global_cluster(inv, settings.recovery_region))
@@ -39,6 +55,12 @@ def where_now(settings: Settings) -> str:
         traffic = probes.traffic_region(inv)
     except probes.TrafficUnknown as err:
         traffic = f"unknown ({err})"
+    heading = None if inv.routing.uses_arc else pinned_by(settings, execution)
+    if heading and heading != traffic:
+        return (
+            f"writer in {writer}, users sent to {traffic} now but moving to {heading}: this run recorded the pin "
+            f"toward {heading}, which KeepTrafficPin publishes every minute (DNS follows in about 3 minutes)"
+        )
     return f"writer in {writer}, users sent to {traffic}"
 
 
@@ -50,7 +72,7 @@ def settle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
         return {"execution": execution, "status": status, "settled": False, "lease": held.get("state", "none")}
     entered = entered_states(execution)
     risky = sorted(set(entered) & CHANGING_STATES)
-    now = where_now(settings) if risky else ""
+    now = where_now(settings, execution) if risky else ""
     state = "BLOCKED" if risky else "RELEASED"
     note = (
         f"execution {status} after entering {', '.join(risky)}: {now}; check the platform, then `drctl lease clear`"

@@ -17,6 +17,9 @@ SAMPLE = {
     "failover dynamodb.UpdateItem timeout x2": "retried",
     "failback rds.SwitchoverGlobalCluster 5xx every": "named-failure",
     "failback s3.PutBucketReplication throttle x2": "retried",
+    # the release recorded and published, the alarm's state refused: the record says users are moving home,
+    # and four minutes later (the alarm evaluated every minute) they are home
+    "failback cloudwatch.SetAlarmState access-denied every": "named-failure",
     "backup-verification backup.ListRecoveryPointsByBackupVault access-denied every": "named-failure",
     # Lambda down for good: HandleFailure cannot run either, so the state machine records and notifies itself
     "backup-verification lambda.Invoke 5xx every": "named-failure",
@@ -92,3 +95,46 @@ def test_the_classifier_calls_a_claimed_move_that_did_not_happen_bad() -> None:
     result = classify(cell, run, baseline)
     assert result.outcome == "bad"
     assert any("claims a move that did not happen" in p for p in result.problems)
+
+
+def _failed_failback(audit: dict, after: dict[str, str]) -> Run:
+    return Run(
+        execution="arn:run",
+        status="FAILED",
+        error="TrafficMoveFailed",
+        audit={"status": "FAILED", **audit},
+        subjects=["[DR] failback failed: TrafficMoveFailed"],
+        lease={"state": "BLOCKED", "holder": "arn:run"},
+        before={"writer_region": "us-west-2", "traffic_region": "us-west-2"},
+        after=after,
+    )
+
+
+def test_the_classifier_calls_unchanged_bad_when_the_platform_moved_after_the_run() -> None:
+    # the record said the traffic stayed; minutes after the run (the keeper, the alarm) it is elsewhere
+    cell = Cell.parse("failback cloudwatch.SetAlarmState access-denied every")
+    baseline = Run(execution="clean", status="SUCCEEDED", report={"status": "SUCCEEDED"})
+    record = {
+        "changed": ["Aurora writer: moved from us-west-2 to us-east-1"],
+        "unchanged": ["traffic: still in us-west-2"],
+    }
+    run = _failed_failback(record, {"writer_region": "us-east-1", "traffic_region": "us-east-1"})
+    result = classify(cell, run, baseline)
+    assert result.outcome == "bad"
+    assert "unchanged says 'traffic: still in us-west-2', but the traffic is in us-east-1" in result.problems
+
+
+def test_the_classifier_accepts_a_move_the_record_announced_as_under_way() -> None:
+    cell = Cell.parse("failback cloudwatch.SetAlarmState access-denied every")
+    baseline = Run(execution="clean", status="SUCCEEDED", report={"status": "SUCCEEDED"})
+    record = {
+        "changed": ["Aurora writer: moved from us-west-2 to us-east-1"],
+        "unchanged": [],
+        "unknown": ["traffic: moving to us-east-1, not there yet (DNS answers us-west-2 now): ..."],
+    }
+    run = _failed_failback(record, {"writer_region": "us-east-1", "traffic_region": "us-east-1"})
+    assert (classify(cell, run, baseline).outcome, classify(cell, run, baseline).problems) == ("named-failure", [])
+    # announced toward the other region, it is still a missed move
+    record["unknown"] = ["traffic: moving to eu-west-1, not there yet (DNS answers us-west-2 now): ..."]
+    run = _failed_failback(record, {"writer_region": "us-east-1", "traffic_region": "us-east-1"})
+    assert classify(cell, run, baseline).outcome == "bad"

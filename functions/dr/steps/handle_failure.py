@@ -126,6 +126,9 @@ def what_changed(
             unknown.append(f"{what}: could not be read now" + (f" (it was in {before})" if before else ""))
         elif not before or before == "unknown":
             unknown.append(f"{what}: in {now} now, no baseline to compare with")
+        elif before == now and key == "writer_region" and seen.get("in_progress") == "yes":
+            # a switchover or failover the run started is still under way: the writer may yet move
+            unknown.append(f"{what}: in {now} now, with a promotion in progress: it may still move")
         elif before == now:
             unchanged.append(f"{what}: still in {now}")
         else:

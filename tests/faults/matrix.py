@@ -22,8 +22,9 @@ Every cell must keep the invariant, and is classified:
   published); for the failover and the failback, the lease RELEASED when the writer and the traffic are
   where they were, BLOCKED when either moved (or the run knew it could not tell), never HELD,
   ``changed`` naming exactly the moves that happened (or the record saying one was under way: the traffic
-  pin's intent recorded, a promotion in progress), and nothing it calls unchanged found moved. A verification that ends SUCCEEDED with status
-  FINDINGS (a check the fault kept failing is a finding), recorded and notified, is a named failure too;
+  pin's intent recorded, a promotion in progress), and nothing it calls unchanged found moved. A
+  verification that ends SUCCEEDED with status FINDINGS (a check the fault kept failing is a finding),
+  recorded and notified, is a named failure too;
 - ``bad``: anything else — hung, FAILED after a verified recovery, a success with no audit record and no
   warning, a lease left HELD, ``changed`` claiming a move that did not happen or missing one that did.
 

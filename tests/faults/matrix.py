@@ -6,8 +6,9 @@ For each workflow — failover (unplanned, in the ``app`` outage of ``Platform.p
 Step Functions integrations: ``Outage.is_application``). Then each (operation, kind, times) is a cell:
 {throttle, 5xx, access-denied, timeout} x {the first two calls, every call}, injected into a fresh
 platform's application (``Faults.inject``, whose default scope spares the observers), the workflow run to
-its end, a person approving when asked. The failback's platform evaluates its CloudWatch alarms every
-minute, as AWS does, and is read again four minutes after the run: where users end is known only then.
+its end, a person approving when asked. The failover and the failback's platforms are read again four
+minutes after the run (a promotion may still be under way; where users end is known only then), and the
+failback's evaluates its CloudWatch alarms every minute, as AWS does.
 
 Every cell must keep the invariant, and is classified:
 
@@ -89,11 +90,13 @@ EXPLAINED = re.compile(
 )
 RUN_TIMEOUT = 300.0  # real seconds; a run that has not ended by then is hung
 SETTLE_TIMEOUT = 15.0  # real seconds for SettleAbandonedLease after a run that ended unsettled
-# The failback's platform evaluates its CloudWatch alarms every minute, as AWS does, and the platform is read
-# again this long after the run (virtual seconds): the traffic pin alarm's state lasts until its next
-# evaluation, and KeepTrafficPin republishes the recorded intent every minute, so where users end is known
-# only minutes after the run. (The failover's platform does not evaluate them: its primary-health alarm
-# would start a failover of its own beside the matrix's run, tests/workflows/test_outages.py runs that.)
+# The failover and the failback's platforms are read again this long after the run (virtual seconds): a
+# promotion the run started may still be under way, and where users end is known only minutes later (the
+# traffic pin alarm's state lasts until its next evaluation; KeepTrafficPin republishes the recorded intent
+# every minute). The failback's platform evaluates its CloudWatch alarms every minute, as AWS does; the
+# failover's does not: its primary-health alarm would start a failover of its own beside the matrix's run
+# (tests/workflows/test_outages.py and test_traffic_pin.py run those with the alarms evaluated).
+TRAVELS = ("failover", "failback")
 EVALUATED = ("failback",)
 AFTERWARDS_SECONDS = 240.0
 
@@ -260,7 +263,7 @@ def run_workflow(platform: Platform, workflow: str, record: bool = False) -> Run
         return Run(execution=execution, status="HUNG", before=before, after=_where(platform))
     described, asked = ended
     _settled(platform, execution)
-    if workflow in EVALUATED:
+    if workflow in TRAVELS:
         platform.cloud.clock.sleep(AFTERWARDS_SECONDS)
     output = described.get("output")
     return Run(

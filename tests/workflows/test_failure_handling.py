@@ -49,6 +49,8 @@ def test_an_execution_stopped_during_the_promotion_blocks_the_lease_with_what_is
     settled = lease_state(platform, "BLOCKED")
     assert "ABORTED after entering" in settled["note"] and "Promote" in settled["note"]
     assert "writer in" in settled["note"] and "users sent to" in settled["note"]
+    # the failover it started goes on without it: the note does not pin the writer where it was
+    assert "writer in us-east-1 (a promotion is in progress: it may still move)" in settled["note"], settled["note"]
     assert wait_until(lambda: "[DR] failover ABORTED: lease BLOCKED" in inbox.subjects())
 
 

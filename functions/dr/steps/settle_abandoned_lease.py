@@ -48,7 +48,10 @@ def pinned_by(settings: Settings, execution: str) -> str | None:
 def where_now(settings: Settings, execution: str) -> str:
     inv = load_inventory(settings)
     try:
-        writer = probes.writer_region(probes.global_cluster(inv, settings.recovery_region))
+        cluster = probes.global_cluster(inv, settings.recovery_region)
+        writer = probes.writer_region(cluster)
+        if cluster.get("FailoverState"):  # the switchover or failover the run started goes on without it
+            writer += " (a promotion is in progress: it may still move)"
     except Exception as err:
         writer = f"unknown ({type(err).__name__})"
     try:

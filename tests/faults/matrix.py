@@ -332,7 +332,9 @@ def _changed_problems(run: Run) -> list[str]:
         *map(str, run.audit.get("unknown", [])),
         *(str(c) for c in run.audit.get("changed", []) if str(c).startswith("unknown:")),
     ]
-    promoting = any("promotion is still in progress" in str(c) for c in run.audit.get("changed", []))
+    # HandleFailure's "Aurora: a promotion is still in progress", SettleAbandonedLease's "(a promotion is in
+    # progress: it may still move)"
+    promoting = any(re.search(r"promotion is (still )?in progress", str(c)) for c in run.audit.get("changed", []))
     for what, (before, after) in _moves(run).items():
         if what == "traffic" and any(f"moving to {after}" in u for u in unknown):
             continue

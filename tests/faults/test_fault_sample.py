@@ -138,3 +138,19 @@ def test_the_classifier_accepts_a_move_the_record_announced_as_under_way() -> No
     record["unknown"] = ["traffic: moving to eu-west-1, not there yet (DNS answers us-west-2 now): ..."]
     run = _failed_failback(record, {"writer_region": "us-east-1", "traffic_region": "us-east-1"})
     assert classify(cell, run, baseline).outcome == "bad"
+
+
+def test_the_classifier_accepts_a_writer_move_after_a_promotion_the_record_said_was_in_progress() -> None:
+    # fault matrix cell "failback dynamodb.DeleteItem throttle every": the switchover went on after the run
+    cell = Cell.parse("failback dynamodb.DeleteItem throttle every")
+    baseline = Run(execution="clean", status="SUCCEEDED", report={"status": "SUCCEEDED"})
+    after = {"writer_region": "us-east-1", "traffic_region": "us-west-2"}
+    for record in (
+        {"changed": ["Aurora: a promotion is still in progress"], "unchanged": ["traffic: still in us-west-2"]},
+        {"changed": ["unknown: the run entered Promote; now writer in us-west-2 (a promotion is in progress: ...)"]},
+    ):
+        result = classify(cell, _failed_failback(record, after), baseline)
+        assert (result.outcome, result.problems) == ("named-failure", []), record
+    # saying nothing of it, the move is missed
+    result = classify(cell, _failed_failback({"changed": [], "unchanged": []}, after), baseline)
+    assert result.outcome == "bad" and "changed misses the move of the Aurora writer" in result.problems[0]

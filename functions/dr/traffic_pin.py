@@ -54,3 +54,13 @@ def intent(settings: Settings) -> bool | None:
     """Whether the last move pinned users to the recovery region; None when no move recorded one."""
     item = recorded(settings)
     return None if item is None else bool(item["pinned"])
+
+
+def heading(settings: Settings, execution: str) -> str | None:
+    """Where ``execution``'s MoveTraffic recorded the pin toward; None when the last recorded move was not its
+    own (or there is none). Users go there, whatever failed after it: the keeper publishes it every minute.
+    Unreadable: ClientError / BotoCoreError."""
+    item = recorded(settings)
+    if item is None or item.get("execution") != execution:
+        return None
+    return str(item.get("target_region"))

@@ -95,12 +95,9 @@ def observe(request: OperationRequest, settings: Settings) -> dict[str, str | No
         logger.warning("traffic unreadable", extra={"error": str(err)})
     if not inv.routing.uses_arc:
         try:
-            pin = traffic_pin.recorded(settings)
+            seen["traffic_pinned_to"] = traffic_pin.heading(settings, request.execution)
         except (ClientError, BotoCoreError) as err:
             logger.warning("traffic-pin intent unreadable", extra={"error": str(err)})
-        else:  # this run's MoveTraffic recorded where users go: the keeper publishes it, whatever failed after
-            if pin is not None and pin.get("execution") == request.execution:
-                seen["traffic_pinned_to"] = str(pin.get("target_region"))
     return seen
 
 

@@ -33,16 +33,13 @@ def entered_states(execution: str) -> list[str]:
 
 
 def pinned_by(settings: Settings, execution: str) -> str | None:
-    """Where this execution's MoveTraffic recorded the pin toward (health-check routing), else None: the
-    keeper publishes that intent every minute, so users go there even though the run stopped."""
+    """Where this execution's MoveTraffic recorded the pin toward (health-check routing), else None: users
+    go there even though the run stopped."""
     try:
-        pin = traffic_pin.recorded(settings)
+        return traffic_pin.heading(settings, execution)
     except (ClientError, BotoCoreError) as err:
         logger.warning("traffic-pin intent unreadable", extra={"error": str(err)})
         return None
-    if pin is None or pin.get("execution") != execution:
-        return None
-    return str(pin.get("target_region"))
 
 
 def where_now(settings: Settings, execution: str) -> str:

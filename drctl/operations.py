@@ -90,6 +90,10 @@ def history(target: Target, execution: str) -> list[dict[str, Any]]:
 
 
 FIRST_POLL, LONGEST_POLL = 0.05, 1.0  # seconds between reads of a running execution
+# Events a page while following: the first read takes what is there in pages of 100; each later read (every
+# 50 ms to 1 s) finds a few new events, and a page of 25 carries them. A page of 100 is every poll's payload
+# (each event holds its state's input or output, up to 256 KB): 17 ms a read on localcloud, 7 ms at 25.
+FIRST_PAGE, NEWER_PAGE = 100, 25
 
 
 def follow(
@@ -140,10 +144,11 @@ def follow(
 
 def events_after(sfn: Any, execution: str, last_id: int) -> list[dict[str, Any]]:
     """The execution's events after event ``last_id`` (0: all of them), oldest first. GetExecutionHistory
-    has no "since": they are read newest first, a page at a time, down to the last one seen."""
+    has no "since": they are read newest first, a page at a time, down to the last one seen (pages of
+    ``FIRST_PAGE`` for the first read, of ``NEWER_PAGE`` once some have been seen)."""
     newer: list[dict[str, Any]] = []
     pages = sfn.get_paginator("get_execution_history").paginate(
-        executionArn=execution, reverseOrder=True, maxResults=100
+        executionArn=execution, reverseOrder=True, maxResults=NEWER_PAGE if last_id else FIRST_PAGE
     )
     for page in pages:
         for event in page["events"]:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from moto.core import botocore_stubber
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.exceptions import ServiceException
 from moto.core.parse import PROTOCOL_PARSERS
@@ -135,6 +136,17 @@ WATCHING = frozenset(
 )
 
 SimulatedHandler = Callable[[Call], Response]
+# The request this thread is answering and the werkzeug request made of it to name the call. moto makes its
+# own of the same botocore request to answer it (``normalize_request`` in the stubber); it is given this one
+# instead: building a werkzeug request was a tenth of an answered call's time, and it was built twice.
+_ANSWERING = threading.local()
+
+
+def _normalized_once(request: Any) -> Any:
+    held = getattr(_ANSWERING, "pair", None)
+    if held is not None and held[0] is request:
+        return held[1]
+    return normalize_request(request)
 Hook = Callable[[Call], None]
 # (call, the raw request, how to answer it normally) -> the answer; may raise botocore's network errors.
 OutageSource = Callable[[Call, Any, Callable[[], "Response | None"]], "Response | None"]
@@ -193,14 +205,19 @@ class Interceptor:
         body: Any = getattr(request, "body", None)
         if body is not None and hasattr(body, "seek"):
             body.seek(0)  # naming the call read a streamed body (S3 PutObject); moto must read it again
-        call = self.identify(normalized)
-        if call is None:
-            return original(request)
-        call = replace(call, context=getattr(request, "context", None))
-        if self._busy is None or (call.service, call.operation) in WATCHING:
-            return self._handle(original, request, call)
-        with self._busy():
-            return self._handle(original, request, call)
+        outer = getattr(_ANSWERING, "pair", None)  # a call made while answering another (a Lambda's)
+        _ANSWERING.pair = (request, normalized)
+        try:
+            call = self.identify(normalized)
+            if call is None:
+                return original(request)
+            call = replace(call, context=getattr(request, "context", None))
+            if self._busy is None or (call.service, call.operation) in WATCHING:
+                return self._handle(original, request, call)
+            with self._busy():
+                return self._handle(original, request, call)
+        finally:
+            _ANSWERING.pair = outer
 
     def _handle(self, original: Callable[[Any], Response | None], request: Any, call: Call) -> Response | None:
         function = self.caller()
@@ -239,6 +256,7 @@ class Interceptor:
             return interceptor.handle(lambda r: original(stubber, r), request)
 
         self._patches.add(BotocoreStubber, "process_request", process_request)
+        self._patches.add(botocore_stubber, "normalize_request", _normalized_once)
 
     def uninstall(self) -> None:
         self._patches.undo_all()

@@ -15,7 +15,11 @@ The platform's backup plan keeps making recovery points as the clock moves (``Ba
 ``seed_history`` for the slots that came due, before the schedules hear of the move). The two backup
 schedules are switched off and fired by this calendar instead (with the schedule's own input), and so are
 the quarterly rehearsals (the game day stands for them);
-the every-minute schedules (probe, heartbeat, traffic pin) keep firing on the clock. The readiness
+the every-minute schedules (probe, traffic pin) keep firing on the clock; the heartbeat is off while the
+clock jumps days and on again for its last two minutes (``HEARTBEAT_LEAD``): a jump's end fired it ten times at
+one moment, ten writes of the same values to every table and bucket (373 heartbeats a season; 224 now), and
+what a run or a readiness evaluation reads is the latest heartbeat, written a minute before it either way. The
+readiness
 evaluation's half-hourly schedule is switched off too: the calendar evaluates readiness once before each run
 and once at the quarter's end, with the schedule's input, a minute after the jump (``READINESS_AFTER``). A jump
 of days fires a schedule only for its latest slots, all at the jump's end: evaluations fired there found the
@@ -40,6 +44,7 @@ SEASON_DAYS = 91
 VERIFY_EVERY = timedelta(days=7)
 APPROVAL_TAKES = timedelta(minutes=5)
 READINESS_AFTER = timedelta(minutes=1)  # the jump's heartbeat has replicated (2 s) and is well inside the RPO
+HEARTBEAT_LEAD = timedelta(minutes=2)  # the heartbeat is back on this long before the end of a jump of days
 READINESS_INPUT = "schedule:readiness"  # the requested_by of the readiness evaluation's own schedule
 IN_RECOVERY_REGION = timedelta(hours=1)
 INJECTED_RESTORE_FAILURE = "S3"  # resource type whose restore job fails in the last restore test
@@ -112,6 +117,21 @@ def _schedule_inputs(cloud: Any, target: Target) -> dict[str, str]:
     return inputs
 
 
+def _jump(cloud: Any, heartbeats: list[Any], to: datetime) -> None:
+    """Move the clock to ``to`` with the heartbeat off until ``HEARTBEAT_LEAD`` before it (the docstring)."""
+    for schedule in heartbeats:
+        schedule.enabled = False
+    cloud.clock.advance_to(to - HEARTBEAT_LEAD)
+    for schedule in heartbeats:
+        schedule.enabled = True
+    cloud.clock.advance_to(to)
+
+
+def _heartbeats(cloud: Any, target: Target) -> list[Any]:
+    function = f":function:{target.physical('WriteHeartbeatFunction')}"
+    return [s for s in cloud.router.schedules if s.target_arn.endswith(function) and s.enabled]
+
+
 def _evaluate_readiness(cloud: Any, target: Target, payload: str) -> None:
     """The readiness evaluation, as its schedule invokes it, a minute after a jump (see the docstring)."""
     cloud.clock.advance(READINESS_AFTER.total_seconds())
@@ -156,6 +176,7 @@ def run_season(show: Printer, timeout: float = 900.0) -> dict[str, Any]:
         cloud.clock.listeners.insert(0, BackupPlanOnTheClock(platform, start))  # before the schedules hear
         events = calendar(start)
         inputs = _schedule_inputs(cloud, local)
+        heartbeats = _heartbeats(cloud, local)
         who = {"reason": "drctl drill season: game day", "requested_by": "drctl:season"}
 
         def approver(_execution: str) -> bool:
@@ -165,7 +186,7 @@ def run_season(show: Printer, timeout: float = 900.0) -> dict[str, Any]:
         show("\n".join(header(start, events)))
         failover_ok = True
         for event in events:
-            cloud.clock.advance_to(event.at - READINESS_AFTER)
+            _jump(cloud, heartbeats, event.at - READINESS_AFTER)
             _evaluate_readiness(cloud, local, inputs["readiness"])
             now = cloud.clock.now()
             if event.what == "failback" and not failover_ok:
@@ -182,7 +203,7 @@ def run_season(show: Printer, timeout: float = 900.0) -> dict[str, Any]:
                 + (" (injected failure)" if event.inject else "")
             )
         end = start + timedelta(days=SEASON_DAYS)
-        cloud.clock.advance_to(end - READINESS_AFTER)
+        _jump(cloud, heartbeats, end - READINESS_AFTER)
         _evaluate_readiness(cloud, local, inputs["readiness"])
         until = cloud.clock.now()
         return evidence.gather(local, start, until, notes=header(start, events))

@@ -136,6 +136,10 @@ WATCHING = frozenset(
 )
 
 SimulatedHandler = Callable[[Call], Response]
+Hook = Callable[[Call], None]
+# (call, the raw request, how to answer it normally) -> the answer; may raise botocore's network errors.
+OutageSource = Callable[[Call, Any, Callable[[], "Response | None"]], "Response | None"]
+
 # The request this thread is answering and the werkzeug request made of it to name the call. moto makes its
 # own of the same botocore request to answer it (``normalize_request`` in the stubber); it is given this one
 # instead: building a werkzeug request was a tenth of an answered call's time, and it was built twice.
@@ -147,9 +151,6 @@ def _normalized_once(request: Any) -> Any:
     if held is not None and held[0] is request:
         return held[1]
     return normalize_request(request)
-Hook = Callable[[Call], None]
-# (call, the raw request, how to answer it normally) -> the answer; may raise botocore's network errors.
-OutageSource = Callable[[Call, Any, Callable[[], "Response | None"]], "Response | None"]
 
 
 class Interceptor:

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
+import boto3
 import botocore.endpoint
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto.awslambda.models import LambdaFunction
+from moto.core.request import Request as MotoRequest
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.string import string_expression as se
 from moto.stepfunctions.parser.asl.component.state.exec import execute_state
@@ -438,3 +442,23 @@ def test_sessions_made_while_the_cloud_runs_read_each_sdk_model_once() -> None:
     finally:
         adapter.uninstall()
     assert boto3.session.Session()._session.get_component("data_loader") is not loader  # botocore's own again
+
+
+def test_one_werkzeug_request_names_a_call_and_answers_it(bare: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The interceptor names each call with moto's router on a werkzeug request; moto answers with that one
+    # rather than building a second from the same botocore request (a tenth of an answered call's time).
+    built: list[str] = []
+    original = MotoRequest.from_primitives.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        built.append(url)
+        return original(cls, method, url, *args, **kwargs)
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="one-request")
+    monkeypatch.setattr(MotoRequest, "from_primitives", classmethod(counting))
+    s3.put_object(Bucket="one-request", Key="a/b c", Body=io.BytesIO(b"streamed body"))
+    assert len(built) == 1
+    # and moto read the whole streamed body from it
+    assert s3.get_object(Bucket="one-request", Key="a/b c")["Body"].read() == b"streamed body"
+    assert len(built) == 2

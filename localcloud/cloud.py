@@ -160,9 +160,10 @@ class LocalCloud:
         return self
 
     def stop(self) -> None:
-        self.dns.stop()
         self.clock.listeners.clear()
-        self.clock.halt()  # a listener already running (a schedule's target) ends while moto still answers it
+        # a listener already running (a schedule's target) ends while moto and the DNS server still answer it
+        self.clock.halt()
+        self.dns.stop()
         self._stop_running_executions()
         for adapter in reversed(self.adapters):
             adapter.uninstall()

@@ -11,8 +11,10 @@ import time
 import urllib.request
 
 import pytest
+from dr import probes
 
 from localcloud.cloud import LocalCloud
+from localcloud.scenario import Platform
 from localcloud.serving import Served
 from tests.forkserver import fresh_platform
 
@@ -58,3 +60,33 @@ def test_a_served_socket_keeps_quiet_about_a_client_that_gave_up_and_reports_any
     err = capfd.readouterr().err
     assert "ValueError: raised by the handler" in err and "BrokenPipeError: raised" not in err
     assert err.count("Exception occurred during processing of request") == 1
+
+
+def test_a_schedule_firing_as_the_platform_closes_still_finds_its_endpoints_answering(platform: Platform) -> None:
+    # Given a clock listener (as the every-minute probe is) that the scheduler runs, and that probes the primary
+    # endpoint once the platform has begun to close its endpoints (or after 0.3 s, if that never comes first)
+    clock, endpoint = platform.cloud.clock, platform.primary_endpoint
+    firing, closing, seen = threading.Event(), threading.Event(), []
+    stop = endpoint.stop
+
+    def stop_noting_it() -> None:
+        closing.set()
+        stop()
+
+    def probe(_now: object) -> None:
+        if firing.is_set():
+            return
+        firing.set()
+        closing.wait(0.3)
+        seen.append(probes.http_check(endpoint.url, timeout=2.0))
+
+    endpoint.stop = stop_noting_it  # type: ignore[method-assign]
+    clock.listeners.append(probe)
+    threading.Thread(target=clock.sleep, args=(60,), daemon=True).start()  # the scheduler jumps: it fires
+    assert firing.wait(10), "the scheduler never ran its listeners"
+
+    # When the platform closes while that listener is running
+    platform.close()
+
+    # Then the listener ended before the endpoints closed, and its probe was answered
+    assert [check.status for check in seen] == [200], seen

@@ -5,7 +5,8 @@ For each workflow — failover (unplanned, in the ``app`` outage of ``Platform.p
 ``seed_backup_history()``) — a clean run records the operations the application calls (Lambda handlers and
 Step Functions integrations: ``Outage.is_application``). Then each (operation, kind, times) is a cell:
 {throttle, 5xx, access-denied, timeout} x {the first two calls, every call}, injected into a fresh
-platform's application (``Faults.inject``, whose default scope spares the observers), the workflow run to
+platform's application (each run in a fork of its workflow's starting platform, built once per process:
+tests/faults/starts.py) (``Faults.inject``, whose default scope spares the observers), the workflow run to
 its end, a person approving when asked. The failover and the failback's platforms are read again four
 minutes after the run (a promotion may still be under way; where users end is known only then), and the
 failback's evaluates its CloudWatch alarms every minute, as AWS does.
@@ -55,6 +56,7 @@ import tests.conftest  # noqa: F401 - the offline environment (credentials, regi
 from localcloud.cloud import TERMINAL, LocalCloud
 from localcloud.interceptor import Call
 from localcloud.scenario import Platform, PlatformDesign
+from tests.faults.starts import Starts, forking
 from tests.workflows.conftest import Inbox, lease
 
 WORKFLOWS = ("failover", "failback", "backup-verification", "restore-test")
@@ -155,24 +157,55 @@ class Result:
 
 
 # -- running a workflow -------------------------------------------------------------------------------
-@contextmanager
-def fresh_platform(workflow: str) -> Iterator[Platform]:
-    """A fresh embedded AWS with the platform seeded, the app deployed, at the workflow's starting point."""
-    with LocalCloud() as cloud:
+def starting_platform(workflow: str) -> Platform:
+    """A fresh embedded AWS with the platform seeded, the app deployed, at the workflow's starting point (its
+    cloud started: ``platform.close()`` then ``platform.cloud.stop()`` end it)."""
+    cloud = LocalCloud().start()
+    try:
         platform = Platform(cloud, PlatformDesign(evaluate_alarms=workflow in EVALUATED)).seed()
         platform.deploy()
-        try:
-            if workflow == "failback":
-                planned = _follow(platform, _start(platform, "failover", {"mode": "planned"}), approve=True)
-                if planned is None or planned[0]["status"] != "SUCCEEDED":
-                    raise RuntimeError(f"the planned failover before the failback did not succeed: {planned}")
-            elif workflow in ("backup-verification", "restore-test"):
-                platform.seed_backup_history()
-            else:
-                platform.primary_outage()
-            yield platform
-        finally:
-            platform.close()
+        if workflow == "failback":
+            planned = _follow(platform, _start(platform, "failover", {"mode": "planned"}), approve=True)
+            if planned is None or planned[0]["status"] != "SUCCEEDED":
+                raise RuntimeError(f"the planned failover before the failback did not succeed: {planned}")
+        elif workflow in ("backup-verification", "restore-test"):
+            platform.seed_backup_history()
+        else:
+            platform.primary_outage()
+    except BaseException:
+        cloud.stop()
+        raise
+    return platform
+
+
+@contextmanager
+def fresh_platform(workflow: str) -> Iterator[Platform]:
+    """``starting_platform``, closed and stopped on exit."""
+    platform = starting_platform(workflow)
+    try:
+        yield platform
+    finally:
+        platform.close()
+        platform.cloud.stop()
+
+
+def _run_on(platform: Platform, workflow: str, cell: Cell | None) -> Run:
+    """The clean run (``cell`` None: the application's operations recorded) or the cell's, on ``platform``."""
+    if cell is not None:
+        platform.cloud.faults.inject(cell.service, cell.operation, cell.kind, times=cell.times)
+    return run_workflow(platform, workflow, record=cell is None)
+
+
+# Each workflow's starting platform is built once per process and each run made in a fork of it
+# (tests/faults/starts.py); LOCALCLOUD_FORK=0 builds one per run here instead.
+STARTS = Starts(starting_platform, _run_on)
+
+
+def _run(workflow: str, cell: Cell | None) -> Run:
+    if forking():
+        return STARTS.run(workflow, cell)  # type: ignore[no-any-return]
+    with fresh_platform(workflow) as platform:
+        return _run_on(platform, workflow, cell)
 
 
 def _start(platform: Platform, workflow: str, payload: dict[str, Any]) -> str:
@@ -284,8 +317,7 @@ def run_workflow(platform: Platform, workflow: str, record: bool = False) -> Run
 
 
 def clean_run(workflow: str) -> Run:
-    with fresh_platform(workflow) as platform:
-        return run_workflow(platform, workflow, record=True)
+    return _run(workflow, None)
 
 
 def cells(workflow: str, operations: Iterable[tuple[str, str]]) -> list[Cell]:
@@ -413,9 +445,7 @@ def classify(cell: Cell, run: Run, clean: Run) -> Result:
 def run_cell(cell: Cell, clean: Run) -> Result:
     began = time.monotonic()
     try:
-        with fresh_platform(cell.workflow) as platform:
-            platform.cloud.faults.inject(cell.service, cell.operation, cell.kind, times=cell.times)
-            result = classify(cell, run_workflow(platform, cell.workflow), clean)
+        result = classify(cell, _run(cell.workflow, cell), clean)
     except Exception as err:  # a cell that breaks the harness is reported, not fatal
         result = Result(cell=cell.name, outcome="bad", status="ERROR", problems=[f"{type(err).__name__}: {err}"])
     result.seconds = round(time.monotonic() - began, 1)

@@ -1,7 +1,7 @@
 """A fixed sample of the fault matrix (``make faults`` runs all of it): every fault kind, both counts, every
-workflow, each cell on a fresh platform, each ending as the invariant allows and as it ended when the sample
-was chosen. The cells are chosen to be cheap and to cover each kind of end: retried through, a named
-failure, a warning instead of a failure."""
+workflow, each cell on a fresh platform (a fork of its workflow's starting platform), each ending as the
+invariant allows and as it ended when the sample was chosen. The cells are chosen to be cheap and to cover
+each kind of end: retried through, a named failure, a warning instead of a failure."""
 
 from __future__ import annotations
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import dns.message
@@ -12,7 +11,8 @@ import dns.resolver
 import pytest
 
 from localcloud.cloud import LocalCloud
-from localcloud.scenario import Platform, PlatformDesign
+from localcloud.scenario import Platform
+from tests import forkserver
 
 NAME = "api.roadcall.example"
 
@@ -31,12 +31,11 @@ def a_records(cloud: LocalCloud, name: str = NAME) -> list[str]:
 
 
 @pytest.fixture
-def routed(cloud: LocalCloud) -> Iterator[Platform]:
-    """The seeded platform with the app deployed: its failover records for api.roadcall.example."""
-    built = Platform(cloud, PlatformDesign()).seed()
-    built.deploy()
-    yield built
-    built.close()
+@forkserver.fork_safe
+def routed(platform: Platform) -> Platform:
+    """The seeded platform with the app deployed (``platform``, from the suite's fork server when it runs):
+    its failover records for api.roadcall.example."""
+    return platform
 
 
 def pin_traffic(platform: Platform, value: float) -> None:

@@ -5,9 +5,9 @@ For each workflow — failover (unplanned, in the ``app`` outage of ``Platform.p
 ``seed_backup_history()``) — a clean run records the operations the application calls (Lambda handlers and
 Step Functions integrations: ``Outage.is_application``). Then each (operation, kind, times) is a cell:
 {throttle, 5xx, access-denied, timeout} x {the first two calls, every call}, injected into a fresh
-platform's application (each run in a fork of its workflow's starting platform, built once per process:
-tests/faults/starts.py) (``Faults.inject``, whose default scope spares the observers), the workflow run to
-its end, a person approving when asked. The failover and the failback's platforms are read again four
+platform's application (``Faults.inject``, whose default scope spares the observers), the workflow run to
+its end, a person approving when asked. Each fresh platform is a fork of its workflow's starting platform,
+built once per process (tests/faults/starts.py). The failover and the failback's platforms are read again four
 minutes after the run (a promotion may still be under way; where users end is known only then), and the
 failback's evaluates its CloudWatch alarms every minute, as AWS does.
 
@@ -161,9 +161,10 @@ def starting_platform(workflow: str) -> Platform:
     """A fresh embedded AWS with the platform seeded, the app deployed, at the workflow's starting point (its
     cloud started: ``platform.close()`` then ``platform.cloud.stop()`` end it)."""
     cloud = LocalCloud().start()
+    platform = None
     try:
-        platform = Platform(cloud, PlatformDesign(evaluate_alarms=workflow in EVALUATED)).seed()
-        platform.deploy()
+        platform = Platform(cloud, PlatformDesign(evaluate_alarms=workflow in EVALUATED))
+        platform.seed().deploy()
         if workflow == "failback":
             planned = _follow(platform, _start(platform, "failover", {"mode": "planned"}), approve=True)
             if planned is None or planned[0]["status"] != "SUCCEEDED":
@@ -173,6 +174,8 @@ def starting_platform(workflow: str) -> Platform:
         else:
             platform.primary_outage()
     except BaseException:
+        if platform is not None:
+            platform.close()
         cloud.stop()
         raise
     return platform

@@ -234,6 +234,12 @@ def _serve(session: pytest.Session, conn: Connection) -> None:
 
 def _build() -> tuple[Platform, datetime]:
     platform = make_platform()
+    return platform, ready_to_fork(platform)
+
+
+def ready_to_fork(platform: Platform) -> datetime:
+    """Suspend ``platform``, wait for the last of its threads to end and freeze the heap; returns the moment
+    each fork resumes it at (the fault matrix's starting platforms use it too: tests/faults/starts.py)."""
     moment = platform.suspend()
     deadline = time.monotonic() + 5
     while threading.active_count() > 1:  # a fork keeps only the thread that forked
@@ -242,7 +248,7 @@ def _build() -> tuple[Platform, datetime]:
         time.sleep(0.01)
     gc.collect()
     gc.freeze()  # the children's collections leave the built heap alone (and its pages shared)
-    return platform, moment
+    return moment
 
 
 class _Caught:

@@ -16,16 +16,15 @@ tests/forkserver.py, which serves one default platform to the tests that ask for
 from __future__ import annotations
 
 import atexit
-import gc
 import os
-import threading
-import time
 import traceback
 import warnings
 from collections.abc import Callable
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
+
+from tests.forkserver import ready_to_fork
 
 if TYPE_CHECKING:
     from localcloud.scenario import Platform
@@ -109,14 +108,7 @@ class _Server:
 def _serve(conn: Connection, workflow: str, build: Build, job: Job) -> None:
     try:
         platform = build(workflow)
-        moment = platform.suspend()
-        deadline = time.monotonic() + 5
-        while threading.active_count() > 1:  # a fork keeps only the thread that forked
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"threads still running: {[t.name for t in threading.enumerate()]}")
-            time.sleep(0.01)
-        gc.collect()
-        gc.freeze()  # the children's collections leave the built heap alone (and its pages shared)
+        moment = ready_to_fork(platform)
     except Exception:
         unavailable = f"the {workflow} starting platform could not be built:\n{traceback.format_exc(limit=5)}"
         while _received(conn) is not None:

@@ -153,3 +153,30 @@ def test_a_verified_recovery_whose_notification_fails_stays_succeeded_with_a_war
     assert any(w.startswith("the notification was not published (AuthorizationError") for w in report["warnings"])
     assert audit(platform, report["execution"])["status"] == "SUCCEEDED"  # the audit record is independent
     assert lease(platform)["state"] == "RELEASED"
+
+
+def test_a_failure_handler_timed_out_after_recording_keeps_its_own_audit_record(
+    platform: Platform, inbox: Inbox
+) -> None:
+    # Given a promotion the recovery region refuses, and a DR topic that does not answer four times: the
+    # failure handler writes its audit record, then its notification's retries (read timeouts of 15 s) outlast
+    # its Task's 60 s, and the state machine records and notifies the failure itself
+    platform.primary_outage()
+    platform.cloud.faults.inject("rds", "FailoverGlobalCluster", "access-denied", times=None)
+    platform.cloud.faults.inject("sns", "Publish", "timeout", times=4)
+
+    result = run_to_end(platform, start(platform, "failover", {"mode": "unplanned", "reason": "outage"}))
+    assert result["status"] == "FAILED"
+    assert "the failure handler could not run (States.Timeout)" in result["cause"], result["cause"]
+
+    # Then the audit record is still the handler's (what it checked changed, the lease it settled), not
+    # overwritten by the state machine's fallback saying the handler could not run; the end says so
+    record = audit(platform, result["executionArn"])
+    assert "failure_handler_error" not in record, record
+    # (the refused promotion changed nothing: the handler found so and released the lease)
+    assert (record["status"], record["lease"], record["changed"]) == ("FAILED", "RELEASED", []), record
+    assert lease(platform)["state"] == "RELEASED"
+    assert "recorded by the failure handler before it stopped" in result["cause"], result["cause"]
+    # and the notification the state machine sends says the handler did record
+    direct = wait_until(lambda: [m for m in inbox.messages() if "did not finish" in m["message"]])
+    assert "its audit record says what changed" in direct[0]["message"], direct[0]["message"]

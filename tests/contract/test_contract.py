@@ -83,6 +83,25 @@ def test_every_fail_state_handle_failure_can_choose_exists(logical_id: str) -> N
     assert all(definition["States"][t]["Type"] == "Fail" for t in targets)
 
 
+@pytest.mark.parametrize("logical_id", sorted(STATE_MACHINES))
+def test_the_direct_audit_record_never_overwrites_the_failure_handlers_own(logical_id: str) -> None:
+    # A failure handler whose Task timed out runs on and may have written its record: the state machine's
+    # fallback writes only where there is none, and a refused write (the handler's record is there) notifies
+    # on, saying the handler recorded (tests/workflows/test_failure_handling.py runs it in the failover)
+    definition = json.loads((ROOT / STATE_MACHINES[logical_id]["Properties"]["DefinitionUri"]).read_text())
+    direct = definition["States"]["AuditFailureDirectly"]
+    assert direct["Arguments"]["ConditionExpression"] == "attribute_not_exists(pk)"
+    first = direct["Catch"][0]
+    assert first["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
+    assert first["Next"] == direct["Next"] == "NotifyFailureDirectly"
+    assert "'recorded': true" in first["Assign"]["handlerError"]
+    for said in (
+        definition["States"]["NotifyFailureDirectly"]["Arguments"]["Message"],
+        definition["States"]["FailUnrecorded"]["Cause"],
+    ):
+        assert "$handlerError.recorded ?" in said
+
+
 def test_the_alarm_samples_parse_as_alarm_events() -> None:
     for name in ("failover-alarm.json", "failover-alarm-ok.json"):
         event = AlarmEvent.model_validate(json.loads((ROOT / "events" / name).read_text()))

@@ -85,10 +85,10 @@ CATCH_ALL = {
 MOVES = (("writer_region", "Aurora writer"), ("traffic_region", "traffic"))
 # A catch-all name is acceptable when its cause says why the step could not run: the AWS error it kept
 # getting, a timeout (botocore's "Read timeout on endpoint URL", the step's own), or the failure handler
-# itself failing (FailUnrecorded).
+# itself failing or timing out (FailUnrecorded).
 EXPLAINED = re.compile(
     r"An error occurred \(\w+\)|timed out|did not answer|Could not connect|(Read|Connect) timeout on endpoint URL"
-    r"|the failure handler could not run"
+    r"|the failure handler (could not run|did not finish)"
 )
 RUN_TIMEOUT = 300.0  # real seconds; a run that has not ended by then is hung
 SETTLE_TIMEOUT = 15.0  # real seconds for SettleAbandonedLease after a run that ended unsettled

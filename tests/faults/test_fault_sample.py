@@ -154,3 +154,27 @@ def test_the_classifier_accepts_a_writer_move_after_a_promotion_the_record_said_
     # saying nothing of it, the move is missed
     result = classify(cell, _failed_failback({"changed": [], "unchanged": []}, after), baseline)
     assert result.outcome == "bad" and "changed misses the move of the Aurora writer" in result.problems[0]
+
+
+def test_the_classifier_takes_a_failure_handler_that_did_not_finish_as_explained() -> None:
+    # the catch-all name, its cause saying the failure handler timed out after writing its own record
+    cell = Cell.parse("backup-verification sns.Publish timeout x4")
+    baseline = Run(execution="clean", status="SUCCEEDED", report={"status": "SUCCEEDED"})
+
+    def ended(cause: str) -> Run:
+        return Run(
+            execution="arn:run",
+            status="FAILED",
+            error="VerificationFailed",
+            cause=cause,
+            audit={"status": "FAILED"},
+            subjects=["[DR] backup-verification failed: ListFailed"],
+            lease={"state": "RELEASED"},
+        )
+
+    timed_out = "Failed: x — the failure handler did not finish (States.Timeout); recorded by the failure handler"
+    result = classify(cell, ended(timed_out), baseline)
+    assert (result.outcome, result.problems) == ("named-failure", [])
+    # a catch-all that says nothing of why is still bad
+    result = classify(cell, ended("Failed: something went wrong; recorded directly"), baseline)
+    assert result.outcome == "bad" and "does not say why" in result.problems[0]

@@ -167,7 +167,7 @@ def test_a_failure_handler_timed_out_after_recording_keeps_its_own_audit_record(
 
     result = run_to_end(platform, start(platform, "failover", {"mode": "unplanned", "reason": "outage"}))
     assert result["status"] == "FAILED"
-    assert "the failure handler could not run (States.Timeout)" in result["cause"], result["cause"]
+    assert "the failure handler did not finish (States.Timeout)" in result["cause"], result["cause"]
 
     # Then the audit record is still the handler's (what it checked changed, the lease it settled), not
     # overwritten by the state machine's fallback saying the handler could not run; the end says so

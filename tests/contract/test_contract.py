@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from dr import errors, heartbeat
+from dr.bookkeeping import audit_item
 from dr.models import AlarmEvent, ConsoleInput
 
 from localcloud.template import expanded_template
@@ -90,7 +91,11 @@ def test_the_direct_audit_record_never_overwrites_the_failure_handlers_own(logic
     # on, saying the handler recorded (tests/workflows/test_failure_handling.py runs it in the failover)
     definition = json.loads((ROOT / STATE_MACHINES[logical_id]["Properties"]["DefinitionUri"]).read_text())
     direct = definition["States"]["AuditFailureDirectly"]
-    assert direct["Arguments"]["ConditionExpression"] == "attribute_not_exists(pk)"
+    # only where no record is, or where this state's own is (a retry after a write whose answer was lost)
+    arguments = direct["Arguments"]
+    assert arguments["ConditionExpression"] == "attribute_not_exists(pk) OR recorded_by = :direct"
+    assert arguments["Item"]["recorded_by"] == arguments["ExpressionAttributeValues"][":direct"]
+    assert "recorded_by" not in json.dumps(audit_item({"execution": "x", "workflow": "w", "status": "FAILED"}))
     first = direct["Catch"][0]
     assert first["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
     assert first["Next"] == direct["Next"] == "NotifyFailureDirectly"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from localcloud.interceptor import Call
 from localcloud.scenario import Platform
 from tests.workflows.conftest import Inbox, approval_token, audit, lease, run_to_end, start, wait_until
 
@@ -180,3 +181,33 @@ def test_a_failure_handler_timed_out_after_recording_keeps_its_own_audit_record(
     # and the notification the state machine sends says the handler did record
     direct = wait_until(lambda: [m for m in inbox.messages() if "did not finish" in m["message"]])
     assert "its audit record says what changed" in direct[0]["message"], direct[0]["message"]
+
+
+def test_a_retried_direct_record_replaces_its_own_and_does_not_credit_the_failure_handler(
+    platform: Platform, inbox: Inbox
+) -> None:
+    # Given Lambda down for good (HandleFailure cannot run either), and the state machine's first direct write
+    # landing without its answer (simulated: the same item is already there when the write arrives)
+    platform.cloud.faults.inject("lambda", "Invoke", "5xx", times=None)
+    table = platform.stack.physical("StateTable")
+    ddb = platform.cloud.client("dynamodb", RECOVERY)
+    landed: list[str] = []
+
+    def earlier_attempt_landed(call: Call) -> None:
+        if (call.service, call.operation) != ("dynamodb", "PutItem") or landed:
+            return
+        item = call.params.get("Item", {})
+        direct = "failure_handler_error" in item.get("report", {}).get("S", "")  # the state machine's record
+        if call.params.get("TableName") == table and direct:
+            landed.append(item["pk"]["S"])
+            ddb.put_item(TableName=table, Item=item)
+
+    platform.cloud.interceptor.hook(earlier_attempt_landed)
+    result = run_to_end(platform, start(platform, "failover", {"mode": "planned", "reason": "drill"}))
+
+    # Then the write replaces the state machine's own record (it is not the handler's), and the end says it
+    # recorded directly: the handler is not credited with a record it never wrote
+    assert landed == [f"audit#{result['executionArn']}"]
+    assert result["status"] == "FAILED"
+    assert "the failure handler could not run" in result["cause"] and "recorded directly" in result["cause"]
+    assert "failure_handler_error" in audit(platform, result["executionArn"])

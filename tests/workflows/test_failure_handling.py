@@ -183,9 +183,7 @@ def test_a_failure_handler_timed_out_after_recording_keeps_its_own_audit_record(
     assert "its audit record says what changed" in direct[0]["message"], direct[0]["message"]
 
 
-def test_a_retried_direct_record_replaces_its_own_and_does_not_credit_the_failure_handler(
-    platform: Platform, inbox: Inbox
-) -> None:
+def test_a_retried_direct_record_replaces_its_own_and_does_not_credit_the_failure_handler(platform: Platform) -> None:
     # Given Lambda down for good (HandleFailure cannot run either), and the state machine's first direct write
     # landing without its answer (simulated: the same item is already there when the write arrives)
     platform.cloud.faults.inject("lambda", "Invoke", "5xx", times=None)

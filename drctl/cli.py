@@ -259,7 +259,7 @@ def _drill(args: argparse.Namespace) -> int:
             elif args.mode == "unplanned" and not backup_workflow:
                 show("scenario: the primary's API stops answering; Route 53 and the probe see it")
                 platform.primary_outage()
-            existing = alarm_started(cloud, platform, args.workflow) if args.outage else None
+            existing = alarm_started(cloud, platform, local, args.workflow) if args.outage else None
             with cloud.outage.as_application():  # drctl's own calls are the application's
                 out = run(local, args.workflow, payload, show, approver, args.timeout, existing)
         if args.outage:

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from dr import lease as lease_ops
+
 from drctl import operations
 from drctl.target import Target, local_target
 from localcloud.cloud import LocalCloud
@@ -38,13 +40,45 @@ def local_platform(
             platform.close()
 
 
-def alarm_started(cloud: LocalCloud, platform: Platform, workflow: str) -> str | None:
+# How long (real seconds) a drill waits for one of the executions alarms started to take the lease.
+LEASE_TAKEN_WITHIN = 30.0
+
+
+def acting_execution(executions: list[dict[str, Any]], holder: str | None) -> str | None:
+    """Of the executions alarms started, the one to follow: the one that took the lease (it names the
+    lease's ``holder``). None while none has and some are still running; the earliest once all ended
+    without taking it (each stopped before its lease: that is what there is to report)."""
+    arns = {str(e["executionArn"]) for e in executions}
+    if holder in arns:
+        return holder
+    if all(e.get("status", "RUNNING") != "RUNNING" for e in executions):
+        return str(min(executions, key=lambda e: e["startDate"])["executionArn"])
+    return None
+
+
+def alarm_started(
+    cloud: LocalCloud, platform: Platform, target: Target, workflow: str, within: float = LEASE_TAKEN_WITHIN
+) -> str | None:
     """The execution an alarm already started for ``workflow`` (an outage with alarms evaluated: on the
-    worst day nobody starts the failover, the alarm does), the earliest if several; None when none did."""
+    worst day nobody starts the failover, the alarm does); None when none did. Several alarms start one
+    execution each (in a control-plane outage both the health alarm and the probe alarm fire): the lease
+    lets one act and turns the others away as duplicates (SKIPPED). The drill follows the one that took the
+    lease, whichever started first; if none has within ``within`` real seconds, the earliest."""
     if workflow != "failover":
         return None
-    executions = cloud.executions(platform.stack.arn("FailoverStateMachine"))
-    return str(min(executions, key=lambda e: e["startDate"])["executionArn"]) if executions else None
+    machine = platform.stack.arn("FailoverStateMachine")
+    executions = cloud.executions(machine)
+    if not executions:
+        return None
+    ddb = target.client("dynamodb")
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        holder = (lease_ops.describe_with(ddb, target.state_table) or {}).get("holder")
+        if (chosen := acting_execution(executions, holder)) is not None:
+            return chosen
+        time.sleep(0.05)
+        executions = cloud.executions(machine)
+    return str(min(executions, key=lambda e: e["startDate"])["executionArn"])
 
 
 def run(

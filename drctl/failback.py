@@ -61,10 +61,9 @@ def drill(args: argparse.Namespace, show: Printer, approver: Approver, target: T
     else:
         with local_platform() as (cloud, platform, local):
             design = platform.design
-            show(
-                f"{args.workflow} drill ({mode}) on localcloud (embedded AWS, no account): "
-                f"{design.recovery_region} -> {design.primary_region}"
-            )
+            there, home = design.recovery_region, design.primary_region
+            route = f"{home} -> {there} -> {home}" if args.workflow == "gameday" else f"{there} -> {home}"
+            show(f"{args.workflow} drill ({mode}) on localcloud (embedded AWS, no account): {route}")
             if args.workflow == "gameday":
                 out = gameday(local, args, mode, show, approver)
             else:

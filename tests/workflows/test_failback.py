@@ -336,8 +336,13 @@ def test_setup_replication_completes_a_half_configured_platform_and_a_second_run
 
 def test_a_gameday_fails_over_then_back_and_ends_home(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["drill", "gameday", "--output", "json"]) == 0
-    stdout = capsys.readouterr().out
+    captured = capsys.readouterr()
+    stdout = captured.out
     report = json.loads(stdout[stdout.index('{\n  "workflow": "gameday"') :])
+    # the header names the round trip, out and home (it named the failback's way only)
+    assert "gameday drill (planned) on localcloud (embedded AWS, no account): us-east-1 -> us-west-2 -> us-east-1" in (
+        captured.err
+    )
 
     assert (report["status"], report["writer_region"], report["traffic_region"]) == ("SUCCEEDED", PRIMARY, PRIMARY)
     assert (report["failover"]["workflow"], report["failover"]["status"]) == ("failover", "SUCCEEDED")

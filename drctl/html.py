@@ -48,6 +48,7 @@ FACTS = (
     "execution",
     "trigger",
     "requested_by",
+    "reason",
     "detected_at",
     "started_at",
     "finished_at",

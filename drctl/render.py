@@ -90,7 +90,7 @@ def as_text(report: dict[str, Any]) -> str:
             lines.extend(["  plan:"] + [f"    - {p}" for p in report["decision"]["plan"]])
     lines += backups.text_lines(report)
     lines += failback_lines(report)
-    for key in ("error", "cause", "phase"):
+    for key in ("reason", "error", "cause", "phase"):
         if report.get(key):
             lines.append(f"  {key}: {report[key]}")
     for key in ("changed", "unknown", "unchanged", "warnings"):

@@ -214,11 +214,15 @@ def _need_remote(args: argparse.Namespace) -> Target:
     return target
 
 
+ASK_NEEDS_A_TERMINAL = (
+    "--approve ask needs a terminal to ask at, and this one has none (stdin is not a tty); nothing was started. "
+    "Use --approve auto, or run it from a terminal (`drctl approve|reject EXECUTION` answers from another one)"
+)
+
+
 def _ask(execution: str) -> bool | None:
     if not sys.stdin.isatty():
-        raise TargetError(
-            "--approve ask needs a terminal; use --approve auto, or `drctl approve` from another terminal"
-        )
+        raise TargetError(ASK_NEEDS_A_TERMINAL)
     answer = input(f"\nApprove {execution.rsplit(':', 1)[-1]}? Type 'approve' or 'reject': ").strip().lower()
     return True if answer == "approve" else False if answer == "reject" else None
 
@@ -229,6 +233,9 @@ def _drill(args: argparse.Namespace) -> int:
     if args.workflow == "season":
         return _season(args)
 
+    if args.approve == "ask" and not sys.stdin.isatty():
+        # checked before anything starts: a run started here would wait at its approval gate, holding the lease
+        raise TargetError(ASK_NEEDS_A_TERMINAL)
     show = (lambda line: print(line, file=sys.stderr)) if args.output != "text" else print  # the report alone on stdout
     approver = (lambda _execution: True) if args.approve == "auto" else _ask
     if args.workflow in failback.WORKFLOWS:

@@ -48,8 +48,15 @@ class Target:
     # -- the stack -----------------------------------------------------------------------------------
     def load(self) -> Target:
         if self.endpoint_url:
-            with urllib.request.urlopen(f"{self.endpoint_url}/_localcloud/stacks", timeout=10) as response:  # noqa: S310 - loopback URL given by the operator
-                manifest = json.load(response)
+            manifest_url = f"{self.endpoint_url}/_localcloud/stacks"
+            try:
+                with urllib.request.urlopen(manifest_url, timeout=10) as response:  # noqa: S310 - loopback URL given by the operator
+                    manifest = json.load(response)
+            except (OSError, ValueError) as err:  # URLError, a timeout, a refused connection, not JSON
+                raise TargetError(
+                    f"no localcloud server answers at {self.endpoint_url} ({getattr(err, 'reason', err)}); "
+                    "start one with `drctl serve` and pass the URL it prints"
+                ) from err
             stack = next(
                 (s for s in manifest["stacks"] if s["name"] == self.stack_name and s["region"] == self.region),
                 None,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import sys
 
 import pytest
 
@@ -49,6 +51,31 @@ def test_the_same_commands_work_against_a_localcloud_server(
 def test_commands_that_need_a_target_say_how_to_give_one(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["approve", "arn:aws:states:us-west-2:123456789012:execution:x:y"]) == 2
     assert "needs a target: --stack NAME --region R" in capsys.readouterr().err
+
+
+def test_approve_ask_without_a_terminal_is_refused_before_anything_starts(
+    platform: Platform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert not sys.stdin.isatty()  # pytest's stdin, as in CI, cron or a pipe
+    server = LocalCloudServer(platform.cloud).start()
+    try:
+        code = main(["--endpoint-url", server.endpoint_url, "drill", "failover", "--approve", "ask"])
+    finally:
+        server.stop()
+    assert code == 2
+    assert "--approve ask needs a terminal" in capsys.readouterr().err
+    # nothing started: no execution waits at its approval gate holding the lease (one did, before)
+    assert platform.cloud.executions(platform.stack.arn("FailoverStateMachine")) == []
+
+
+def test_a_server_that_does_not_answer_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert main(["--endpoint-url", f"http://127.0.0.1:{port}", "status"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"drctl: no localcloud server answers at http://127.0.0.1:{port} (")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_drill_restore_test_json_shows_the_data_each_restore_read_and_that_it_matched(

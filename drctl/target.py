@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 
@@ -69,8 +70,17 @@ class Target:
         cfn = self.client("cloudformation")
         try:
             outputs = cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0].get("Outputs", [])
-        except Exception as err:
-            raise TargetError(f"stack {self.stack_name} not found in {self.region}: {err}") from err
+        except NoCredentialsError as err:
+            raise TargetError(
+                f"no AWS credentials to read stack {self.stack_name} in {self.region} with: sign in "
+                "(`aws sso login --profile NAME`, then AWS_PROFILE=NAME) or export credentials"
+            ) from err
+        except ClientError as err:
+            code = str(err.response.get("Error", {}).get("Code", ""))
+            what = "not found" if "does not exist" in str(err) else f"cannot be read ({code})"
+            raise TargetError(f"stack {self.stack_name} {what} in {self.region}: {err}") from err
+        except BotoCoreError as err:  # no endpoint, a timeout, a bad region name
+            raise TargetError(f"stack {self.stack_name} in {self.region} cannot be read: {err}") from err
         self._outputs = {o["OutputKey"]: o["OutputValue"] for o in outputs}
         for page in cfn.get_paginator("list_stack_resources").paginate(StackName=self.stack_name):
             for r in page["StackResourceSummaries"]:

@@ -15,6 +15,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from dr import lease as lease_ops
 
 from drctl import backups, evidence, evidence_render, failback, operations
@@ -148,6 +149,11 @@ def _parser() -> argparse.ArgumentParser:
     lease = sub.add_parser("lease", help="show or clear the DR lease")
     lease.add_argument("action", choices=["show", "clear"])
     lease.add_argument("--reason", default="", help="why it is safe to clear (required for clear)")
+    lease.add_argument(
+        "--force",
+        action="store_true",
+        help="clear a HELD lease even if its holder is still running or its state cannot be read",
+    )
 
     setup = sub.add_parser("setup", help="set up replication between the regions (idempotent)")
     setup.add_argument("what", choices=["replication"])
@@ -360,11 +366,34 @@ def _lease(args: argparse.Namespace) -> int:
             raise TargetError("lease clear needs --reason: say why the platform is safe for the next DR operation")
         os.environ.setdefault("AWS_REGION", target.region)
         current = lease_ops.describe_with(target.client("dynamodb"), table)
+        if current and current.get("state") == "HELD" and not args.force:
+            _refuse_if_holder_runs(target, current)
         lease_ops.clear_with(target.client("dynamodb"), table, getpass.getuser(), args.reason)
         print(f"lease was {current.get('state') if current else 'absent'}; now RELEASED")
         return 0
     print(json.dumps(lease_ops.describe_with(target.client("dynamodb"), table), indent=2, default=str))
     return 0
+
+
+def _refuse_if_holder_runs(target: Target, lease: dict[str, Any]) -> None:
+    """A HELD lease whose holder still runs is not stuck: clearing it lets a second DR operation run beside
+    the first (the holder stops only at its next renewal). Refused unless --force."""
+    holder = str(lease.get("holder", "?"))
+    what = f"{lease.get('operation', '?')} ({lease.get('mode', '?')})"
+    try:
+        status = str(target.client("stepfunctions").describe_execution(executionArn=holder)["status"])
+    except (ClientError, BotoCoreError) as err:
+        raise TargetError(
+            f"the lease is HELD by {what} {holder}, whose state cannot be read ({err}); nothing was cleared. "
+            "Clear it with --force once you know that execution has stopped"
+        ) from err
+    if status == "RUNNING":
+        raise TargetError(
+            f"the lease is HELD by {what} {holder}, which is RUNNING; nothing was cleared: clearing it would let "
+            "a second DR operation run beside it. Wait for it to end, or stop it (`aws stepfunctions "
+            f"stop-execution --execution-arn {holder}`: a stopped run settles the lease itself); --force clears "
+            "it anyway"
+        )
 
 
 def _serve(args: argparse.Namespace) -> int:

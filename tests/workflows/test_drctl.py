@@ -11,6 +11,7 @@ import pytest
 from drctl.cli import main
 from localcloud.scenario import Platform
 from localcloud.server import LocalCloudServer
+from tests.workflows.conftest import approval_token, lease, start, wait_until
 
 
 def test_drill_failover_json_reports_success_with_objectives_met(capsys: pytest.CaptureFixture[str]) -> None:
@@ -66,6 +67,35 @@ def test_approve_ask_without_a_terminal_is_refused_before_anything_starts(
     assert "--approve ask needs a terminal" in capsys.readouterr().err
     # nothing started: no execution waits at its approval gate holding the lease (one did, before)
     assert platform.cloud.executions(platform.stack.arn("FailoverStateMachine")) == []
+
+
+def test_lease_clear_refuses_while_the_holder_runs_and_clears_once_it_ended_or_with_force(
+    platform: Platform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a planned failover waiting at its approval gate: it holds the lease and is RUNNING
+    execution = start(platform, "failover", {"mode": "planned", "reason": "drill", "requested_by": "sre"})
+    approval_token(platform, execution)
+    assert (lease(platform)["state"], lease(platform)["holder"]) == ("HELD", execution)
+    server = LocalCloudServer(platform.cloud).start()
+    try:
+        url = server.endpoint_url
+        # When the on-call clears it: refused, naming the running holder; the lease is untouched
+        assert main(["--endpoint-url", url, "lease", "clear", "--reason", "looks stuck"]) == 2
+        err = capsys.readouterr().err
+        assert f"the lease is HELD by failover (planned) {execution}, which is RUNNING; nothing was cleared" in err
+        assert (lease(platform)["state"], lease(platform)["holder"]) == ("HELD", execution)
+        # --force clears it anyway (the on-call has decided), and the running holder loses it
+        assert main(["--endpoint-url", url, "lease", "clear", "--reason", "stopping it", "--force"]) == 0
+        assert capsys.readouterr().out.strip() == "lease was HELD; now RELEASED"
+        assert lease(platform)["state"] == "RELEASED"
+        assert lease(platform)["note"].endswith(": stopping it")
+        # A lease whose holder has ended clears without --force
+        assert main(["--endpoint-url", url, "reject", execution, "--reason", "drill over"]) == 0
+        wait_until(lambda: platform.cloud.describe(execution)["status"] != "RUNNING")
+        assert main(["--endpoint-url", url, "lease", "clear", "--reason", "checked by sre"]) == 0
+        assert lease(platform)["note"].endswith(": checked by sre")
+    finally:
+        server.stop()
 
 
 def test_a_server_that_does_not_answer_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -471,12 +471,28 @@ COMMANDS = {
 }
 
 
+# What to check when AWS refuses what an operator typed.
+ANSWER_HINTS = {
+    "ExecutionDoesNotExist": "check the execution ARN (`aws stepfunctions list-executions`, or the notification)",
+    "InvalidArn": "an execution ARN looks like arn:aws:states:REGION:ACCOUNT:execution:STATE_MACHINE:NAME",
+    "AccessDeniedException": "the credentials drctl used are not allowed this call (AWS's message names the action)",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except TargetError as err:
         print(f"drctl: {err}", file=sys.stderr)
+        return 2
+    except ClientError as err:  # AWS answered with an error: say it in one line, with what to check
+        code = str(err.response.get("Error", {}).get("Code", ""))
+        hint = ANSWER_HINTS.get(code, "")
+        print(f"drctl: {err}" + (f"; {hint}" if hint else ""), file=sys.stderr)
+        return 2
+    except BotoCoreError as err:  # no answer at all (a connection refused, a timeout)
+        print(f"drctl: no answer from AWS: {err}", file=sys.stderr)
         return 2
 
 

@@ -13,6 +13,8 @@ from localcloud.scenario import Platform
 from localcloud.server import LocalCloudServer
 from tests.workflows.conftest import approval_token, lease, start, wait_until
 
+EXECUTIONS = "arn:aws:states:us-west-2:123456789012:execution:roadcall-dr-failover"
+
 
 def test_drill_failover_json_reports_success_with_objectives_met(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["drill", "failover", "--output", "json"])
@@ -96,6 +98,26 @@ def test_lease_clear_refuses_while_the_holder_runs_and_clears_once_it_ended_or_w
         assert lease(platform)["note"].endswith(": checked by sre")
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(
+    ("arn", "hint"),
+    [
+        (f"{EXECUTIONS}:drctl-failover-typo", "check the execution ARN"),
+        ("drctl-failover-typo", "an execution ARN looks like arn:aws:states:REGION:ACCOUNT:execution:"),
+    ],
+)
+def test_a_report_of_an_execution_that_does_not_exist_is_one_line_saying_what_to_check(
+    platform: Platform, capsys: pytest.CaptureFixture[str], arn: str, hint: str
+) -> None:
+    server = LocalCloudServer(platform.cloud).start()
+    try:
+        assert main(["--endpoint-url", server.endpoint_url, "report", arn]) == 2
+    finally:
+        server.stop()
+    err = capsys.readouterr().err
+    assert err.startswith("drctl: An error occurred (") and hint in err  # it was a botocore traceback
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_a_server_that_does_not_answer_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:

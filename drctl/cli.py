@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from dr import lease as lease_ops
+from dr.errors import DrError
 
 from drctl import backups, evidence, evidence_render, failback, operations
 from drctl.render import render
@@ -485,6 +486,9 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except TargetError as err:
         print(f"drctl: {err}", file=sys.stderr)
+        return 2
+    except DrError as err:  # the DR code refused (a region that is not the platform's, a step's named error)
+        print(f"drctl: {type(err).__name__}: {err}", file=sys.stderr)
         return 2
     except ClientError as err:  # AWS answered with an error: say it in one line, with what to check
         code = str(err.response.get("Error", {}).get("Code", ""))

@@ -120,6 +120,25 @@ def test_a_report_of_an_execution_that_does_not_exist_is_one_line_saying_what_to
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("regions", "said"),
+    [
+        (("us-west-2", "us-west-2"), "--from and --to are both us-west-2; expected two regions"),
+        (("eu-west-9", "us-east-1"), "region eu-west-9 is neither the primary us-east-1 nor the recovery us-west-2"),
+    ],
+)
+def test_setup_replication_between_regions_that_are_not_the_platforms_is_refused_in_one_line(
+    platform: Platform, capsys: pytest.CaptureFixture[str], regions: tuple[str, str], said: str
+) -> None:
+    server = LocalCloudServer(platform.cloud).start()
+    try:
+        command = ["--endpoint-url", server.endpoint_url, "setup", "replication", "--from", regions[0], "--to"]
+        assert main([*command, regions[1]]) == 2
+    finally:
+        server.stop()
+    assert capsys.readouterr().err == f"drctl: ReplicationNotConfigured: {said}\n"  # it was a traceback
+
+
 def test_a_server_that_does_not_answer_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as probe:  # a loopback port nothing listens on
         probe.bind(("127.0.0.1", 0))

@@ -96,7 +96,11 @@ def run(
     if execution is None:
         execution = operations.start(target, workflow, payload)
     elif show:
-        show("an alarm started it: following that execution instead of starting another (the lease allows one)")
+        asked = payload.get("mode")
+        unused = f"; --mode {asked} not used: an alarm starts an unplanned failover" if asked != "unplanned" else ""
+        show(
+            f"an alarm started it: following that execution instead of starting another (the lease allows one){unused}"
+        )
     if show:
         show(f"execution {execution}")
     operations.follow(target, execution, show, approver, timeout=timeout)

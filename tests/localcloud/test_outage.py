@@ -499,9 +499,13 @@ def test_drctl_drills_in_an_outage_and_says_so_in_its_report(capsys: pytest.Capt
     from localcloud.outage import PROFILES
 
     assert set(OUTAGES) == set(PROFILES)
-    code = main(["drill", "failover", "--mode", "unplanned", "--outage", "control-plane", "--output", "json"])
-    report = json.loads(capsys.readouterr().out)
+    code = main(["drill", "failover", "--mode", "planned", "--outage", "control-plane", "--output", "json"])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
     assert report["outage"] == "control-plane"
+    # the alarm's failover is followed, and the drill says the --mode it was given had no use
+    assert report["mode"] == "unplanned"
+    assert "; --mode planned not used: an alarm starts an unplanned failover\n" in captured.err
     # In a control-plane outage both the health alarm and the probe alarm fire: two executions, one lease.
     # The drill reports the one that took the lease and failed over, not the duplicate it turned away
     # (SKIPPED, with no RTO: what it reported about half the time when it followed the earliest started).

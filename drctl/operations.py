@@ -138,7 +138,12 @@ def follow(
             pause = FIRST_POLL
             continue
         if time.monotonic() > deadline:
-            raise TargetError(f"{execution} still {out['status']} after {timeout:.0f} s; follow it with drctl report")
+            then = (
+                "the embedded AWS ends with this drill: run it again with a longer --timeout (real seconds)"
+                if target.label == "localcloud"
+                else "it runs on: follow it with drctl report"
+            )
+            raise TargetError(f"{execution} still {out['status']} after {timeout:.0f} s; {then}")
         time.sleep(pause)
 
 

@@ -139,6 +139,13 @@ def test_setup_replication_between_regions_that_are_not_the_platforms_is_refused
     assert capsys.readouterr().err == f"drctl: ReplicationNotConfigured: {said}\n"  # it was a traceback
 
 
+def test_a_local_drill_that_outlasts_its_timeout_says_to_run_it_longer(capsys: pytest.CaptureFixture[str]) -> None:
+    # the embedded AWS ends with the drill: "follow it with drctl report" would point at nothing
+    assert main(["drill", "failover", "--timeout", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "still RUNNING after 0 s; the embedded AWS ends with this drill: run it again with a longer --timeout" in err
+
+
 def test_a_server_that_does_not_answer_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as probe:  # a loopback port nothing listens on
         probe.bind(("127.0.0.1", 0))

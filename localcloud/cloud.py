@@ -124,13 +124,19 @@ class LocalCloud:
             UrlRoutesAdapter(),
             TimestampsAdapter(),
             self.sfn_mocks,
-            StatesRoleAdapter(self.iam.credentials),
+            StatesRoleAdapter(self.service_credentials),
             self.iam,
         ]
         self.stacks: dict[tuple[str, str], Stack] = {}
         self._mock: Any = None
         self._router_lock = threading.Lock()
         self._clients: dict[tuple[str, str], Any] = {}
+
+    def service_credentials(self, role_arn: str, session: str) -> dict[str, str]:
+        """An execution role's session, as the Lambda and Step Functions services get it for a run: their own
+        call, never the application's (no outage of the application's applies to it)."""
+        with self.outage.as_service():
+            return self.iam.credentials(role_arn, session)
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> LocalCloud:
@@ -147,7 +153,7 @@ class LocalCloud:
         self.interceptor.set_fault_source(self.faults.answer)
         self.interceptor.caller = self.runtime.current_function
         self.interceptor.authorizer = self.iam.authorize
-        self.runtime.credentials = self.iam.credentials
+        self.runtime.credentials = self.service_credentials
         self.outage.caller = self.runtime.current_function
         self.outage.application_key = lambda key: self.iam.principal(key) is not None
         self.interceptor.set_outage(self.outage.intercept)

@@ -417,7 +417,21 @@ class Outage:
         finally:
             self._local.depth -= 1
 
+    @contextmanager
+    def as_service(self) -> Iterator[None]:
+        """The calls this thread makes inside the block are an AWS service's own work for the caller (the
+        Lambda service fetching a function's execution-role credentials), not the application's, even
+        inside ``as_application`` or a handler: the outage of another region does not apply to them (Lambda
+        in us-west-2 does not get its credentials from us-east-1)."""
+        self._local.service = getattr(self._local, "service", 0) + 1
+        try:
+            yield
+        finally:
+            self._local.service -= 1
+
     def is_application(self, request: Any) -> bool:
+        if getattr(self._local, "service", 0) > 0:
+            return False
         if getattr(self._local, "depth", 0) > 0 or self.caller() is not None:
             return True
         authorization = str(request.headers.get("Authorization", "") or "")

@@ -130,7 +130,13 @@ class IamEnforcer:
                 return self._credentials[key]
             if self._sts is None:  # the administrator's client, whatever the calling thread's environment
                 self._sts = sdk.client("sts", "us-east-1")
-            out = self._sts.assume_role(RoleArn=role_arn, RoleSessionName=session[:64])["Credentials"]
+            sts = self._sts
+        # Not under the lock: the call may wait on the virtual clock (an SDK retry's back-off), and the clock's
+        # own thread may be starting a scheduled function that needs the lock meanwhile (a deadlock, before).
+        out = sts.assume_role(RoleArn=role_arn, RoleSessionName=session[:64])["Credentials"]
+        with self._lock:
+            if key in self._credentials:  # another thread's session for it was kept first
+                return self._credentials[key]
             name_path = role_arn.split(":role", 1)[1]
             path, _, role_name = name_path.rpartition("/")
             self._sessions[out["AccessKeyId"]] = Principal(

@@ -5,6 +5,7 @@ denial looks exactly like the service's own AccessDenied."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +182,38 @@ def test_the_test_harness_is_the_account_administrator(cloud: LocalCloud, stack:
     ddb = cloud.client("dynamodb", REGION)
     assert ddb.get_item(TableName="iam-table", Key={"pk": {"S": "none"}}).get("Item") is None
     assert cloud.iam.denials == []
+
+
+def test_a_session_being_assumed_does_not_hold_up_the_sessions_of_other_roles() -> None:
+    """AssumeRole may wait (an SDK retry's back-off on the virtual clock) while the clock's own thread starts
+    a scheduled function of another role: that one's session must not wait for the first (a deadlock)."""
+    from localcloud.iam.enforcer import IamEnforcer
+
+    first_inside, released = threading.Event(), threading.Event()
+
+    class SlowSts:
+        def assume_role(self, RoleArn: str, RoleSessionName: str) -> dict[str, Any]:
+            if RoleArn.endswith("/first"):
+                first_inside.set()
+                released.wait(10)  # the first role's call waits, as on a retry's back-off
+            key = f"AKIA{RoleArn.rsplit('/', 1)[-1].upper()}"
+            return {"Credentials": {"AccessKeyId": key, "SecretAccessKey": "s", "SessionToken": "t"}}
+
+    enforcer = IamEnforcer()
+    enforcer._sts = SlowSts()
+    first: list[dict[str, str]] = []
+    second: list[dict[str, str]] = []
+    role = "arn:aws:iam::123456789012:role/"
+    waiting = threading.Thread(target=lambda: first.append(enforcer.credentials(role + "first", "fn-1")), daemon=True)
+    waiting.start()
+    assert first_inside.wait(10)
+    other = threading.Thread(target=lambda: second.append(enforcer.credentials(role + "second", "fn-2")), daemon=True)
+    other.start()
+    other.join(5)
+    released.set()
+    waiting.join(10)
+    assert second, "the second role's session waited for the first role's call"
+    assert second[0]["AWS_ACCESS_KEY_ID"] == "AKIASECOND" and first[0]["AWS_ACCESS_KEY_ID"] == "AKIAFIRST"
+    assert enforcer.principal("AKIAFIRST").role_name == "first"  # type: ignore[union-attr]
+    # and a session once made is kept: the same one again
+    assert enforcer.credentials(role + "first", "fn-1") is first[0]

@@ -4,6 +4,7 @@ platform, broken by the scenario's knobs, in outages, and on its schedules."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -269,6 +270,27 @@ def test_under_a_region_outage_it_completes_and_says_what_it_could_not_check(out
         assert report["exposures"][store]["seconds_now"] > 120
     assert ("topic-unsubscribed", outage_platform.stack.physical("EventsTopic")) not in found(report)
     assert report["facts"]["failover_roles"] == 20  # the failover's definition and roles, from us-west-2
+
+
+@pytest.mark.parametrize("outage_platform", ["region"], indirect=True)
+def test_an_operators_evaluation_in_a_region_outage_completes(outage_platform: Platform) -> None:
+    # When an operator's call invokes the evaluation (drctl readiness: the application's call, so the outage
+    # applies to it) while us-east-1 is down, the function's first run in its environment
+    done: list[dict[str, Any]] = []
+
+    def operator() -> None:
+        with outage_platform.cloud.outage.as_application():
+            done.append(evaluate(outage_platform))
+
+    worker = threading.Thread(target=operator, daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    # Then it completes: Lambda gets the function's credentials in us-west-2's own way, not from us-east-1's
+    # STS as the application would (that call failed, and its retry's back-off on the virtual clock held a
+    # lock the clock's own thread needed: it never ended, and `drctl readiness --outage region` hung)
+    assert not worker.is_alive(), "the evaluation did not end"
+    assert done, "the evaluation failed"  # (only the lock freed: the function could not get its credentials)
+    assert {u["region"] for u in done[0]["could_not_check"]} == {PRIMARY, "global"}
 
 
 @pytest.mark.parametrize("outage_platform", ["app", "control-plane", ("gray", {"seed": 3})], indirect=True)

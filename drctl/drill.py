@@ -44,6 +44,10 @@ def local_platform(
 LEASE_TAKEN_WITHIN = 30.0
 
 
+def _earliest(executions: list[dict[str, Any]]) -> str:
+    return str(min(executions, key=lambda e: e["startDate"])["executionArn"])
+
+
 def acting_execution(executions: list[dict[str, Any]], holder: str | None) -> str | None:
     """Of the executions alarms started, the one to follow: the one that took the lease (it names the
     lease's ``holder``). None while none has and some are still running; the earliest once all ended
@@ -52,7 +56,7 @@ def acting_execution(executions: list[dict[str, Any]], holder: str | None) -> st
     if holder in arns:
         return holder
     if all(e.get("status", "RUNNING") != "RUNNING" for e in executions):
-        return str(min(executions, key=lambda e: e["startDate"])["executionArn"])
+        return _earliest(executions)
     return None
 
 
@@ -78,7 +82,7 @@ def alarm_started(
             return chosen
         time.sleep(0.05)
         executions = cloud.executions(machine)
-    return str(min(executions, key=lambda e: e["startDate"])["executionArn"])
+    return _earliest(executions)
 
 
 def run(

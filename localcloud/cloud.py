@@ -28,6 +28,7 @@ from moto.logs.exceptions import ResourceAlreadyExistsException as LogsAlreadyEx
 from moto.logs.models import logs_backends
 
 from localcloud import egress, sdk
+from localcloud.adapters.batch_write_keys import BatchWriteKeysAdapter
 from localcloud.adapters.cloudwatch_dimensions import CloudWatchDimensionsAdapter
 from localcloud.adapters.error_names import ErrorNamesAdapter
 from localcloud.adapters.execution_history import ExecutionHistoryAdapter
@@ -123,6 +124,7 @@ class LocalCloud:
             ResponseMethodsAdapter(),
             UrlRoutesAdapter(),
             TimestampsAdapter(),
+            BatchWriteKeysAdapter(),
             self.sfn_mocks,
             StatesRoleAdapter(self.service_credentials),
             self.iam,

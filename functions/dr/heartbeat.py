@@ -17,15 +17,16 @@ of the newest heartbeat of S that T holds. What the bound is, and is not:
 - no heartbeat of S in T (never replicated, or replication toward T is off) is "unknown", never 0.
 
 Cost to the application: one item write per table per region per minute (about 43,800 writes a month per
-table in each region, each replicated), visible to stream consumers of the production tables: they must skip
-items whose key starts with ``__dr_heartbeat__`` (or carry ``dr_heartbeat_at``); one small object per
-bucket per region per minute, replicated (S3 PUT and replication charges, and an event for any bucket
-notification on the ``_dr/`` prefix).
+table in each region, each replicated; all the tables of a region in one BatchWriteItem request), visible to
+stream consumers of the production tables: they must skip items whose key starts with ``__dr_heartbeat__``
+(or carry ``dr_heartbeat_at``); one small object per bucket per region per minute, replicated (S3 PUT and
+replication charges, and an event for any bucket notification on the ``_dr/`` prefix).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from dr.aws import error_code
 
 INTERVAL_SECONDS = 60  # WriteHeartbeat's schedule: rate(1 minute)
+BATCH = 25  # BatchWriteItem's limit of items per request
+# a batch refused whole for these is sent again as it was; for any other code, table by table
+BATCH_TRANSIENT = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
 MARKER = "__dr_heartbeat__"
 WRITTEN_AT = "dr_heartbeat_at"
 OBJECT_PREFIX = "_dr/heartbeat/"
@@ -67,12 +71,62 @@ def is_heartbeat(item: dict[str, Any]) -> bool:
     return any(str(value.get("S", "")).startswith(MARKER) for value in item.values() if isinstance(value, dict))
 
 
-def write_item(ddb: Any, table: str, region: str, now: datetime) -> None:
+def _item(ddb: Any, table: str, region: str, now: datetime) -> dict[str, Any]:
     key = item_key(_schema(ddb, table), region)
-    ddb.put_item(
-        TableName=table,
-        Item={**key, WRITTEN_AT: {"N": f"{now.timestamp():.3f}"}, "dr_heartbeat_region": {"S": region}},
-    )
+    return {**key, WRITTEN_AT: {"N": f"{now.timestamp():.3f}"}, "dr_heartbeat_region": {"S": region}}
+
+
+def write_item(ddb: Any, table: str, region: str, now: datetime) -> None:
+    ddb.put_item(TableName=table, Item=_item(ddb, table, region, now))
+
+
+def write_items(ddb: Any, tables: Sequence[str], region: str, now: datetime) -> dict[str, str]:
+    """This region's heartbeat in every table, in as few requests as DynamoDB takes (``BatchWriteItem``, 25
+    items each: one request for a platform's tables, where one ``PutItem`` per table made the heartbeat most of
+    the schedule's calls). Returns ``{table: why}`` for each table not written:
+
+    - a batch refused as a whole (one table missing in this region, not allowed, a validation error) is written
+      again table by table (``PutItem``), so one table's fault does not blind the RPO of the others;
+    - the items DynamoDB leaves unprocessed (throttled) are sent once more, then reported;
+    - no answer at all (no connection, a timeout) is raised: the caller knows the endpoint is silent.
+    """
+    failed: dict[str, str] = {}
+    for start in range(0, len(tables), BATCH):
+        chunk = list(tables[start : start + BATCH])
+        items: dict[str, dict[str, Any]] = {}
+        for table in chunk:
+            try:
+                items[table] = _item(ddb, table, region, now)  # the key schema: DescribeTable, once per warm Lambda
+            except ClientError as err:
+                failed[table] = failure(err)
+        failed |= _write_batch(ddb, items, region, now)
+    return failed
+
+
+def _write_batch(ddb: Any, items: dict[str, dict[str, Any]], region: str, now: datetime) -> dict[str, str]:
+    pending = {table: [{"PutRequest": {"Item": item}}] for table, item in items.items()}
+    for _attempt in range(2):
+        if not pending:
+            return {}
+        try:
+            pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        except ClientError as err:
+            if error_code(err) in BATCH_TRANSIENT:
+                continue  # the whole batch throttled: once more, as for unprocessed items
+            return _write_each(ddb, list(pending), region, now)
+    return {table: "UnprocessedItems: DynamoDB left it unwritten twice (throttled)" for table in pending}
+
+
+def _write_each(ddb: Any, tables: list[str], region: str, now: datetime) -> dict[str, str]:
+    failed: dict[str, str] = {}
+    for n, table in enumerate(tables):
+        try:
+            write_item(ddb, table, region, now)
+        except ClientError as err:
+            failed[table] = failure(err)
+        except BotoCoreError as err:  # the endpoint stopped answering: the rest would each wait it out
+            return failed | {rest: failure(err) for rest in tables[n:]}
+    return failed
 
 
 def write_object(s3: Any, bucket: str, region: str, now: datetime) -> None:

@@ -1,8 +1,9 @@
 """WriteHeartbeat: every minute, a heartbeat in every protected table and bucket, in both regions (see
-dr.heartbeat for what it measures and what it costs). A region that does not answer gets one brief attempt
-per service: once a service's endpoint in a region has not answered (no connection, no response), the
-rest of that service's heartbeats there are skipped for this run instead of each waiting out its own
-timeout (it may be the region that is down: that is exactly when the other region's heartbeats matter).
+dr.heartbeat for what it measures and what it costs): in each region one BatchWriteItem for the tables and one
+PutObject per bucket. A region that does not answer gets one brief attempt per service: once S3's endpoint in
+a region has not answered (no connection, no response), the rest of the buckets there are skipped for this
+run instead of each waiting out its own timeout (it may be the region that is down: that is exactly when the
+other region's heartbeats matter); the tables' one request fails for all of them at once.
 The result and the ``HeartbeatsWritten``/``HeartbeatsFailed`` metrics say what was written where."""
 
 from __future__ import annotations
@@ -29,22 +30,24 @@ def write_all(now: datetime) -> dict[str, Any]:
     failed: dict[str, list[str]] = {}
     for region in (inv.primary_region, inv.recovery_region):
         ddb, s3 = source_client("dynamodb", region), source_client("s3", region)
-        targets = [("table", name) for name in inv.tables] + [("bucket", inv.bucket_in(p, region)) for p in inv.buckets]
-        silent: set[str] = set()  # the kinds whose endpoint did not answer in this region, this run
-        for kind, name in targets:
-            if kind in silent:
-                failed.setdefault(region, []).append(f"{kind} {name}: skipped, the endpoint did not answer")
+        try:
+            not_written = heartbeat.write_items(ddb, inv.tables, region, now)
+        except heartbeat.WRITE_ERRORS as err:  # no answer (each table's own refusal is in not_written)
+            not_written = {name: heartbeat.failure(err) for name in inv.tables}
+        written[region] = len(inv.tables) - len(not_written)
+        if not_written:
+            failed[region] = [f"table {name}: {why}" for name, why in not_written.items()]
+        silent = False  # S3's endpoint in this region did not answer, this run
+        for name in (inv.bucket_in(p, region) for p in inv.buckets):
+            if silent:
+                failed.setdefault(region, []).append(f"bucket {name}: skipped, the endpoint did not answer")
                 continue
             try:
-                if kind == "table":
-                    heartbeat.write_item(ddb, name, region, now)
-                else:
-                    heartbeat.write_object(s3, name, region, now)
-                written[region] = written.get(region, 0) + 1
+                heartbeat.write_object(s3, name, region, now)
+                written[region] += 1
             except heartbeat.WRITE_ERRORS as err:
-                failed.setdefault(region, []).append(f"{kind} {name}: {heartbeat.failure(err)}")
-                if isinstance(err, NoConnection | ReadTimeoutError):
-                    silent.add(kind)
+                failed.setdefault(region, []).append(f"bucket {name}: {heartbeat.failure(err)}")
+                silent = isinstance(err, NoConnection | ReadTimeoutError)
     for region in (inv.primary_region, inv.recovery_region):
         for name, value in (
             ("HeartbeatsWritten", written.get(region, 0)),

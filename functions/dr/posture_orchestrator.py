@@ -298,16 +298,21 @@ class RoleCheck:
 
 
 def simulation_calls(needs: Iterable[Need], resources: Resources) -> list[tuple[list[str], list[str], dict[str, str]]]:
-    """The SimulatePrincipalPolicy calls for one role: (actions, resource ARNs, context), one per group of
-    actions asked of the same resources in the same context."""
-    groups: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], list[str]] = {}
+    """The SimulatePrincipalPolicy calls for one role: (actions, resource ARNs, context). Within one context,
+    each action is asked of all its resources in one call (IAM answers each resource on its own), and actions
+    asked of the same resources share it: the state machine's ``lambda:InvokeFunction`` of its nineteen
+    functions is one call, not nineteen."""
+    wanted: dict[tuple[tuple[str, str], ...], dict[str, list[str]]] = {}  # context -> action -> ARNs
     for need in needs:
         base = context_of(need, resources.settings)
         for where, arns in _by_account_and_region(resources.arns(need.resource)).items():
-            key = (arns, tuple(sorted((base | dict(where)).items())))
-            if need.action not in groups.setdefault(key, []):
-                groups[key].append(need.action)
-    return [(actions, list(arns), dict(context)) for (arns, context), actions in groups.items()]
+            listed = wanted.setdefault(tuple(sorted((base | dict(where)).items())), {}).setdefault(need.action, [])
+            listed += [arn for arn in arns if arn not in listed]
+    groups: dict[tuple[frozenset[str], tuple[tuple[str, str], ...]], tuple[list[str], list[str]]] = {}
+    for context, actions in wanted.items():
+        for action, arns in actions.items():
+            groups.setdefault((frozenset(arns), context), ([], arns))[0].append(action)
+    return [(actions, arns, dict(context)) for (_, context), (actions, arns) in groups.items()]
 
 
 def _by_account_and_region(arns: Iterable[str]) -> dict[tuple[tuple[str, str], ...], tuple[str, ...]]:

@@ -127,6 +127,24 @@ def test_simulation_calls_group_actions_asked_of_the_same_resources() -> None:
 WEST = {"aws:RequestedRegion": "us-west-2", "aws:ResourceAccount": "123456789012"}
 
 
+def test_an_action_asked_of_many_resources_is_one_call_for_all_of_them() -> None:
+    # Given the failover's own needs: lambda:InvokeFunction of each of its functions, and its record and notice
+    needs = orchestrator.state_machine_needs(DEFINITION, "us-west-2", "123456789012", "aws")
+    functions = [n.resource for n in needs if n.action == "lambda:InvokeFunction"]
+    assert len(functions) == len(failover_functions())
+
+    calls = orchestrator.simulation_calls(needs, resources())
+
+    # Then IAM is asked once for all the invocations (it answers each function on its own), not once each
+    (invoke,) = [(actions, arns) for actions, arns, _ in calls if "lambda:InvokeFunction" in actions]
+    assert invoke == (["lambda:InvokeFunction"], functions)
+    # and every (action, resource) needed is asked exactly once
+    asked = [(a, arn, tuple(sorted(c.items()))) for actions, arns, c in calls for a in actions for arn in arns]
+    assert len(asked) == len(set(asked))
+    assert {a for a, _, _ in asked} == {n.action for n in needs}
+    assert len(calls) <= 5, calls
+
+
 def test_conditions_of_the_template_are_given_their_context_keys() -> None:
     calls = orchestrator.simulation_calls(orchestrator.NEEDS["dr.steps.request_approval.handler"], resources())
     by_action = {a: (arns, ctx) for actions, arns, ctx in calls for a in actions}

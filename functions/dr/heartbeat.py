@@ -105,16 +105,18 @@ def write_items(ddb: Any, tables: Sequence[str], region: str, now: datetime) -> 
 
 def _write_batch(ddb: Any, items: dict[str, dict[str, Any]], region: str, now: datetime) -> dict[str, str]:
     pending = {table: [{"PutRequest": {"Item": item}}] for table, item in items.items()}
+    why = ""
     for _attempt in range(2):
         if not pending:
             return {}
         try:
             pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            why = "UnprocessedItems: DynamoDB left it unwritten (throttled), twice"
         except ClientError as err:
-            if error_code(err) in BATCH_TRANSIENT:
-                continue  # the whole batch throttled: once more, as for unprocessed items
-            return _write_each(ddb, list(pending), region, now)
-    return {table: "UnprocessedItems: DynamoDB left it unwritten twice (throttled)" for table in pending}
+            if error_code(err) not in BATCH_TRANSIENT:
+                return _write_each(ddb, list(pending), region, now)
+            why = f"{failure(err)} (the batch, twice)"  # throttled whole: once more, as for unprocessed items
+    return dict.fromkeys(pending, why)
 
 
 def _write_each(ddb: Any, tables: list[str], region: str, now: datetime) -> dict[str, str]:

@@ -96,6 +96,10 @@ def test_a_batch_throttled_whole_is_sent_once_more(ddb: Any) -> None:
     with _stubbed(ddb, ["ProvisionedThroughputExceededException", {"UnprocessedItems": {}}]) as stub:
         assert heartbeat.write_items(ddb, TABLES, REGION, NOW) == {}
         stub.assert_no_pending_responses()
+    with _stubbed(ddb, ["ThrottlingException", "ThrottlingException"]):
+        failed = heartbeat.write_items(ddb, TABLES, REGION, NOW)
+    assert sorted(failed) == sorted(TABLES)
+    assert all(why.startswith("ThrottlingException") and "twice" in why for why in failed.values())
 
 
 def test_an_endpoint_that_stops_answering_table_by_table_names_the_rest_without_asking(ddb: Any) -> None:

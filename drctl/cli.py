@@ -369,7 +369,10 @@ def _lease(args: argparse.Namespace) -> int:
         current = lease_ops.describe_with(target.client("dynamodb"), table)
         if current and current.get("state") == "HELD" and not args.force:
             _refuse_if_holder_runs(target, current)
-        lease_ops.clear_with(target.client("dynamodb"), table, getpass.getuser(), args.reason)
+        try:  # only the lease looked at: one taken since by a new DR operation is not cleared
+            lease_ops.clear_with(target.client("dynamodb"), table, getpass.getuser(), args.reason, seen=current)
+        except lease_ops.LeaseChanged as changed:
+            raise TargetError(f"{changed}; nothing was cleared. Look again (drctl lease) before clearing it") from None
         print(f"lease was {current.get('state') if current else 'absent'}; now RELEASED")
         return 0
     print(json.dumps(lease_ops.describe_with(target.client("dynamodb"), table), indent=2, default=str))

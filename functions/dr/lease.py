@@ -153,17 +153,50 @@ def describe_with(ddb: Any, table: str) -> dict[str, Any] | None:
     return out
 
 
-def clear_with(ddb: Any, table: str, who: str, reason: str) -> dict[str, Any] | None:
-    """An operator frees a BLOCKED (or stuck) lease after looking at the platform."""
-    ddb.update_item(
-        TableName=table,
-        Key=LEASE_KEY,
-        UpdateExpression="SET #state = :released, note = :note, settled_at = :now",
-        ExpressionAttributeNames={"#state": "state"},
-        ExpressionAttributeValues={
-            ":released": {"S": "RELEASED"},
-            ":note": {"S": f"cleared by {who}: {reason}"},
-            ":now": {"S": _iso(datetime.now(UTC))},
-        },
-    )
+class LeaseChanged(Exception):
+    """The lease an operator looked at is not the lease any more: nothing was cleared."""
+
+
+def clear_with(
+    ddb: Any, table: str, who: str, reason: str, seen: dict[str, Any] | bool | None = True
+) -> dict[str, Any] | None:
+    """An operator frees a BLOCKED (or stuck) lease after looking at the platform.
+
+    ``seen`` is the lease as the operator looked at it (``describe_with``; None: there was none): it is cleared
+    only while it is still that lease, the same state and fence (every acquisition takes a new fence), and
+    LeaseChanged is raised with nothing written otherwise. Between the look and the clear a new DR operation
+    may have taken the lease; clearing that one would let a second operation run beside it. ``True``: clear
+    whatever is there."""
+    names = {"#state": "state"}
+    values = {
+        ":released": {"S": "RELEASED"},
+        ":note": {"S": f"cleared by {who}: {reason}"},
+        ":now": {"S": _iso(datetime.now(UTC))},
+    }
+    condition: dict[str, str] = {}
+    if seen is None:
+        condition["ConditionExpression"] = "attribute_not_exists(pk)"
+    elif isinstance(seen, dict):
+        kept = [(key, kind) for key, kind in (("state", "S"), ("fence", "N"), ("holder", "S")) if key in seen]
+        names |= {f"#{key}": key for key, _ in kept}
+        values |= {f":seen_{key}": {kind: str(seen[key])} for key, kind in kept}
+        if kept:
+            condition["ConditionExpression"] = " AND ".join(f"#{key} = :seen_{key}" for key, _ in kept)
+    try:
+        ddb.update_item(
+            TableName=table,
+            Key=LEASE_KEY,
+            UpdateExpression="SET #state = :released, note = :note, settled_at = :now",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            **condition,
+        )
+    except ClientError as err:
+        if error_code(err) != "ConditionalCheckFailedException":
+            raise
+        now = describe_with(ddb, table)
+        raise LeaseChanged(
+            "the lease changed since it was read: it is now "
+            + (f"{now.get('state')} by {now.get('holder')} (fence {now.get('fence')})" if now else "absent")
+        ) from err
     return describe_with(ddb, table)

@@ -310,8 +310,8 @@ def simulation_calls(needs: Iterable[Need], resources: Resources) -> list[tuple[
             listed += [arn for arn in arns if arn not in listed]
     groups: dict[tuple[frozenset[str], tuple[tuple[str, str], ...]], tuple[list[str], list[str]]] = {}
     for context, actions in wanted.items():
-        for action, arns in actions.items():
-            groups.setdefault((frozenset(arns), context), ([], arns))[0].append(action)
+        for action, targets in actions.items():
+            groups.setdefault((frozenset(targets), context), ([], targets))[0].append(action)
     return [(actions, arns, dict(context)) for (_, context), (actions, arns) in groups.items()]
 
 

@@ -7,6 +7,7 @@ import socket
 import sys
 
 import pytest
+from dr import lease as lease_ops
 
 from drctl.cli import main
 from localcloud.scenario import Platform
@@ -98,6 +99,30 @@ def test_lease_clear_refuses_while_the_holder_runs_and_clears_once_it_ended_or_w
         assert lease(platform)["note"].endswith(": checked by sre")
     finally:
         server.stop()
+
+
+def test_lease_clear_leaves_a_lease_taken_after_it_was_read(
+    platform: Platform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the on-call's lease clear read a RELEASED lease, and a failover took it just after that read
+    execution = start(platform, "failover", {"mode": "planned", "reason": "drill", "requested_by": "sre"})
+    approval_token(platform, execution)
+    held = lease(platform)
+    read = iter([{**held, "state": "RELEASED", "fence": held["fence"] - 1, "holder": "an-earlier-run"}])
+    real = lease_ops.describe_with
+    lease_ops.describe_with = lambda ddb, table: next(read, None) or real(ddb, table)  # type: ignore[assignment]
+    server = LocalCloudServer(platform.cloud).start()
+    try:
+        # When it clears what it read
+        assert main(["--endpoint-url", server.endpoint_url, "lease", "clear", "--reason", "was free"]) == 2
+    finally:
+        server.stop()
+        lease_ops.describe_with = real
+    # Then nothing is cleared: the running failover keeps its lease, and the on-call is told why
+    err = capsys.readouterr().err
+    assert f"the lease changed since it was read: it is now HELD by {execution}" in err
+    assert "nothing was cleared" in err
+    assert (lease(platform)["state"], lease(platform)["holder"]) == ("HELD", execution)
 
 
 @pytest.mark.parametrize(

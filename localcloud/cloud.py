@@ -37,6 +37,7 @@ from localcloud.adapters.execution_stop import ExecutionStopAdapter
 from localcloud.adapters.jsonata_eval import JsonataAdapter
 from localcloud.adapters.kms_lazy_keys import KmsLazyKeysAdapter
 from localcloud.adapters.lambda_runtime import InProcessLambdaRuntime
+from localcloud.adapters.log_keys import LogKeysAdapter
 from localcloud.adapters.map_errors import MapErrorsAdapter
 from localcloud.adapters.program_cache import ProgramCacheAdapter
 from localcloud.adapters.response_methods import ResponseMethodsAdapter
@@ -109,6 +110,7 @@ class LocalCloud:
             VirtualTimeAdapter(self.clock),
             TaskTimeoutsAdapter(),
             self.runtime,
+            LogKeysAdapter(),  # each invocation's Powertools log keys its own (the runtime runs them in threads)
             self.interceptor,
             TaskTokenAdapter(self.interceptor),
             ExecutionStopAdapter(self.interceptor),

@@ -33,6 +33,7 @@ from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 
+from localcloud.adapters.log_keys import own_keys
 from localcloud.adapters.patching import PatchSet
 from localcloud.errors import TemplateError
 
@@ -295,7 +296,8 @@ class InProcessLambdaRuntime:
         stdout.capture(buffer)
         error_type: str | None = None
         try:
-            result = handler(event, context)
+            with own_keys():  # Powertools' log keys: this invocation's, not the process's (log_keys.py)
+                result = handler(event, context)
             body = json.dumps(result, default=str)
         except Exception as err:
             error_type = type(err).__name__

@@ -76,10 +76,6 @@ def _item(ddb: Any, table: str, region: str, now: datetime) -> dict[str, Any]:
     return {**key, WRITTEN_AT: {"N": f"{now.timestamp():.3f}"}, "dr_heartbeat_region": {"S": region}}
 
 
-def write_item(ddb: Any, table: str, region: str, now: datetime) -> None:
-    ddb.put_item(TableName=table, Item=_item(ddb, table, region, now))
-
-
 def write_items(ddb: Any, tables: Sequence[str], region: str, now: datetime) -> dict[str, str]:
     """This region's heartbeat in every table, in as few requests as DynamoDB takes (``BatchWriteItem``, 25
     items each: one request for a platform's tables, where one ``PutItem`` per table made the heartbeat most of
@@ -92,18 +88,17 @@ def write_items(ddb: Any, tables: Sequence[str], region: str, now: datetime) -> 
     """
     failed: dict[str, str] = {}
     for start in range(0, len(tables), BATCH):
-        chunk = list(tables[start : start + BATCH])
         items: dict[str, dict[str, Any]] = {}
-        for table in chunk:
+        for table in tables[start : start + BATCH]:
             try:
                 items[table] = _item(ddb, table, region, now)  # the key schema: DescribeTable, once per warm Lambda
             except ClientError as err:
                 failed[table] = failure(err)
-        failed |= _write_batch(ddb, items, region, now)
+        failed |= _write_batch(ddb, items)
     return failed
 
 
-def _write_batch(ddb: Any, items: dict[str, dict[str, Any]], region: str, now: datetime) -> dict[str, str]:
+def _write_batch(ddb: Any, items: dict[str, dict[str, Any]]) -> dict[str, str]:
     pending = {table: [{"PutRequest": {"Item": item}}] for table, item in items.items()}
     why = ""
     for _attempt in range(2):
@@ -114,16 +109,17 @@ def _write_batch(ddb: Any, items: dict[str, dict[str, Any]], region: str, now: d
             why = "UnprocessedItems: DynamoDB left it unwritten (throttled), twice"
         except ClientError as err:
             if error_code(err) not in BATCH_TRANSIENT:
-                return _write_each(ddb, list(pending), region, now)
+                return _write_each(ddb, {table: items[table] for table in pending})
             why = f"{failure(err)} (the batch, twice)"  # throttled whole: once more, as for unprocessed items
     return dict.fromkeys(pending, why)
 
 
-def _write_each(ddb: Any, tables: list[str], region: str, now: datetime) -> dict[str, str]:
+def _write_each(ddb: Any, items: dict[str, dict[str, Any]]) -> dict[str, str]:
     failed: dict[str, str] = {}
+    tables = list(items)
     for n, table in enumerate(tables):
         try:
-            write_item(ddb, table, region, now)
+            ddb.put_item(TableName=table, Item=items[table])
         except ClientError as err:
             failed[table] = failure(err)
         except BotoCoreError as err:  # the endpoint stopped answering: the rest would each wait it out

@@ -7,24 +7,18 @@ from typing import Any
 
 import pytest
 from dr import lease
+from dr.settings import Settings
 
 from localcloud.cloud import LocalCloud
 
 REGION = "us-west-2"
-TABLE = "dr-state"
+TABLE = "dr-state"  # the conftest's state table
 
 
 @pytest.fixture
-def ddb(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("AWS_REGION", REGION)
-    client = cloud.client("dynamodb", REGION)
-    client.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-    )
-    return client
+def ddb(cloud: LocalCloud, settings: Settings) -> Any:
+    """The state table of tests/unit/conftest.py's ``settings``, empty: no lease yet."""
+    return cloud.client("dynamodb", REGION)
 
 
 def test_the_lease_looked_at_is_cleared(ddb: Any) -> None:
